@@ -1,0 +1,75 @@
+"""What every director (the LLM agent or the offline rule-based one) is given and returns.
+
+A director never sees the store: it edits one project through a `ProjectEditor` bound to that
+project, so nothing said in the chat can reach another project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from studio.edits import Edit, apply_edit
+from studio.errors import EditError
+from studio.models import ShotList
+from studio.store import Turn
+
+
+@dataclass(frozen=True)
+class RenderAsk:
+    """The director heard "render it" / "render shot 3": which shots (empty = every shot)."""
+
+    shots: tuple[str, ...] = ()
+
+
+@dataclass
+class DirectorReply:
+    text: str
+    edits: int = 0  # how many edits were applied this turn
+    render: RenderAsk | None = None
+    notes: list[str] = field(default_factory=list)  # warnings (e.g. film-grammar checks)
+
+
+class ProjectEditor(Protocol):
+    """One project's shot list, as the director may touch it."""
+
+    async def shotlist(self) -> ShotList: ...
+
+    async def apply(self, edit: Edit) -> ShotList: ...
+
+    async def undo(self) -> ShotList: ...
+
+
+class Director(Protocol):
+    name: str  # shown to users, e.g. "offline director (rule-based)"
+
+    async def plan(self, brief: str, *, style: str | None = None) -> ShotList:
+        """Turn a written brief into a first shot list."""
+        ...
+
+    async def direct(
+        self, message: str, editor: ProjectEditor, history: Sequence[Turn] = ()
+    ) -> DirectorReply:
+        """Take one direction from the crew, editing through `editor`."""
+        ...
+
+
+class MemoryEditor:
+    """A `ProjectEditor` over an in-memory shot list: used while planning, before a project is stored."""
+
+    def __init__(self, shotlist: ShotList | None = None) -> None:
+        self._versions = [shotlist or ShotList()]
+
+    async def shotlist(self) -> ShotList:
+        return self._versions[-1]
+
+    async def apply(self, edit: Edit) -> ShotList:
+        self._versions.append(apply_edit(self._versions[-1], edit))
+        return self._versions[-1]
+
+    async def undo(self) -> ShotList:
+        if len(self._versions) == 1:
+            raise EditError("Nothing to undo: this is the first version of the shot list.")
+        self._versions.pop()
+        return self._versions[-1]

@@ -1,0 +1,61 @@
+"""What changed between two versions of a shot list, in lines a crew reads at a glance."""
+
+from __future__ import annotations
+
+from studio.models import Shot, ShotList
+
+_FIELDS = ("size", "angle", "movement", "direction", "speed", "lens_mm", "duration", "description",
+           "dialogue", "characters", "transition", "sound", "notes", "scene")
+
+
+def _show(shot: Shot, field: str) -> str:
+    value = getattr(shot, field)
+    if field == "scene":
+        return str(value.slugline)
+    if field == "duration":
+        return f"{value:g}s"
+    if isinstance(value, tuple):
+        return ", ".join(value) or "—"
+    text = getattr(value, "value", value)
+    return str(text) if text not in ("", None) else "—"
+
+
+def shot_line(shot: Shot) -> str:
+    return f"{shot.number}. {shot.size.abbreviation} · {shot.move_label} · {shot.duration:g}s — {shot.description}"
+
+
+def diff(before: ShotList, after: ShotList) -> list[str]:
+    """'+' added, '-' removed, '~' changed, '↕' moved, '*' project-level changes."""
+    lines: list[str] = []
+    old = {shot.uid: shot for shot in before.shots}
+    new = {shot.uid: shot for shot in after.shots}
+    for shot in before.shots:
+        if shot.uid not in new:
+            lines.append(f"- {shot_line(shot)}")
+    for shot in after.shots:
+        previous = old.get(shot.uid)
+        if previous is None:
+            lines.append(f"+ {shot_line(shot)}")
+            continue
+        changes = [f"{field} {_show(previous, field)} → {_show(shot, field)}"
+                   for field in _FIELDS if getattr(previous, field) != getattr(shot, field)]
+        if changes:
+            lines.append(f"~ {shot.number}. " + "; ".join(changes))
+        elif previous.number != shot.number:
+            lines.append(f"↕ {previous.number} → {shot.number}. {shot.description}")
+    if before.style != after.style:
+        lines.append(f"* style: {before.style.name} → {after.style.name}")
+    for character in after.characters:
+        was = before.character(character.name)
+        if was is None:
+            lines.append(f"* cast: + {character.name}: {character.description}")
+        elif was.description != character.description:
+            lines.append(f"* cast: {character.name} is now {character.description}")
+    for location in after.locations:
+        was_loc = before.location(location.name)
+        if was_loc is None or was_loc.description != location.description:
+            lines.append(f"* location: {location.name}: {location.description}")
+    for field in ("title", "logline", "target_length", "aspect_ratio"):
+        if getattr(before, field) != getattr(after, field):
+            lines.append(f"* {field}: {getattr(before, field)} → {getattr(after, field)}")
+    return lines

@@ -1,0 +1,313 @@
+"""Typed edits to a shot list. `apply_edit` is pure: it returns a new `ShotList` or raises a
+`SlateError` and changes nothing. The store records each applied edit as one new version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
+
+from studio.errors import EditError, InvalidValue
+from studio.models import (
+    MAX_NAME,
+    MAX_SHOTS,
+    MAX_TEXT,
+    AngleField,
+    Character,
+    DirectionField,
+    IntExtField,
+    Location,
+    MoveField,
+    Shot,
+    ShotList,
+    SizeField,
+    SpeedField,
+    StyleBible,
+    TimeField,
+    TransitionField,
+    _Model,
+    new_seed,
+    new_uid,
+    validated,
+)
+from studio.styles import style_preset
+from studio.vocab import ShotStatus
+
+
+class ShotChanges(_Model):
+    """The fields of a shot an edit may set; unset fields keep their value."""
+
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
+    dialogue: str | None = Field(default=None, max_length=MAX_TEXT)
+    characters: list[str] | None = None
+    size: SizeField | None = None
+    angle: AngleField | None = None
+    movement: MoveField | None = None
+    direction: DirectionField | None = None
+    speed: SpeedField | None = None
+    lens_mm: int | None = None
+    duration: float | None = None
+    transition: TransitionField | None = None
+    sound: str | None = Field(default=None, max_length=300)
+    notes: str | None = Field(default=None, max_length=MAX_TEXT)
+    int_ext: IntExtField | None = None
+    location: str | None = Field(default=None, max_length=MAX_NAME)
+    time_of_day: TimeField | None = None
+
+    def set_fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+_SCENE_FIELDS = {"int_ext", "location", "time_of_day"}
+
+
+def _with_changes(shot: Shot, changes: ShotChanges) -> Shot:
+    values = changes.set_fields()
+    scene_fields = {k: values.pop(k) for k in _SCENE_FIELDS if k in values}
+    data = shot.model_dump()
+    data.update(values)
+    if scene_fields:
+        data["scene"] = {**shot.scene.model_dump(), **scene_fields}
+    if "movement" in values and "direction" not in values:
+        data["direction"] = ""  # a new move does not inherit the old move's direction
+    return validated(Shot, **data)  # type: ignore[no-any-return]
+
+
+class AddShot(_Model):
+    kind: Literal["add_shot"] = "add_shot"
+    shot: ShotChanges
+    position: int | None = Field(default=None, description="1-based position; omitted = at the end")
+
+
+class UpdateShot(_Model):
+    kind: Literal["update_shot"] = "update_shot"
+    shot: str = Field(description="the shot's number, e.g. '3'")
+    changes: ShotChanges
+
+
+class RemoveShot(_Model):
+    kind: Literal["remove_shot"] = "remove_shot"
+    shot: str
+
+
+class MoveShot(_Model):
+    kind: Literal["move_shot"] = "move_shot"
+    shot: str
+    position: int = Field(description="the 1-based position the shot ends up at")
+
+
+class SwapShots(_Model):
+    kind: Literal["swap_shots"] = "swap_shots"
+    first: str
+    second: str
+
+
+class SplitShot(_Model):
+    kind: Literal["split_shot"] = "split_shot"
+    shot: str
+    second: ShotChanges = Field(default_factory=ShotChanges, description="changes for the new second half")
+
+
+class SetStyle(_Model):
+    kind: Literal["set_style"] = "set_style"
+    preset: str | None = Field(default=None, description="a style preset name, e.g. 'film noir'")
+    name: str | None = Field(default=None, max_length=MAX_NAME)
+    description: str | None = Field(default=None, max_length=MAX_TEXT)
+    palette: str | None = None
+    lighting: str | None = None
+    camera: str | None = None
+    negative: str | None = None
+
+
+class SetCharacter(_Model):
+    """Add a character to the bible, or change one's description."""
+
+    kind: Literal["set_character"] = "set_character"
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+class SetLocation(_Model):
+    kind: Literal["set_location"] = "set_location"
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+class SetProjectInfo(_Model):
+    kind: Literal["set_project_info"] = "set_project_info"
+    title: str | None = Field(default=None, max_length=MAX_NAME * 2)
+    logline: str | None = Field(default=None, max_length=MAX_TEXT)
+    target_length: float | None = Field(default=None, gt=0)
+    aspect_ratio: str | None = None
+
+
+class ReplaceShots(_Model):
+    """Plan (or re-plan) the whole list in one version."""
+
+    kind: Literal["replace_shots"] = "replace_shots"
+    shots: list[ShotChanges] = Field(max_length=MAX_SHOTS)
+
+
+Edit = Annotated[
+    AddShot | UpdateShot | RemoveShot | MoveShot | SwapShots | SplitShot | SetStyle | SetCharacter
+    | SetLocation | SetProjectInfo | ReplaceShots,
+    Field(discriminator="kind"),
+]
+EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
+
+
+def _renumbered(shotlist: ShotList, shots: list[Shot]) -> ShotList:
+    if len(shots) > MAX_SHOTS:
+        raise EditError(f"A shot list holds at most {MAX_SHOTS} shots.")
+    numbered = [s if s.number == str(i) else s.model_copy(update={"number": str(i)})
+                for i, s in enumerate(shots, start=1)]
+    return shotlist.model_copy(update={"shots": tuple(numbered)})
+
+
+def _position(position: int, count: int) -> int:
+    if not 1 <= position <= count:
+        raise EditError(f"Position {position} is outside the list (1–{count}).")
+    return position - 1
+
+
+def _new_shot(changes: ShotChanges, template: Shot | None = None) -> Shot:
+    if template is None and not changes.description:
+        raise InvalidValue("A new shot needs a description of the action.")
+    base = template or Shot(description=changes.description or "-")
+    fresh = base.model_copy(
+        update={"uid": new_uid(), "seed": new_seed(), "status": ShotStatus.PLANNED}
+    )
+    return _with_changes(fresh, changes)
+
+
+def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
+    """Apply one edit; raise a `SlateError` (and change nothing) when it cannot be applied."""
+    shots = list(shotlist.shots)
+    match edit:
+        case AddShot(shot=changes, position=position):
+            if position is not None and not 1 <= position <= len(shots) + 1:
+                raise EditError(f"Position {position} is outside the list (1–{len(shots) + 1}).")
+            # A new shot inherits the scene of its neighbour unless told otherwise.
+            index = len(shots) if position is None else position - 1
+            neighbour = shots[index - 1] if index > 0 else (shots[0] if shots else None)
+            shot = _new_shot(changes)
+            if neighbour is not None and not _SCENE_FIELDS & changes.set_fields().keys():
+                shot = shot.model_copy(update={"scene": neighbour.scene})
+            shots.insert(index, shot)
+            return _renumbered(shotlist, shots)
+        case UpdateShot(shot=number, changes=changes):
+            if not changes.set_fields():
+                raise EditError("That edit changes nothing: name a field to change.")
+            index = shotlist.index_of(number)
+            shots[index] = _with_changes(shots[index], changes)
+            return _renumbered(shotlist, shots)
+        case RemoveShot(shot=number):
+            del shots[shotlist.index_of(number)]
+            return _renumbered(shotlist, shots)
+        case MoveShot(shot=number, position=position):
+            index = shotlist.index_of(number)
+            target = _position(position, len(shots))
+            shots.insert(target, shots.pop(index))
+            return _renumbered(shotlist, shots)
+        case SwapShots(first=first, second=second):
+            i, j = shotlist.index_of(first), shotlist.index_of(second)
+            if i == j:
+                raise EditError("Swapping a shot with itself changes nothing.")
+            shots[i], shots[j] = shots[j], shots[i]
+            return _renumbered(shotlist, shots)
+        case SplitShot(shot=number, second=changes):
+            index = shotlist.index_of(number)
+            original = shots[index]
+            half = round(original.duration / 2, 2)
+            if half < 0.5:
+                raise EditError(f"Shot {number} is too short to split ({original.duration:g} s).")
+            first = original.model_copy(update={"duration": half, "uid": new_uid()})
+            first = validated(Shot, **first.model_dump())
+            second = _new_shot(changes, template=original.model_copy(update={"duration": half}))
+            shots[index:index + 1] = [first, second]
+            return _renumbered(shotlist, shots)
+        case SetStyle():
+            return shotlist.model_copy(update={"style": _styled(shotlist.style, edit)})
+        case SetCharacter(name=name, description=description):
+            character = validated(Character, name=name, description=description)
+            cast = [c for c in shotlist.characters if c.name.lower() != name.lower()]
+            existing = shotlist.character(name)
+            if existing is not None:
+                cast.insert(shotlist.characters.index(existing), character)
+            else:
+                cast.append(character)
+            return shotlist.model_copy(update={"characters": tuple(cast)})
+        case SetLocation(name=name, description=description):
+            location = validated(Location, name=name.upper(), description=description)
+            places = [loc for loc in shotlist.locations if loc.name != location.name]
+            places.append(location)
+            return shotlist.model_copy(update={"locations": tuple(places)})
+        case SetProjectInfo():
+            values = edit.model_dump(exclude={"kind"}, exclude_none=True)
+            if not values:
+                raise EditError("That edit changes nothing.")
+            return validated(ShotList, **{**shotlist.model_dump(), **values})  # type: ignore[no-any-return]
+        case ReplaceShots(shots=planned):
+            new: list[Shot] = []
+            for changes in planned:
+                shot = _new_shot(changes)
+                if new and not _SCENE_FIELDS & changes.set_fields().keys():
+                    shot = shot.model_copy(update={"scene": new[-1].scene})
+                new.append(shot)
+            return _renumbered(shotlist, new)
+    raise EditError(f"Unknown edit {edit!r}.")  # pragma: no cover - the union is exhaustive
+
+
+def _styled(style: StyleBible, edit: SetStyle) -> StyleBible:
+    base = style_preset(edit.preset) if edit.preset else style
+    values = edit.model_dump(exclude={"kind", "preset"}, exclude_none=True)
+    return validated(StyleBible, **{**base.model_dump(), **values})  # type: ignore[no-any-return]
+
+
+def describe_edit(edit: Edit) -> str:
+    """One line for the version history."""
+    match edit:
+        case AddShot(shot=changes, position=position):
+            where = f" at {position}" if position else ""
+            return f"add shot{where}: {changes.description}"
+        case UpdateShot(shot=number, changes=changes):
+            fields = ", ".join(f"{k}={v}" for k, v in changes.set_fields().items())
+            return f"shot {number}: {fields}"
+        case RemoveShot(shot=number):
+            return f"remove shot {number}"
+        case MoveShot(shot=number, position=position):
+            return f"move shot {number} to {position}"
+        case SwapShots(first=first, second=second):
+            return f"swap shots {first} and {second}"
+        case SplitShot(shot=number):
+            return f"split shot {number}"
+        case SetStyle(preset=preset, name=name):
+            return f"style: {preset or name or 'updated'}"
+        case SetCharacter(name=name):
+            return f"character {name}"
+        case SetLocation(name=name):
+            return f"location {name.upper()}"
+        case SetProjectInfo():
+            return "project: " + ", ".join(edit.model_dump(exclude={"kind"}, exclude_none=True))
+        case ReplaceShots(shots=planned):
+            return f"plan {len(planned)} shots"
+    return edit.kind  # pragma: no cover
+
+
+def parse_edit(data: dict[str, Any]) -> Edit:
+    """Read an edit from JSON-like data (stored history, tool calls)."""
+    from pydantic import ValidationError
+
+    from studio.models import describe_validation
+
+    try:
+        return EDIT_ADAPTER.validate_python(data)
+    except ValidationError as error:
+        raise InvalidValue(describe_validation(error)) from None
+
+
+__all__ = [
+    "AddShot", "UpdateShot", "RemoveShot", "MoveShot", "SwapShots", "SplitShot", "SetStyle",
+    "SetCharacter", "SetLocation", "SetProjectInfo", "ReplaceShots", "ShotChanges", "Edit",
+    "apply_edit", "describe_edit", "parse_edit",
+]

@@ -1,0 +1,456 @@
+"""The store: every SQL statement Slate runs lives in this module.
+
+One long-lived aiosqlite connection in WAL mode with foreign keys on; numbered migrations in
+studio/migrations tracked by `PRAGMA user_version`; every write is one transaction. All reads
+and writes are scoped: a project is only ever found through the scope that owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from studio.edits import Edit, apply_edit, describe_edit
+from studio.errors import EditError, NotFound
+from studio.models import ShotList
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    scope: str
+    owner: str
+    head: int
+    room: str | None
+    shotlist: ShotList
+
+    @property
+    def title(self) -> str:
+        return self.shotlist.title
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    parent: int | None
+    summary: str
+    author: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    author: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Take:
+    id: int
+    project_id: int
+    shot_uid: str
+    fingerprint: str
+    seed: int
+    model: str
+    request: dict[str, Any]
+    clip: str
+    poster: str
+    seconds: float
+    message: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class RenderJobRecord:
+    id: str
+    batch_id: str
+    project_id: int
+    shot_uid: str
+    shot_number: str
+    fingerprint: str
+    user: str
+    priority: int
+    request: dict[str, Any]
+    state: str
+    reason: str | None
+    take_id: int | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    project_id: int
+    requested_by: str
+    status_message: str | None
+
+
+# --- SQL -----------------------------------------------------------------------------------------
+
+_PROJECT_COLUMNS = "p.id, p.scope, p.owner, p.head, p.room, v.snapshot"
+_SELECT_PROJECT = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    JOIN versions v ON v.project_id = p.id AND v.number = p.head
+    WHERE p.scope = ? AND p.id = ?"""
+_SELECT_PROJECT_BY_ROOM = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    JOIN versions v ON v.project_id = p.id AND v.number = p.head
+    WHERE p.scope = ? AND p.room = ?"""
+_LIST_PROJECTS = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    JOIN versions v ON v.project_id = p.id AND v.number = p.head
+    WHERE p.scope = ? ORDER BY p.id DESC LIMIT ?"""
+_INSERT_PROJECT = "INSERT INTO projects (scope, owner, title, head, room) VALUES (?, ?, ?, 1, ?)"
+_INSERT_VERSION = """
+    INSERT INTO versions (project_id, number, parent, summary, author, edit, snapshot)
+    VALUES (?, ?, ?, ?, ?, ?, ?)"""
+_SET_HEAD = "UPDATE projects SET head = ?, title = ? WHERE id = ?"
+_SET_ROOM = "UPDATE projects SET room = ? WHERE scope = ? AND id = ?"
+_SELECT_VERSION = "SELECT snapshot, parent FROM versions WHERE project_id = ? AND number = ?"
+_LIST_VERSIONS = """
+    SELECT number, parent, summary, author, created_at FROM versions
+    WHERE project_id = ? ORDER BY number"""
+_DELETE_PROJECT = "DELETE FROM projects WHERE scope = ? AND id = ?"
+_INSERT_TURN = "INSERT INTO turns (project_id, role, author, content) VALUES (?, ?, ?, ?)"
+_RECENT_TURNS = """
+    SELECT role, author, content FROM (
+        SELECT id, role, author, content FROM turns WHERE project_id = ? ORDER BY id DESC LIMIT ?
+    ) ORDER BY id"""
+
+_INSERT_BATCH = "INSERT INTO render_batches (id, project_id, requested_by) VALUES (?, ?, ?)"
+_SELECT_BATCH = "SELECT id, project_id, requested_by, status_message FROM render_batches WHERE id = ?"
+_SET_BATCH_MESSAGE = "UPDATE render_batches SET status_message = ? WHERE id = ?"
+_JOB_COLUMNS = """id, batch_id, project_id, shot_uid, shot_number, fingerprint, user, priority,
+    request, state, reason, take_id"""
+_INSERT_JOB = """
+    INSERT INTO render_jobs (id, batch_id, project_id, shot_uid, shot_number, fingerprint, user,
+                             priority, request)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_SET_JOB_STATE = """
+    UPDATE render_jobs SET state = ?, reason = ?, take_id = COALESCE(?, take_id),
+        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+    WHERE id = ?"""
+_SELECT_JOB = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE id = ?"
+_OPEN_JOBS = f"""
+    SELECT {_JOB_COLUMNS} FROM render_jobs WHERE state IN ('queued', 'running')
+    ORDER BY created_at, rowid"""
+_BATCH_JOBS = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE batch_id = ? ORDER BY rowid"
+_PROJECT_OPEN_JOBS = f"""
+    SELECT {_JOB_COLUMNS} FROM render_jobs
+    WHERE project_id = ? AND state IN ('queued', 'running') ORDER BY rowid"""
+_COUNT_USER_OPEN_JOBS = """
+    SELECT COUNT(*) FROM render_jobs j JOIN projects p ON p.id = j.project_id
+    WHERE p.scope = ? AND j.user = ? AND j.state IN ('queued', 'running')"""
+
+_TAKE_COLUMNS = """id, project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds,
+    message, created_at"""
+_INSERT_TAKE = """
+    INSERT INTO takes (project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_SELECT_TAKE = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND id = ?"
+_SHOT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND shot_uid = ? ORDER BY id"
+_PROJECT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? ORDER BY id"
+_SET_TAKE_MESSAGE = "UPDATE takes SET message = ? WHERE id = ?"
+_APPROVE = """
+    INSERT INTO approvals (project_id, shot_uid, take_id, approved_by) VALUES (?, ?, ?, ?)
+    ON CONFLICT (project_id, shot_uid) DO UPDATE SET take_id = excluded.take_id,
+        approved_by = excluded.approved_by"""
+_APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
+
+
+def _project(row: Sequence[Any]) -> Project:
+    return Project(
+        id=row[0], scope=row[1], owner=row[2], head=row[3], room=row[4],
+        shotlist=ShotList.model_validate_json(row[5]),
+    )
+
+
+def _job(row: Sequence[Any]) -> RenderJobRecord:
+    return RenderJobRecord(*row[:8], request=json.loads(row[8]), state=row[9], reason=row[10],
+                           take_id=row[11])
+
+
+def _take(row: Sequence[Any]) -> Take:
+    return Take(*row[:6], request=json.loads(row[6]), clip=row[7], poster=row[8], seconds=row[9],
+                message=row[10], created_at=row[11])
+
+
+class Store:
+    """Async access to Slate's SQLite database. Build with `await Store.open(path)`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection serves every coroutine; the lock keeps their transactions apart.
+        self._write = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Store:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
+            store = cls(db)
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+        async with self._transaction():
+            cursor = await self._db.execute("PRAGMA user_version")
+            row = await cursor.fetchone()
+            current = int(row[0]) if row else 0
+            for file in files:
+                number = int(file.name[:4])
+                if number <= current:
+                    continue
+                log.info("applying migration %s", file.name)
+                sql = await asyncio.to_thread(file.read_text, encoding="utf-8")
+                # Comments may hold ';' — drop them before splitting into statements.
+                sql = re.sub(r"--[^\n]*", "", sql)
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+
+    async def schema_version(self) -> int:
+        cursor = await self._db.execute("PRAGMA user_version")
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _one(self, sql: str, *args: Any) -> Any:
+        cursor = await self._db.execute(sql, args)
+        return await cursor.fetchone()
+
+    async def _all(self, sql: str, *args: Any) -> list[Any]:
+        cursor = await self._db.execute(sql, args)
+        return list(await cursor.fetchall())
+
+    # --- projects and versions -------------------------------------------------------------------
+
+    async def create_project(
+        self, scope: str, owner: str, shotlist: ShotList, *, room: str | None = None,
+        summary: str = "plan",
+    ) -> Project:
+        async with self._transaction():
+            cursor = await self._db.execute(_INSERT_PROJECT, (scope, owner, shotlist.title, room))
+            project_id = cursor.lastrowid
+            await self._db.execute(
+                _INSERT_VERSION,
+                (project_id, 1, None, summary, owner, None, shotlist.model_dump_json()),
+            )
+        return await self.project(scope, int(project_id or 0))
+
+    async def project(self, scope: str, project_id: int) -> Project:
+        row = await self._one(_SELECT_PROJECT, scope, project_id)
+        if row is None:
+            raise NotFound(f"There is no project #{project_id} here.")
+        return _project(row)
+
+    async def project_in_room(self, scope: str, room: str) -> Project | None:
+        row = await self._one(_SELECT_PROJECT_BY_ROOM, scope, room)
+        return _project(row) if row else None
+
+    async def projects(self, scope: str, limit: int = 25) -> list[Project]:
+        return [_project(row) for row in await self._all(_LIST_PROJECTS, scope, limit)]
+
+    async def set_room(self, scope: str, project_id: int, room: str | None) -> None:
+        async with self._transaction():
+            await self._db.execute(_SET_ROOM, (room, scope, project_id))
+
+    async def delete_project(self, scope: str, project_id: int) -> None:
+        async with self._transaction():
+            cursor = await self._db.execute(_DELETE_PROJECT, (scope, project_id))
+            if cursor.rowcount == 0:
+                raise NotFound(f"There is no project #{project_id} here.")
+
+    async def _commit_version(
+        self, project: Project, shotlist: ShotList, parent: int | None, summary: str, author: str,
+        edit: str | None,
+    ) -> Project:
+        number = project.head + 1
+        await self._db.execute(
+            _INSERT_VERSION,
+            (project.id, number, parent, summary, author, edit, shotlist.model_dump_json()),
+        )
+        await self._db.execute(_SET_HEAD, (number, shotlist.title, project.id))
+        return Project(project.id, project.scope, project.owner, number, project.room, shotlist)
+
+    async def apply(self, scope: str, project_id: int, edit: Edit, author: str) -> Project:
+        """Apply one edit as one new version, atomically; on any error nothing is written."""
+        async with self._transaction():
+            project = await self.project(scope, project_id)
+            shotlist = apply_edit(project.shotlist, edit)
+            return await self._commit_version(
+                project, shotlist, project.head, describe_edit(edit), author,
+                edit.model_dump_json(exclude_defaults=True),
+            )
+
+    async def versions(self, scope: str, project_id: int) -> list[Version]:
+        await self.project(scope, project_id)
+        return [Version(*row) for row in await self._all(_LIST_VERSIONS, project_id)]
+
+    async def version(self, scope: str, project_id: int, number: int) -> ShotList:
+        await self.project(scope, project_id)
+        row = await self._one(_SELECT_VERSION, project_id, number)
+        if row is None:
+            raise NotFound(f"Project #{project_id} has no version {number}.")
+        return ShotList.model_validate_json(row[0])
+
+    async def revert(self, scope: str, project_id: int, number: int, author: str) -> Project:
+        """Restore version `number` as a new version (history is never rewritten)."""
+        async with self._transaction():
+            project = await self.project(scope, project_id)
+            row = await self._one(_SELECT_VERSION, project_id, number)
+            if row is None:
+                raise NotFound(f"Project #{project_id} has no version {number}.")
+            if number == project.head:
+                raise EditError(f"Version {number} is already the current version.")
+            shotlist = ShotList.model_validate_json(row[0])
+            return await self._commit_version(
+                project, shotlist, row[1], f"revert to version {number}", author, None
+            )
+
+    async def undo(self, scope: str, project_id: int, author: str) -> Project:
+        """Go back to the version the current one was made from."""
+        async with self._transaction():
+            project = await self.project(scope, project_id)
+            row = await self._one(_SELECT_VERSION, project_id, project.head)
+            parent = row[1] if row else None
+            if parent is None:
+                raise EditError("Nothing to undo: this is the first version of the shot list.")
+            previous = await self._one(_SELECT_VERSION, project_id, parent)
+            shotlist = ShotList.model_validate_json(previous[0])
+            return await self._commit_version(
+                project, shotlist, previous[1], f"undo (back to version {parent})", author, None
+            )
+
+    # --- conversation ----------------------------------------------------------------------------
+
+    async def add_turn(self, project_id: int, role: str, author: str, content: str) -> None:
+        async with self._transaction():
+            await self._db.execute(_INSERT_TURN, (project_id, role, author, content))
+
+    async def turns(self, project_id: int, limit: int = 20) -> list[Turn]:
+        return [Turn(*row) for row in await self._all(_RECENT_TURNS, project_id, limit)]
+
+    # --- renders ---------------------------------------------------------------------------------
+
+    async def add_batch(
+        self, batch_id: str, project_id: int, requested_by: str,
+        jobs: Sequence[tuple[str, str, str, str, str, int, dict[str, Any]]],
+    ) -> None:
+        """Record a render batch and its jobs: (id, shot_uid, shot_number, fingerprint, user,
+        priority, request) each, in one transaction."""
+        async with self._transaction():
+            await self._db.execute(_INSERT_BATCH, (batch_id, project_id, requested_by))
+            for job_id, uid, number, fingerprint, user, priority, request in jobs:
+                await self._db.execute(
+                    _INSERT_JOB,
+                    (job_id, batch_id, project_id, uid, number, fingerprint, user, priority,
+                     json.dumps(request)),
+                )
+
+    async def batch(self, batch_id: str) -> Batch:
+        row = await self._one(_SELECT_BATCH, batch_id)
+        if row is None:
+            raise NotFound(f"There is no render batch {batch_id}.")
+        return Batch(*row)
+
+    async def set_batch_message(self, batch_id: str, message: str | None) -> None:
+        async with self._transaction():
+            await self._db.execute(_SET_BATCH_MESSAGE, (message, batch_id))
+
+    async def set_job_state(
+        self, job_id: str, state: str, reason: str | None = None, take_id: int | None = None
+    ) -> None:
+        async with self._transaction():
+            await self._db.execute(_SET_JOB_STATE, (state, reason, take_id, job_id))
+
+    async def job(self, job_id: str) -> RenderJobRecord:
+        row = await self._one(_SELECT_JOB, job_id)
+        if row is None:
+            raise NotFound(f"There is no render job {job_id}.")
+        return _job(row)
+
+    async def open_jobs(self, project_id: int | None = None) -> list[RenderJobRecord]:
+        if project_id is None:
+            return [_job(row) for row in await self._all(_OPEN_JOBS)]
+        return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
+
+    async def batch_jobs(self, batch_id: str) -> list[RenderJobRecord]:
+        return [_job(row) for row in await self._all(_BATCH_JOBS, batch_id)]
+
+    async def count_open_jobs(self, scope: str, user: str) -> int:
+        row = await self._one(_COUNT_USER_OPEN_JOBS, scope, user)
+        return int(row[0])
+
+    async def finish_job(
+        self, job_id: str, project_id: int, shot_uid: str, fingerprint: str, seed: int, model: str,
+        request: dict[str, Any], clip: str, poster: str, seconds: float,
+    ) -> Take:
+        """Record the take and mark its job done, together."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                _INSERT_TAKE,
+                (project_id, shot_uid, fingerprint, seed, model, json.dumps(request), clip, poster,
+                 seconds),
+            )
+            take_id = int(cursor.lastrowid or 0)
+            await self._db.execute(_SET_JOB_STATE, ("done", None, take_id, job_id))
+            row = await self._one(_SELECT_TAKE, project_id, take_id)
+        return _take(row)
+
+    async def take(self, project_id: int, take_id: int) -> Take:
+        row = await self._one(_SELECT_TAKE, project_id, take_id)
+        if row is None:
+            raise NotFound(f"There is no take {take_id} in this project.")
+        return _take(row)
+
+    async def takes(self, project_id: int, shot_uid: str | None = None) -> list[Take]:
+        if shot_uid is None:
+            return [_take(row) for row in await self._all(_PROJECT_TAKES, project_id)]
+        return [_take(row) for row in await self._all(_SHOT_TAKES, project_id, shot_uid)]
+
+    async def set_take_message(self, take_id: int, message: str) -> None:
+        async with self._transaction():
+            await self._db.execute(_SET_TAKE_MESSAGE, (message, take_id))
+
+    async def approve(self, project_id: int, shot_uid: str, take_id: int, by: str) -> None:
+        async with self._transaction():
+            await self._db.execute(_APPROVE, (project_id, shot_uid, take_id, by))
+
+    async def approvals(self, project_id: int) -> dict[str, int]:
+        return {uid: take for uid, take in await self._all(_APPROVALS, project_id)}
