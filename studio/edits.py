@@ -22,6 +22,7 @@ from studio.models import (
     ShotList,
     SizeField,
     SpeedField,
+    StatusField,
     StyleBible,
     TimeField,
     TransitionField,
@@ -53,6 +54,7 @@ class ShotChanges(_Model):
     int_ext: IntExtField | None = None
     location: str | None = Field(default=None, max_length=MAX_NAME)
     time_of_day: TimeField | None = None
+    status: StatusField | None = None
 
     def set_fields(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude_none=True)
@@ -171,7 +173,7 @@ def _position(position: int, count: int) -> int:
 
 
 def _new_shot(changes: ShotChanges, template: Shot | None = None) -> Shot:
-    if template is None and not changes.description:
+    if template is None and not (changes.description or "").strip():  # str.strip: e.g. "\x1f" too
         raise InvalidValue("A new shot needs a description of the action.")
     base = template or Shot(description=changes.description or "-")
     fresh = base.model_copy(
@@ -221,10 +223,9 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
             half = round(original.duration / 2, 2)
             if half < 0.5:
                 raise EditError(f"Shot {number} is too short to split ({original.duration:g} s).")
-            first = original.model_copy(update={"duration": half, "uid": new_uid()})
-            first = validated(Shot, **first.model_dump())
-            second = _new_shot(changes, template=original.model_copy(update={"duration": half}))
-            shots[index:index + 1] = [first, second]
+            head = validated(Shot, **{**original.model_dump(), "duration": half, "uid": new_uid()})
+            tail = _new_shot(changes, template=original.model_copy(update={"duration": half}))
+            shots[index:index + 1] = [head, tail]
             return _renumbered(shotlist, shots)
         case SetStyle():
             return shotlist.model_copy(update={"style": _styled(shotlist.style, edit)})

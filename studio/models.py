@@ -140,7 +140,8 @@ class Shot(_Model):
     def _names(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [name for name in re.split(r",|\band\b", value) if name.strip()]
-        return tuple(dict.fromkeys(str(name).strip() for name in value))
+        names = (str(name).strip() for name in value)
+        return tuple(dict.fromkeys(name for name in names if name))  # no blank names from lists
 
     @property
     def move_label(self) -> str:

@@ -105,6 +105,10 @@ _SELECT_PROJECT = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p
     JOIN versions v ON v.project_id = p.id AND v.number = p.head
     WHERE p.scope = ? AND p.id = ?"""
+_SELECT_PROJECT_BY_ID = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    JOIN versions v ON v.project_id = p.id AND v.number = p.head
+    WHERE p.id = ?"""
 _SELECT_PROJECT_BY_ROOM = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p
     JOIN versions v ON v.project_id = p.id AND v.number = p.head
@@ -179,13 +183,19 @@ def _project(row: Sequence[Any]) -> Project:
 
 
 def _job(row: Sequence[Any]) -> RenderJobRecord:
-    return RenderJobRecord(*row[:8], request=json.loads(row[8]), state=row[9], reason=row[10],
-                           take_id=row[11])
+    return RenderJobRecord(
+        id=row[0], batch_id=row[1], project_id=row[2], shot_uid=row[3], shot_number=row[4],
+        fingerprint=row[5], user=row[6], priority=row[7], request=json.loads(row[8]),
+        state=row[9], reason=row[10], take_id=row[11],
+    )
 
 
 def _take(row: Sequence[Any]) -> Take:
-    return Take(*row[:6], request=json.loads(row[6]), clip=row[7], poster=row[8], seconds=row[9],
-                message=row[10], created_at=row[11])
+    return Take(
+        id=row[0], project_id=row[1], shot_uid=row[2], fingerprint=row[3], seed=row[4],
+        model=row[5], request=json.loads(row[6]), clip=row[7], poster=row[8], seconds=row[9],
+        message=row[10], created_at=row[11],
+    )
 
 
 class Store:
@@ -279,6 +289,13 @@ class Store:
             raise NotFound(f"There is no project #{project_id} here.")
         return _project(row)
 
+    async def project_by_id(self, project_id: int) -> Project:
+        """Unscoped: only for the service's own bookkeeping (resuming jobs), never for users."""
+        row = await self._one(_SELECT_PROJECT_BY_ID, project_id)
+        if row is None:
+            raise NotFound(f"There is no project #{project_id}.")
+        return _project(row)
+
     async def project_in_room(self, scope: str, room: str) -> Project | None:
         row = await self._one(_SELECT_PROJECT_BY_ROOM, scope, room)
         return _project(row) if row else None
@@ -314,8 +331,9 @@ class Store:
             project = await self.project(scope, project_id)
             shotlist = apply_edit(project.shotlist, edit)
             return await self._commit_version(
+                # exclude_none (not exclude_defaults) keeps "kind", so parse_edit can read it back.
                 project, shotlist, project.head, describe_edit(edit), author,
-                edit.model_dump_json(exclude_defaults=True),
+                edit.model_dump_json(exclude_none=True),
             )
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:

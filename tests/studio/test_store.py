@@ -1,0 +1,375 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from studio.edits import (
+    AddShot,
+    RemoveShot,
+    SetProjectInfo,
+    ShotChanges,
+    UpdateShot,
+    apply_edit,
+    parse_edit,
+)
+from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound
+from studio.store import MIGRATIONS_DIR, Store
+from studio.vocab import ShotSize
+from tests.studio.conftest import make_shotlist
+
+REPO = Path(__file__).resolve().parents[2]
+LATEST = max(int(path.name[:4]) for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+# --- schema --------------------------------------------------------------------------------------
+
+async def test_migrates_an_empty_file_and_is_idempotent(db_path: Path) -> None:
+    assert LATEST >= 2
+    store = await Store.open(db_path)
+    try:
+        assert await store.schema_version() == LATEST
+        project = await store.create_project("guild", "ana", make_shotlist(2))
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"projects", "versions", "turns", "render_batches", "render_jobs", "takes",
+            "approvals"} <= tables
+    reopened = await Store.open(db_path)  # must not re-run CREATE TABLE
+    try:
+        assert await reopened.schema_version() == LATEST
+        assert (await reopened.project("guild", project.id)).title == "Night Shift"
+    finally:
+        await reopened.close()
+
+
+async def test_wal_and_foreign_keys(store: Store, db_path: Path) -> None:
+    cursor = await store._db.execute("PRAGMA journal_mode")
+    assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
+    cursor = await store._db.execute("PRAGMA foreign_keys")
+    assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+    with sqlite3.connect(db_path) as raw:  # WAL is persistent in the file
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.add_turn(999, "user", "ana", "orphan")
+
+
+# --- projects and versions -----------------------------------------------------------------------
+
+async def test_create_apply_and_history(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    assert (project.head, project.owner, project.scope, project.room) == (1, "ana", "guild", None)
+    edited = await store.apply("guild", project.id, AddShot(shot=ShotChanges(description="exit")), "ben")
+    assert edited.head == 2
+    assert [s.description for s in edited.shotlist.shots] == ["action 1", "action 2", "exit"]
+    fresh = await store.project("guild", project.id)
+    assert fresh.head == 2 and fresh.shotlist == edited.shotlist
+
+    versions = await store.versions("guild", project.id)
+    assert [(v.number, v.parent, v.author) for v in versions] == [(1, None, "ana"), (2, 1, "ben")]
+    assert versions[0].summary == "plan"
+    assert versions[1].summary == "add shot: exit"
+    assert versions[1].created_at
+    assert await store.version("guild", project.id, 1) == project.shotlist
+    with pytest.raises(NotFound, match="no version 9"):
+        await store.version("guild", project.id, 9)
+
+
+async def test_stored_edit_parses_back(store: Store, db_path: Path) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    edit = UpdateShot(shot="2", changes=ShotChanges(size="CU", duration=5))
+    await store.apply("guild", project.id, edit, "ana")
+    with sqlite3.connect(db_path) as raw:
+        plan, stored = [r[0] for r in raw.execute(
+            "SELECT edit FROM versions WHERE project_id = ? ORDER BY number", (project.id,))]
+    assert plan is None
+    assert parse_edit(json.loads(stored)) == edit
+
+
+async def test_title_change_is_reflected(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(1))
+    await store.apply("guild", project.id, SetProjectInfo(title="Day Shift"), "ana")
+    [listed] = await store.projects("guild")
+    assert listed.title == "Day Shift"
+
+
+async def test_revert_and_undo(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(3))
+    v1 = project.shotlist
+    v2 = (await store.apply("guild", project.id, RemoveShot(shot="3"), "ana")).shotlist
+    v3 = (await store.apply("guild", project.id, RemoveShot(shot="2"), "ana")).shotlist
+    assert len(v3.shots) == 1
+
+    undone = await store.undo("guild", project.id, "ben")
+    assert undone.head == 4 and undone.shotlist == v2
+    undone = await store.undo("guild", project.id, "ben")
+    assert undone.head == 5 and undone.shotlist == v1
+    with pytest.raises(EditError, match="Nothing to undo"):
+        await store.undo("guild", project.id, "ben")
+    assert (await store.project("guild", project.id)).head == 5
+
+    reverted = await store.revert("guild", project.id, 3, "ana")
+    assert reverted.head == 6 and reverted.shotlist == v3
+    with pytest.raises(EditError, match="already the current version"):
+        await store.revert("guild", project.id, 6, "ana")
+    with pytest.raises(NotFound):
+        await store.revert("guild", project.id, 42, "ana")
+    versions = await store.versions("guild", project.id)
+    assert [v.number for v in versions] == [1, 2, 3, 4, 5, 6]
+    assert versions[3].summary == "undo (back to version 2)"
+    assert versions[5].summary == "revert to version 3"
+    # Undo after a revert goes back to what version 3 was made from.
+    assert (await store.undo("guild", project.id, "ana")).shotlist == v2
+
+
+async def test_undo_at_version_one(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(1))
+    with pytest.raises(EditError):
+        await store.undo("guild", project.id, "ana")
+    assert len(await store.versions("guild", project.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (RemoveShot(shot="9"), ShotNotFound),
+        (UpdateShot(shot="1", changes=ShotChanges(duration=99)), InvalidValue),
+        (UpdateShot(shot="1", changes=ShotChanges()), EditError),
+    ],
+)
+async def test_failing_edit_writes_nothing(store: Store, edit: object, error: type) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    await store.apply("guild", project.id, RemoveShot(shot="2"), "ana")
+    with pytest.raises(error):
+        await store.apply("guild", project.id, edit, "ana")  # type: ignore[arg-type]
+    after = await store.project("guild", project.id)
+    assert after.head == 2
+    assert len(await store.versions("guild", project.id)) == 2
+    # The connection is usable afterwards (the transaction was rolled back, not left open).
+    assert (await store.apply("guild", project.id, SetProjectInfo(title="T"), "ana")).head == 3
+
+
+# --- scopes and rooms ----------------------------------------------------------------------------
+
+async def test_scope_isolation(store: Store) -> None:
+    mine = await store.create_project("guild-a", "ana", make_shotlist(1))
+    other = await store.create_project("guild-b", "ben", make_shotlist(1, title="Theirs"))
+    for call in (
+        store.project("guild-b", mine.id),
+        store.versions("guild-b", mine.id),
+        store.version("guild-b", mine.id, 1),
+        store.apply("guild-b", mine.id, RemoveShot(shot="1"), "ben"),
+        store.revert("guild-b", mine.id, 1, "ben"),
+        store.undo("guild-b", mine.id, "ben"),
+        store.delete_project("guild-b", mine.id),
+    ):
+        with pytest.raises(NotFound, match=f"no project #{mine.id}"):
+            await call
+    assert (await store.project("guild-a", mine.id)).head == 1
+    assert [p.id for p in await store.projects("guild-a")] == [mine.id]
+    assert [p.title for p in await store.projects("guild-b")] == ["Theirs"]
+    assert await store.projects("guild-c") == []
+    await store.delete_project("guild-b", other.id)
+    assert await store.projects("guild-b") == []
+    with pytest.raises(NotFound):
+        await store.project("guild-b", other.id)
+
+
+async def test_projects_newest_first_with_limit(store: Store) -> None:
+    ids = [(await store.create_project("g", "ana", make_shotlist(1, title=f"P{i}"))).id
+           for i in range(4)]
+    assert [p.id for p in await store.projects("g")] == ids[::-1]
+    assert [p.id for p in await store.projects("g", limit=2)] == ids[:1:-1]
+
+
+async def test_rooms(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1), room="thread-1")
+    found = await store.project_in_room("g", "thread-1")
+    assert found is not None and found.id == project.id
+    assert await store.project_in_room("other", "thread-1") is None
+    assert await store.project_in_room("g", "thread-2") is None
+    # The same room id in another scope is fine; twice in one scope is not.
+    elsewhere = await store.create_project("other", "ben", make_shotlist(1), room="thread-1")
+    assert elsewhere.room == "thread-1"
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.create_project("g", "ben", make_shotlist(1), room="thread-1")
+    assert len(await store.projects("g")) == 1
+    second = await store.create_project("g", "ben", make_shotlist(1))
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.set_room("g", second.id, "thread-1")
+    await store.set_room("g", project.id, None)
+    await store.set_room("g", second.id, "thread-1")
+    assert (await store.project_in_room("g", "thread-1")).id == second.id  # type: ignore[union-attr]
+
+
+# --- conversation --------------------------------------------------------------------------------
+
+async def test_turns_in_order_with_limit(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    other = await store.create_project("g", "ana", make_shotlist(1))
+    for i in range(5):
+        await store.add_turn(project.id, "user" if i % 2 == 0 else "director", "ana", f"turn {i}")
+    await store.add_turn(other.id, "user", "ben", "elsewhere")
+    turns = await store.turns(project.id)
+    assert [t.content for t in turns] == [f"turn {i}" for i in range(5)]
+    assert [t.role for t in turns][:2] == ["user", "director"]
+    assert [t.content for t in await store.turns(project.id, limit=2)] == ["turn 3", "turn 4"]
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.add_turn(project.id, "narrator", "ana", "bad role")
+
+
+async def test_deleting_a_project_cascades(store: Store, db_path: Path) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    await store.apply("g", project.id, RemoveShot(shot="1"), "ana")
+    await store.add_turn(project.id, "user", "ana", "hi")
+    await store.delete_project("g", project.id)
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0
+        assert raw.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == 0
+
+
+# --- processes and concurrency -------------------------------------------------------------------
+
+async def test_a_second_process_sees_the_data(store: Store, db_path: Path) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(3, title="Shared Reel"))
+    await store.apply("g", project.id, AddShot(shot=ShotChanges(description="tag")), "ana")
+    script = textwrap.dedent(f"""
+        import asyncio
+        from studio.store import Store
+
+        async def main():
+            store = await Store.open({str(db_path)!r})
+            try:
+                project = await store.project("g", {project.id})
+                print(project.title, len(project.shotlist.shots), project.head)
+            finally:
+                await store.close()
+
+        asyncio.run(main())
+    """)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Shared Reel 4 2"
+
+
+async def test_concurrent_applies_land_as_distinct_versions(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    edits = [AddShot(shot=ShotChanges(description=f"shot {i}")) for i in range(20)]
+    results = await asyncio.gather(*(store.apply("g", project.id, e, f"user{i}")
+                                     for i, e in enumerate(edits)))
+    assert sorted(r.head for r in results) == list(range(2, 22))
+    final = await store.project("g", project.id)
+    assert final.head == 21
+    assert len(final.shotlist.shots) == 21
+    assert {s.description for s in final.shotlist.shots[1:]} == {f"shot {i}" for i in range(20)}
+    versions = await store.versions("g", project.id)
+    assert [v.number for v in versions] == list(range(1, 22))
+    assert all(v.parent == v.number - 1 for v in versions[1:])
+
+
+# --- renders -------------------------------------------------------------------------------------
+
+async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(2))
+    other = await store.create_project("h", "ana", make_shotlist(1))
+    uid1, uid2 = (s.uid for s in project.shotlist.shots)
+    request = {"prompt": "a kettle", "steps": 4, "size": [832, 480]}
+    await store.add_batch("b1", project.id, "ana", [
+        ("j1", uid1, "1", "fp1", "ana", 0, request),
+        ("j2", uid2, "2", "fp2", "ana", 5, request),
+    ])
+    await store.add_batch("b2", other.id, "ana", [("j3", other.shotlist.shots[0].uid, "1", "fp3",
+                                                    "ana", 0, {})])
+    batch = await store.batch("b1")
+    assert (batch.project_id, batch.requested_by, batch.status_message) == (project.id, "ana", None)
+    await store.set_batch_message("b1", "msg-42")
+    assert (await store.batch("b1")).status_message == "msg-42"
+    with pytest.raises(NotFound):
+        await store.batch("nope")
+
+    job = await store.job("j2")
+    assert (job.batch_id, job.shot_uid, job.shot_number, job.priority, job.state) == (
+        "b1", uid2, "2", 5, "queued")
+    assert job.request == request
+    assert [j.id for j in await store.open_jobs()] == ["j1", "j2", "j3"]
+    assert [j.id for j in await store.open_jobs(project.id)] == ["j1", "j2"]
+    assert await store.count_open_jobs("g", "ana") == 2
+    assert await store.count_open_jobs("h", "ana") == 1
+    assert await store.count_open_jobs("g", "ben") == 0
+
+    await store.set_job_state("j1", "running")
+    assert (await store.job("j1")).state == "running"
+    assert await store.count_open_jobs("g", "ana") == 2
+    await store.set_job_state("j3", "failed", reason="out of memory")
+    failed = await store.job("j3")
+    assert (failed.state, failed.reason) == ("failed", "out of memory")
+    assert await store.count_open_jobs("h", "ana") == 0
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.set_job_state("j1", "exploded")
+
+    take = await store.finish_job("j1", project.id, uid1, "fp1", 1234, "wan-1.3b", request,
+                                  "clips/1.mp4", "clips/1.png", 12.5)
+    assert (take.shot_uid, take.seed, take.model, take.clip, take.seconds) == (
+        uid1, 1234, "wan-1.3b", "clips/1.mp4", 12.5)
+    assert take.request == request and take.message is None
+    done = await store.job("j1")
+    assert (done.state, done.take_id) == ("done", take.id)
+    assert [j.id for j in await store.open_jobs()] == ["j2"]
+    assert await store.count_open_jobs("g", "ana") == 1
+    assert [j.state for j in await store.batch_jobs("b1")] == ["done", "queued"]
+
+    await store.set_take_message(take.id, "m-1")
+    assert (await store.take(project.id, take.id)).message == "m-1"
+    with pytest.raises(NotFound):
+        await store.take(other.id, take.id)
+    second = await store.finish_job("j2", project.id, uid1, "fp1b", 99, "wan-1.3b", {}, "c2", "p2", 1)
+    assert [t.id for t in await store.takes(project.id)] == [take.id, second.id]
+    assert [t.id for t in await store.takes(project.id, uid1)] == [take.id, second.id]
+    assert await store.takes(project.id, uid2) == []
+
+    await store.approve(project.id, uid1, take.id, "ana")
+    assert await store.approvals(project.id) == {uid1: take.id}
+    await store.approve(project.id, uid1, second.id, "ben")  # upsert: one approval per shot
+    assert await store.approvals(project.id) == {uid1: second.id}
+    assert await store.approvals(other.id) == {}
+
+
+async def test_finish_job_is_atomic(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    uid = project.shotlist.shots[0].uid
+    await store.add_batch("b", project.id, "ana", [("j", uid, "1", "fp", "ana", 0, {})])
+    with pytest.raises(sqlite3.IntegrityError):  # no such project: the take insert fails
+        await store.finish_job("j", 999, uid, "fp", 1, "m", {}, "c", "p", 1.0)
+    assert (await store.job("j")).state == "queued"
+    assert await store.takes(project.id) == []
+
+
+async def test_add_batch_is_atomic(store: Store) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    uid = project.shotlist.shots[0].uid
+    with pytest.raises(sqlite3.IntegrityError):  # duplicate job id inside one batch
+        await store.add_batch("b", project.id, "ana", [("j", uid, "1", "fp", "ana", 0, {}),
+                                                       ("j", uid, "1", "fp", "ana", 0, {})])
+    with pytest.raises(NotFound):
+        await store.batch("b")
+    assert await store.open_jobs() == []
+
+
+async def test_shotlist_round_trips_through_json(store: Store) -> None:
+    shotlist = apply_edit(make_shotlist(2), UpdateShot(shot="1", changes=ShotChanges(
+        size="OTS", movement="pan", direction="right", lens_mm=35)))
+    project = await store.create_project("g", "ana", shotlist)
+    loaded = (await store.project("g", project.id)).shotlist
+    assert loaded == shotlist
+    assert loaded.shots[0].size is ShotSize.OVER_THE_SHOULDER
