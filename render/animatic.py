@@ -1,0 +1,613 @@
+"""The animatic camera: deterministic previz frames from a shot's `Previz` card.
+
+The set (backdrop from location, INT/EXT and time of day; figures framed by shot size) is drawn once
+with PIL on a canvas larger than the frame; the camera move is then a path of crop windows over that
+canvas, so each frame is a slice (or one PIL box-resize) rather than a redraw. The caption band is
+drawn once and stacked under every frame. No torch, no randomness outside seeded generators.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import textwrap
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from render.types import (
+    CancelToken,
+    InvalidRenderRequest,
+    Previz,
+    ProgressCallback,
+    RenderCancelled,
+    RenderProgress,
+    RenderRequest,
+    RenderResult,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_SECONDS = 30.0
+MIN_SIDE = 64
+MAX_SIDE = 2048
+CHUNK_FRAMES = 8
+
+RGB = tuple[int, int, int]
+
+
+class ShotSize(Enum):
+    EXTREME_WIDE = "extreme wide shot"
+    WIDE = "wide shot"
+    FULL = "full shot"
+    MEDIUM_WIDE = "medium wide shot"
+    MEDIUM = "medium shot"
+    MEDIUM_CLOSE_UP = "medium close-up"
+    CLOSE_UP = "close-up"
+    EXTREME_CLOSE_UP = "extreme close-up"
+    INSERT = "insert"
+
+
+# Figure height as a multiple of the picture height, and how many figures fit the framing.
+_FRAMING: dict[ShotSize, tuple[float, int]] = {
+    ShotSize.EXTREME_WIDE: (0.12, 8),
+    ShotSize.WIDE: (0.4, 6),
+    ShotSize.FULL: (0.82, 4),
+    ShotSize.MEDIUM_WIDE: (1.3, 3),
+    ShotSize.MEDIUM: (1.9, 2),
+    ShotSize.MEDIUM_CLOSE_UP: (2.7, 1),
+    ShotSize.CLOSE_UP: (4.2, 1),
+    ShotSize.EXTREME_CLOSE_UP: (9.0, 1),
+    ShotSize.INSERT: (0.0, 0),
+}
+
+# Most specific first: "extreme close" must win over "close".
+_SIZE_WORDS: tuple[tuple[tuple[str, ...], ShotSize], ...] = (
+    (("insert", "cutaway"), ShotSize.INSERT),
+    (("extreme close", "ecu", "xcu", "big close"), ShotSize.EXTREME_CLOSE_UP),
+    (
+        ("medium close", "mcu", "over the shoulder", "over-the-shoulder", "ots"),
+        ShotSize.MEDIUM_CLOSE_UP,
+    ),
+    (("close", "cu"), ShotSize.CLOSE_UP),
+    (("extreme wide", "extreme long", "ews", "els", "establishing"), ShotSize.EXTREME_WIDE),
+    (("medium wide", "medium long", "mws", "mls", "cowboy", "american"), ShotSize.MEDIUM_WIDE),
+    (("full", "fs"), ShotSize.FULL),
+    (("wide", "long", "ws", "ls"), ShotSize.WIDE),
+    (("medium", "ms", "two shot", "two-shot", "pov", "mid"), ShotSize.MEDIUM),
+)
+
+
+def parse_size(text: str) -> ShotSize:
+    words = text.lower().replace("_", " ").strip()
+    tokens = set(words.replace("-", " ").split())
+    for keys, size in _SIZE_WORDS:
+        for key in keys:
+            if (" " in key or "-" in key) and key in words:
+                return size
+            if key in tokens or (len(key) > 3 and key in words):
+                return size
+    return ShotSize.MEDIUM
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """Per-frame window centre offsets (fractions of the picture) and zoom (<1 = tighter)."""
+
+    kind: str
+    dx: np.ndarray
+    dy: np.ndarray
+    zoom: np.ndarray
+
+
+_SPEED = {"slow": 0.5, "medium": 1.0, "fast": 2.0}
+
+
+def _direction(text: str, default: str) -> str:
+    words = set(text.split())
+    return next((w for w in ("left", "right", "up", "down", "in", "out") if w in words), default)
+
+
+def camera_path(previz: Previz, frames: int, seed: int) -> CameraPath:
+    """Turn movement/direction/speed into a smooth window path over `frames` frames."""
+    text = f"{previz.movement} {previz.direction}".lower().replace("-", " ").replace("_", " ")
+    speed = _SPEED.get(previz.speed.lower().strip(), 1.0)
+    t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.zeros(1)
+    ease = t * t * (3 - 2 * t)  # camera moves start and stop softly
+    zero = np.zeros(frames)
+    one = np.ones(frames)
+    if "whip" in text:
+        sign = -1.0 if _direction(text, "right") == "left" else 1.0
+        return CameraPath("whip pan", sign * 1.5 * t**3, zero, one)
+    if "dolly zoom" in text or "vertigo" in text or "zoom" in text:
+        sign = -1.0 if _direction(text, "in") == "out" else 1.0
+        return CameraPath(
+            f"zoom {'out' if sign < 0 else 'in'}",
+            zero,
+            zero,
+            1 - sign * 0.3 * speed * ease / (1 + 0.3 * speed),
+        )
+    if any(k in text for k in ("dolly", "push", "pull", "track in", "track out")):
+        default = "out" if "pull" in text else "in"
+        way = _direction(text, default)
+        if way == "out":
+            return CameraPath("dolly out", zero, zero, 1 + 0.35 * speed * ease)
+        return CameraPath("dolly in", zero, zero, 1 - 0.35 * speed * ease / (1 + 0.35 * speed))
+    if "pan" in text or "truck" in text or "follow" in text:
+        way = _direction(text, "right")
+        sign = -1.0 if way == "left" else 1.0
+        label = "truck" if "truck" in text or "follow" in text else "pan"
+        return CameraPath(
+            f"{label} {way if way in ('left', 'right') else 'right'}",
+            sign * 0.3 * speed * ease,
+            zero,
+            one,
+        )
+    if "tilt" in text or "pedestal" in text or "boom" in text:
+        way = _direction(text, "up")
+        sign = 1.0 if way == "down" else -1.0
+        label = "tilt" if "tilt" in text else "pedestal"
+        return CameraPath(
+            f"{label} {'down' if sign > 0 else 'up'}", zero, sign * 0.3 * speed * ease, one
+        )
+    if "crane" in text or "jib" in text:
+        sign = 1.0 if _direction(text, "up") == "down" else -1.0
+        return CameraPath(
+            f"crane {'down' if sign > 0 else 'up'}",
+            zero,
+            sign * 0.35 * speed * ease,
+            1 + 0.15 * speed * ease,
+        )
+    if "arc" in text or "orbit" in text:
+        sign = -1.0 if _direction(text, "right") == "left" else 1.0
+        return CameraPath(
+            "arc", sign * 0.25 * speed * ease, zero, 1 - 0.08 * speed * np.sin(math.pi * t)
+        )
+    if any(k in text for k in ("handheld", "hand held", "shaky", "steadicam", "gimbal", "float")):
+        rng = np.random.default_rng(_stable_seed("handheld", previz.number, str(seed)))
+        steady = "handheld" not in text and "hand held" not in text and "shaky" not in text
+        amp = (0.006 if steady else 0.015) * speed
+        # A smoothed random walk reads as a body holding the camera, not as noise.
+        walk = np.cumsum(rng.normal(0, 1, (2, frames + 6)), axis=1)
+        kernel = np.ones(6) / 6
+        smooth = np.stack([np.convolve(w, kernel, mode="valid")[:frames] for w in walk])
+        smooth -= smooth.mean(axis=1, keepdims=True)
+        smooth /= np.abs(smooth).max(axis=1, keepdims=True) + 1e-9
+        return CameraPath(
+            "steadicam" if steady else "handheld", amp * smooth[0], amp * smooth[1], one * (1 - amp)
+        )
+    return CameraPath("static", zero, zero, one)
+
+
+def _stable_seed(*parts: str) -> int:
+    # Python's hash() is salted per process; the set must look the same on every run.
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "little")
+
+
+# Sky top, sky horizon, light (multiplier for interiors), ambient tint.
+_TIMES: dict[str, tuple[RGB, RGB, float]] = {
+    "day": ((96, 160, 225), (190, 220, 240), 1.0),
+    "night": ((8, 12, 34), (30, 38, 72), 0.4),
+    "dusk": ((70, 50, 110), (245, 140, 80), 0.7),
+    "dawn": ((110, 140, 200), (250, 190, 170), 0.8),
+}
+
+
+def _time_of_day(text: str) -> str:
+    text = text.lower()
+    if "night" in text:
+        return "night"
+    if any(k in text for k in ("dusk", "sunset", "evening", "magic hour", "golden")):
+        return "dusk"
+    if any(k in text for k in ("dawn", "sunrise", "morning early", "first light")):
+        return "dawn"
+    return "day"
+
+
+def _rgb(values: np.ndarray) -> RGB:
+    return (int(values[0]), int(values[1]), int(values[2]))
+
+
+def _shade(colour: RGB, factor: float) -> RGB:
+    return (
+        min(255, int(colour[0] * factor)),
+        min(255, int(colour[1] * factor)),
+        min(255, int(colour[2] * factor)),
+    )
+
+
+def _mix(a: RGB, b: RGB, k: float) -> RGB:
+    return (
+        int(a[0] + (b[0] - a[0]) * k),
+        int(a[1] + (b[1] - a[1]) * k),
+        int(a[2] + (b[2] - a[2]) * k),
+    )
+
+
+def _gradient(height: int, width: int, top: RGB, bottom: RGB) -> np.ndarray:
+    k = np.linspace(0.0, 1.0, max(height, 1))[:, None]
+    column = np.asarray(top, float) * (1 - k) + np.asarray(bottom, float) * k
+    return np.broadcast_to(column[:, None, :], (height, width, 3)).astype(np.uint8)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=max(8, size))
+
+
+@dataclass(frozen=True)
+class _Set:
+    """Canvas geometry: the home framing window sits at (x0, y0) with size (w, h)."""
+
+    width: int
+    height: int
+    x0: int
+    y0: int
+    w: int
+    h: int
+
+
+def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) -> None:
+    """Sky/ground for exteriors, wall/floor for interiors; shapes seeded by the location name."""
+    tod = _time_of_day(previz.time_of_day)
+    sky_top, sky_low, light = _TIMES[tod]
+    rng = np.random.default_rng(_stable_seed("location", previz.location.lower().strip()))
+    interior = "ext" not in previz.int_ext.lower() or "int" in previz.int_ext.lower().split("/")[0]
+    draw = ImageDraw.Draw(img)
+    horizon_y = int(geo.y0 + geo.h * horizon)
+    width, height = geo.width, geo.height
+    if interior:
+        wall = _shade(_rgb(rng.integers(90, 200, 3)), light)
+        floor = _shade(_rgb(rng.integers(60, 140, 3)), light * 0.8)
+        img.paste(Image.fromarray(_gradient(horizon_y, width, _shade(wall, 0.8), wall)), (0, 0))
+        img.paste(
+            Image.fromarray(
+                _gradient(height - horizon_y, width, _shade(floor, 1.1), _shade(floor, 0.6))
+            ),
+            (0, horizon_y),
+        )
+        # Windows show the time of day; frames and doors give the pan something to pass.
+        step = geo.w * rng.uniform(0.35, 0.55)
+        x = float(rng.uniform(0, step))
+        while x < width:
+            kind = rng.integers(0, 3)
+            w = geo.w * rng.uniform(0.1, 0.18)
+            top = horizon_y - geo.h * rng.uniform(0.35, 0.5)
+            if kind == 0:
+                box = (x, top, x + w, horizon_y - geo.h * 0.12)
+                draw.rectangle(box, fill=sky_low if tod == "day" else _mix(sky_top, sky_low, 0.4))
+                draw.rectangle(box, outline=_shade(wall, 0.5), width=max(2, geo.h // 120))
+                draw.line(
+                    (x + w / 2, box[1], x + w / 2, box[3]),
+                    fill=_shade(wall, 0.5),
+                    width=max(2, geo.h // 160),
+                )
+            elif kind == 1:
+                draw.rectangle(
+                    (x, horizon_y - geo.h * 0.45, x + w * 0.9, horizon_y), fill=_shade(wall, 0.6)
+                )
+            else:
+                draw.rectangle(
+                    (x, top, x + w * 0.7, top + w * 0.5),
+                    fill=_shade(wall, 1.25),
+                    outline=_shade(wall, 0.4),
+                    width=2,
+                )
+            x += step * rng.uniform(0.8, 1.3)
+        # A table or counter in the foreground plane.
+        tx = geo.x0 + geo.w * rng.uniform(0.05, 0.6)
+        ty = horizon_y + (height - horizon_y) * 0.15
+        draw.rectangle((tx, ty, tx + geo.w * 0.3, ty + geo.h * 0.05), fill=_shade(floor, 0.5))
+    else:
+        img.paste(Image.fromarray(_gradient(horizon_y, width, sky_top, sky_low)), (0, 0))
+        ground = [(70, 110, 60), (150, 130, 90), (90, 90, 95)][int(rng.integers(0, 3))]
+        ground = _shade(ground, light)
+        img.paste(
+            Image.fromarray(
+                _gradient(height - horizon_y, width, _shade(ground, 1.1), _shade(ground, 0.7))
+            ),
+            (0, horizon_y),
+        )
+        if tod == "night":
+            stars = rng.integers(
+                0, [width, max(horizon_y, 1)], (int(width * horizon_y / 4000) + 1, 2)
+            )
+            for sx, sy in stars:
+                draw.point((int(sx), int(sy)), fill=(230, 230, 210))
+            draw.ellipse(
+                _circle(geo.x0 + geo.w * 0.8, geo.y0 + geo.h * 0.15, geo.h * 0.05),
+                fill=(235, 235, 215),
+            )
+        else:
+            sun_y = geo.y0 + geo.h * (0.15 if tod == "day" else horizon * 0.85)
+            draw.ellipse(_circle(geo.x0 + geo.w * 0.2, sun_y, geo.h * 0.06), fill=(255, 236, 170))
+        # Skyline: buildings, hills or trees along the horizon, seeded by the location name.
+        silhouette = _mix(sky_low, ground, 0.6) if tod == "day" else _shade(sky_top, 0.6)
+        x = float(-rng.uniform(0, geo.w * 0.1))
+        while x < width:
+            kind = rng.integers(0, 3)
+            w = geo.w * rng.uniform(0.06, 0.2)
+            tall = geo.h * rng.uniform(0.08, 0.35)
+            colour = _shade(silhouette, rng.uniform(0.8, 1.1))
+            if kind == 0:
+                draw.rectangle((x, horizon_y - tall, x + w, horizon_y), fill=colour)
+            elif kind == 1:
+                draw.ellipse(
+                    (x - w * 0.5, horizon_y - tall, x + w * 1.5, horizon_y + tall), fill=colour
+                )
+            else:
+                draw.polygon(
+                    [(x, horizon_y), (x + w / 2, horizon_y - tall), (x + w, horizon_y)], fill=colour
+                )
+            x += w * rng.uniform(0.7, 1.4)
+        # Restore the ground over hill bottoms.
+        img.paste(
+            Image.fromarray(
+                _gradient(height - horizon_y, width, _shade(ground, 1.1), _shade(ground, 0.7))
+            ),
+            (0, horizon_y),
+        )
+
+
+def _circle(cx: float, cy: float, r: float) -> tuple[float, float, float, float]:
+    return (cx - r, cy - r, cx + r, cy + r)
+
+
+def _character_colour(name: str) -> RGB:
+    return _rgb(np.random.default_rng(_stable_seed("character", name.lower())).integers(40, 200, 3))
+
+
+def _draw_figure(
+    draw: ImageDraw.ImageDraw, cx: float, top: float, height: float, name: str, floor_y: float
+) -> None:
+    """A silhouette: head, shoulders/torso, legs; the name on the chest (or above tiny figures)."""
+    colour = _character_colour(name or "figure")
+    dark = _shade(colour, 0.55)
+    head_r = 0.075 * height
+    head_cy = top + 0.09 * height
+    shoulder = top + 0.18 * height
+    hip = top + 0.55 * height
+    half = 0.14 * height
+    outline = max(1, int(height / 160))
+    draw.rounded_rectangle(
+        (cx - half, shoulder, cx + half, hip),
+        radius=max(1, half * 0.5),
+        fill=colour,
+        outline=dark,
+        width=outline,
+    )
+    leg = half * 0.45
+    feet = top + height
+    draw.rectangle((cx - half * 0.9, hip - 1, cx - half * 0.9 + leg * 1.6, feet), fill=dark)
+    draw.rectangle((cx + half * 0.9 - leg * 1.6, hip - 1, cx + half * 0.9, feet), fill=dark)
+    draw.rectangle(
+        (cx - head_r * 0.45, head_cy + head_r * 0.8, cx + head_r * 0.45, shoulder + 2),
+        fill=_shade(colour, 0.8),
+    )
+    draw.ellipse(
+        _circle(cx, head_cy, head_r), fill=_shade(colour, 1.25), outline=dark, width=outline
+    )
+    # Eyes give close-ups a subject and a look direction.
+    eye = head_r * 0.14
+    for side in (-1, 1):
+        draw.ellipse(
+            _circle(cx + side * head_r * 0.35, head_cy - head_r * 0.1, eye), fill=(25, 25, 30)
+        )
+    if feet < floor_y + height:  # a shadow where the feet meet the floor
+        draw.ellipse(
+            (cx - half * 1.3, feet - height * 0.015, cx + half * 1.3, feet + height * 0.02),
+            fill=_shade(dark, 0.6),
+        )
+    if not name:
+        return
+    font = _font(int(min(max(height * 0.06, 12), 40)))
+    if height < 80:
+        draw.text(
+            (cx, top - 4),
+            name,
+            font=font,
+            fill=(255, 255, 255),
+            anchor="md",
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
+    else:
+        draw.text(
+            (cx, (shoulder + hip) / 2),
+            name,
+            font=font,
+            fill=(255, 255, 255),
+            anchor="mm",
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
+
+
+def _draw_insert(draw: ImageDraw.ImageDraw, geo: _Set, previz: Previz) -> None:
+    """An insert frames an object: a seeded prop on a surface, labelled with the action."""
+    rng = np.random.default_rng(
+        _stable_seed("insert", previz.action.lower(), previz.location.lower())
+    )
+    cx, cy = geo.x0 + geo.w / 2, geo.y0 + geo.h * 0.55
+    surface = _shade(_rgb(rng.integers(90, 170, 3)), 0.8)
+    draw.rectangle((0, cy + geo.h * 0.12, geo.width, geo.height), fill=surface)
+    colour = _rgb(rng.integers(120, 240, 3))
+    size = geo.h * 0.28
+    kind = int(rng.integers(0, 3))
+    if kind == 0:
+        draw.rounded_rectangle(
+            (cx - size * 1.2, cy - size * 0.6, cx + size * 1.2, cy + size * 0.5),
+            radius=size * 0.1,
+            fill=colour,
+            outline=(20, 20, 20),
+            width=3,
+        )
+    elif kind == 1:
+        draw.ellipse(_circle(cx, cy, size * 0.7), fill=colour, outline=(20, 20, 20), width=3)
+    else:
+        draw.polygon(
+            [(cx - size, cy + size * 0.5), (cx, cy - size * 0.8), (cx + size, cy + size * 0.5)],
+            fill=colour,
+            outline=(20, 20, 20),
+        )
+    label = textwrap.shorten((previz.action or "insert").split(".")[0], 40, placeholder="…")
+    draw.text(
+        (cx, cy + size * 0.8),
+        label,
+        font=_font(max(14, geo.h // 22)),
+        fill=(255, 255, 255),
+        anchor="mm",
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
+
+
+def _draw_set(geo: _Set, previz: Previz, size: ShotSize) -> Image.Image:
+    angle = previz.angle.lower()
+    # Low angles put the horizon low in frame, high angles lift it.
+    horizon = 0.62
+    if "low" in angle or "worm" in angle:
+        horizon = 0.85
+    elif "high" in angle:
+        horizon = 0.4
+    elif "overhead" in angle or "bird" in angle or "top" in angle:
+        horizon = 0.05
+    img = Image.new("RGB", (geo.width, geo.height))
+    _draw_backdrop(img, geo, previz, horizon)
+    draw = ImageDraw.Draw(img)
+    if size is ShotSize.INSERT:
+        _draw_insert(draw, geo, previz)
+        return img
+    scale, most = _FRAMING[size]
+    names = list(previz.characters)[:most] or ([""] if scale > 0.8 else [])
+    figure_h = geo.h * scale
+    floor_y = geo.y0 + geo.h * (horizon + (1 - horizon) * 0.6)
+    # Feet visible: stand them on the floor; tighter: keep the eye line on the upper third.
+    top = floor_y - figure_h if scale <= 0.82 else geo.y0 + geo.h * 0.33 - 0.09 * figure_h
+    count = len(names)
+    spread = min(1.0, 0.35 * count) if scale <= 1.0 else 0.6
+    for i, name in enumerate(names):
+        offset = (i - (count - 1) / 2) / max(count - 1, 1) * spread if count > 1 else 0.0
+        _draw_figure(draw, geo.x0 + geo.w * (0.5 + offset), top, figure_h, name, floor_y)
+    if "dutch" in angle or "canted" in angle:
+        img = img.rotate(8, resample=Image.Resampling.BICUBIC, expand=False)
+    return img
+
+
+def _caption(
+    previz: Previz, size: ShotSize, move: str, request: RenderRequest, height: int
+) -> np.ndarray:
+    """The slate band: shot number, size, move, duration on one line, the action under it."""
+    width = request.width
+    band = Image.new("RGB", (width, height), (14, 14, 18))
+    draw = ImageDraw.Draw(band)
+    big = _font(int(height * 0.34))
+    small = _font(int(height * 0.26))
+    speed = previz.speed.lower().strip()
+    move_text = move if move == "static" or speed == "medium" else f"{move} ({speed})"
+    head = (
+        f"#{previz.number}   {size.value.upper()}   {move_text.upper()}   {request.duration:.1f}s"
+    )
+    pad = max(4, height // 8)
+    draw.text((pad, pad), head, font=big, fill=(250, 210, 80))
+    action = " ".join(previz.action.split()) or request.prompt
+    limit = width - 2 * pad
+    if draw.textlength(action, font=small) > limit:
+        while action and draw.textlength(action + "…", font=small) > limit:
+            action = action[:-1]
+        action = action.rstrip() + "…"
+    draw.text((pad, height - pad), action, font=small, fill=(235, 235, 235), anchor="ld")
+    return np.asarray(band)
+
+
+class AnimaticRenderer:
+    """Offline previz renderer: the set, the framing and the move, no model weights."""
+
+    name = "animatic"
+
+    def check_inputs(self, request: RenderRequest) -> None:
+        if request.width % 2 or request.height % 2:
+            raise InvalidRenderRequest(
+                f"Width and height must be even, got {request.width}x{request.height}."
+            )
+        if min(request.width, request.height) < MIN_SIDE:
+            raise InvalidRenderRequest(f"Width and height must be at least {MIN_SIDE} px.")
+        if max(request.width, request.height) > MAX_SIDE:
+            raise InvalidRenderRequest(f"Width and height must be at most {MAX_SIDE} px.")
+        if request.frames < 1:
+            raise InvalidRenderRequest("A shot needs at least one frame.")
+        if not 1 <= request.fps <= 60:
+            raise InvalidRenderRequest(f"The frame rate must be 1 to 60 fps, got {request.fps}.")
+        if request.duration > MAX_SECONDS:
+            raise InvalidRenderRequest(
+                f"Shots are limited to {MAX_SECONDS:.0f} s; this one is {request.duration:.1f} s."
+            )
+
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        self.check_inputs(request)
+        started = time.perf_counter()
+        previz = request.previz
+        size = parse_size(previz.size)
+        path = camera_path(previz, request.frames, request.seed)
+        band_h = max(24, min(request.height // 5, int(request.height * 0.14) + 8)) & ~1
+        pic_w, pic_h = request.width, request.height - band_h
+        if pic_h < 16:
+            raise InvalidRenderRequest("The frame is too short for the picture and its caption.")
+
+        # Windows in picture units around the home frame; the canvas is sized to contain them all.
+        win_w, win_h = pic_w * path.zoom, pic_h * path.zoom
+        cx, cy = pic_w * (0.5 + path.dx), pic_h * (0.5 + path.dy)
+        left, top = cx - win_w / 2, cy - win_h / 2
+        margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
+        margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
+        geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
+        canvas_img = _draw_set(geo, previz, size)
+        canvas = np.asarray(canvas_img)
+        band = _caption(previz, size, path.kind, request, band_h)
+
+        frames = np.empty((request.frames, request.height, request.width, 3), np.uint8)
+        frames[:, pic_h:] = band
+        total = math.ceil(request.frames / CHUNK_FRAMES)
+        for chunk in range(total):
+            if cancel is not None and cancel.cancelled:
+                raise RenderCancelled("The animatic was cancelled.")
+            for i in range(chunk * CHUNK_FRAMES, min(request.frames, (chunk + 1) * CHUNK_FRAMES)):
+                x, y = left[i] + margin_x, top[i] + margin_y
+                if path.zoom[i] == 1.0:
+                    # Pure translation, snapped to whole pixels: a slice, no resampling.
+                    xi, yi = round(x), round(y)
+                    frames[i, :pic_h] = canvas[yi : yi + pic_h, xi : xi + pic_w]
+                else:
+                    box = (float(x), float(y), float(x + win_w[i]), float(y + win_h[i]))
+                    frames[i, :pic_h] = np.asarray(
+                        canvas_img.resize((pic_w, pic_h), Image.Resampling.BILINEAR, box=box)
+                    )
+            if progress is not None:
+                last = min(request.frames, (chunk + 1) * CHUNK_FRAMES) - 1
+                # Previews only at the ends: the first shows the staging, the last the move's end.
+                preview = Image.fromarray(frames[last]) if chunk in (0, total - 1) else None
+                progress(RenderProgress(step=chunk + 1, total=total, preview=preview))
+        seconds = time.perf_counter() - started
+        log.debug(
+            "animatic #%s: %d frames in %.3f s (%s, %s)",
+            previz.number,
+            request.frames,
+            seconds,
+            size.value,
+            path.kind,
+        )
+        return RenderResult(
+            frames=frames,
+            fps=request.fps,
+            seconds=seconds,
+            model=self.name,
+            info={"size": size.value, "move": path.kind, "canvas": [geo.width, geo.height]},
+        )

@@ -1,0 +1,607 @@
+"""Text-to-video through a diffusers pipeline (Wan, LTX-Video, CogVideoX or any compatible folder).
+
+Importing this module is cheap: torch and diffusers load on the first render, so the bot and the
+CLI start fast and machines without a GPU stack can still run the animatic.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from render.types import (
+    CancelToken,
+    InvalidRenderRequest,
+    ModelLoadError,
+    ProgressCallback,
+    RenderCancelled,
+    RenderError,
+    RenderProgress,
+    RenderRequest,
+    RenderResult,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+LatentLayout = Literal["bcthw", "btchw"]
+
+# Limits past which a request is a typo, not a shot: they keep one request from holding the GPU
+# for hours or running it out of memory.
+MAX_SIDE = 2048
+MAX_STEPS = 200
+MAX_FPS = 60
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    """A model family's defaults and the input rules its pipeline enforces."""
+
+    name: str
+    hub_id: str | None
+    label: str  # how error messages name the model: "Wan needs 4k+1 frames..."
+    width: int
+    height: int
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+    frame_step: int  # valid frame counts are k * frame_step + 1
+    size_multiple: int  # width and height must be multiples of this
+    max_frames: int
+    # How the step callback's latents are laid out, for previews; None: no preview.
+    latent_layout: LatentLayout | None
+
+
+PRESETS: dict[str, ModelPreset] = {
+    preset.name: preset
+    for preset in (
+        ModelPreset(
+            name="wan2.1-1.3b",
+            hub_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+            label="Wan",
+            width=832,
+            height=480,
+            frames=81,
+            fps=16,
+            steps=50,
+            guidance=5.0,
+            frame_step=4,
+            size_multiple=16,
+            max_frames=161,
+            latent_layout="bcthw",
+        ),
+        ModelPreset(
+            name="wan2.2-5b",
+            hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+            label="Wan 2.2",
+            width=1280,
+            height=704,
+            frames=121,
+            fps=24,
+            steps=50,
+            guidance=5.0,
+            frame_step=4,
+            size_multiple=32,
+            max_frames=241,
+            latent_layout="bcthw",
+        ),
+        ModelPreset(
+            name="ltx-distilled",
+            hub_id="Lightricks/LTX-Video-0.9.7-distilled",
+            label="LTX-Video",
+            width=704,
+            height=512,
+            frames=121,
+            fps=24,
+            steps=8,
+            guidance=1.0,
+            frame_step=8,
+            size_multiple=32,
+            max_frames=257,
+            latent_layout=None,  # LTX hands the callback packed (batch, tokens, channels) latents
+        ),
+        ModelPreset(
+            name="cogvideox-2b",
+            hub_id="THUDM/CogVideoX-2b",
+            label="CogVideoX",
+            width=720,
+            height=480,
+            frames=49,
+            fps=8,
+            steps=50,
+            guidance=6.0,
+            frame_step=4,
+            size_multiple=16,
+            max_frames=49,  # CogVideoX 1.0 was trained on 49 frames and degrades past them
+            latent_layout="btchw",
+        ),
+    )
+}
+DEFAULT_PRESET = "wan2.1-1.3b"
+
+# Rules for a folder or hub id we know nothing about: only what every video VAE needs.
+GENERIC_PRESET = ModelPreset(
+    name="generic",
+    hub_id=None,
+    label="This model",
+    width=832,
+    height=480,
+    frames=49,
+    fps=16,
+    steps=50,
+    guidance=5.0,
+    frame_step=1,
+    size_multiple=8,
+    max_frames=257,
+    latent_layout="bcthw",
+)
+
+# model_index.json `_class_name` -> preset whose rules the folder follows.
+_PIPELINE_PRESETS = {
+    "WanPipeline": "wan2.1-1.3b",
+    "LTXPipeline": "ltx-distilled",
+    "LTXConditionPipeline": "ltx-distilled",
+    "CogVideoXPipeline": "cogvideox-2b",
+}
+_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+class RequestDefaults(TypedDict):
+    width: int
+    height: int
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+
+
+def _preset_from_folder(folder: Path) -> ModelPreset:
+    index_file = folder / "model_index.json"
+    try:
+        index = json.loads(index_file.read_text())
+    except FileNotFoundError:
+        raise ModelLoadError(
+            f"{folder} is not a diffusers pipeline folder (it has no model_index.json)."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not read {index_file}: {exc}") from exc
+    class_name = str(index.get("_class_name", ""))
+    # Wan 2.2 TI2V shares WanPipeline with 2.1; its per-token timesteps give it away.
+    if class_name == "WanPipeline" and index.get("expand_timesteps"):
+        return PRESETS["wan2.2-5b"]
+    preset_name = _PIPELINE_PRESETS.get(class_name)
+    if preset_name is None:
+        logger.info(
+            "no preset for pipeline class %r in %s; using generic rules", class_name, folder
+        )
+        return GENERIC_PRESET
+    return PRESETS[preset_name]
+
+
+def resolve_model(model: str) -> tuple[str, ModelPreset]:
+    """Map a preset name, hub id or local folder to what `from_pretrained` loads and its rules."""
+    model = model.strip()
+    if model in PRESETS:
+        preset = PRESETS[model]
+        assert preset.hub_id is not None
+        return preset.hub_id, preset
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return str(folder.resolve()), _preset_from_folder(folder)
+    for preset in PRESETS.values():
+        if preset.hub_id == model:
+            return model, preset
+    looks_like_path = model.startswith(("/", ".", "~")) or "\\" in model
+    if _HUB_ID.match(model) and not looks_like_path:
+        return model, GENERIC_PRESET
+    if looks_like_path:
+        raise ModelLoadError(f"There is no model folder at {model}.")
+    raise ModelLoadError(
+        f"Unknown model {model!r}: use a preset ({', '.join(PRESETS)}), "
+        "a hub id like org/name, or a model folder."
+    )
+
+
+def preset_request_defaults(model: str | ModelPreset = DEFAULT_PRESET) -> RequestDefaults:
+    """Size, length and sampling defaults for `RenderRequest(prompt=..., **defaults)`."""
+    preset = model if isinstance(model, ModelPreset) else resolve_model(model)[1]
+    return RequestDefaults(
+        width=preset.width,
+        height=preset.height,
+        frames=preset.frames,
+        fps=preset.fps,
+        steps=preset.steps,
+        guidance=preset.guidance,
+    )
+
+
+def frames_for_duration(seconds: float, fps: int, preset: ModelPreset) -> int:
+    """The valid frame count closest to `seconds` at `fps`, within the preset's limits."""
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise InvalidRenderRequest(f"A shot must last more than 0 seconds; got {seconds}.")
+    if fps < 1:
+        raise InvalidRenderRequest(f"Frame rate must be at least 1 fps; got {fps}.")
+    step = preset.frame_step
+    longest = (preset.max_frames - 1) // step
+    chunks = round((seconds * fps - 1) / step)
+    return min(max(chunks, 1 if step > 1 else 0), longest) * step + 1
+
+
+def _frame_rule_error(frames: int, preset: ModelPreset) -> str | None:
+    step = preset.frame_step
+    if frames < 1:
+        return f"A shot needs at least 1 frame; got {frames}."
+    if (frames - 1) % step:
+        below = (frames - 1) // step * step + 1
+        examples = f"{below} or {below + step}" if below > 1 else f"{below + step}"
+        return f"{preset.label} needs {step}k+1 frames (e.g. {examples}); got {frames}."
+    if frames > preset.max_frames:
+        return (
+            f"{preset.label} renders at most {preset.max_frames} frames; got {frames}. "
+            "Split the shot or lower the frame rate."
+        )
+    return None
+
+
+def _size_rule_error(width: int, height: int, preset: ModelPreset) -> str | None:
+    multiple = preset.size_multiple
+    if width < multiple or height < multiple:
+        return f"Width and height must be at least {multiple} px; got {width}x{height}."
+    if width > MAX_SIDE or height > MAX_SIDE:
+        return f"Width and height must be at most {MAX_SIDE} px; got {width}x{height}."
+    if width % multiple or height % multiple:
+        near_w = max(multiple, round(width / multiple) * multiple)
+        near_h = max(multiple, round(height / multiple) * multiple)
+        return (
+            f"{preset.label} needs width and height in multiples of {multiple}; "
+            f"got {width}x{height} (try {near_w}x{near_h})."
+        )
+    return None
+
+
+def check_request(request: RenderRequest, preset: ModelPreset) -> None:
+    """Raise `InvalidRenderRequest` if the pipeline could not render `request` exactly as asked."""
+    problems = [
+        _frame_rule_error(request.frames, preset),
+        _size_rule_error(request.width, request.height, preset),
+    ]
+    if not request.prompt.strip():
+        problems.append("The prompt is empty.")
+    if not 1 <= request.steps <= MAX_STEPS:
+        problems.append(f"Steps must be between 1 and {MAX_STEPS}; got {request.steps}.")
+    if not 1 <= request.fps <= MAX_FPS:
+        problems.append(f"Frame rate must be between 1 and {MAX_FPS} fps; got {request.fps}.")
+    if not (math.isfinite(request.guidance) and request.guidance >= 0):
+        problems.append(f"Guidance must be 0 or more; got {request.guidance}.")
+    if not 0 <= request.seed < 2**63:
+        problems.append(f"Seed must be between 0 and 2^63-1; got {request.seed}.")
+    messages = [problem for problem in problems if problem]
+    if messages:
+        raise InvalidRenderRequest(" ".join(messages))
+
+
+_DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+@dataclass(frozen=True)
+class DiffusersOptions:
+    """How the pipeline runs. Speed switches are off unless asked for."""
+
+    device: str = "auto"  # "auto": cuda when available, else cpu
+    dtype: str = "auto"  # "auto": bfloat16 on CUDA, float32 on CPU
+    cpu_offload: bool = False  # whole-model offload between components; trades speed for VRAM
+    vae_tiling: bool = False
+    compile: bool = False  # regional compile of the transformer's repeated blocks
+    first_block_cache: float | None = None  # residual-difference threshold, e.g. 0.05
+    preview_every: int = 5  # steps between preview images; 0 turns previews off
+
+    def __post_init__(self) -> None:
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {self.dtype!r}")
+        if self.preview_every < 0:
+            raise ValueError(f"preview_every must be 0 or more; got {self.preview_every}")
+        if self.first_block_cache is not None and self.first_block_cache <= 0:
+            raise ValueError(f"first_block_cache must be positive; got {self.first_block_cache}")
+
+
+class _Cancelled(Exception):
+    """Raised from the step callback to leave the denoising loop before the VAE decode."""
+
+
+# Fixed latent -> RGB projection for previews: every third channel feeds one colour, so any
+# channel count works and the picture is stable across steps. A false-colour sketch, not a decode.
+def _latent_rgb_weights(channels: int) -> torch.Tensor:
+    import torch
+
+    weights = torch.zeros(3, channels)
+    for channel in range(channels):
+        weights[channel % 3, channel] = 1.0
+    return weights / weights.sum(dim=1, keepdim=True).clamp(min=1.0)
+
+
+_PREVIEW_LONG_SIDE = 320
+
+
+def latent_preview(
+    latents: torch.Tensor, layout: LatentLayout, size: tuple[int, int]
+) -> Image.Image | None:
+    """A cheap RGB look at the middle latent frame, or None if `latents` is not 5-D."""
+    import torch
+    from PIL import Image
+
+    if latents.ndim != 5:
+        return None
+    # Middle frame of the first video, as (channels, height, width).
+    frame = (
+        latents[0, :, latents.shape[2] // 2]
+        if layout == "bcthw"
+        else latents[0, latents.shape[1] // 2]
+    )
+    frame = frame.detach().float().cpu()
+    rgb = torch.einsum("oc,chw->ohw", _latent_rgb_weights(frame.shape[0]), frame)
+    low, high = rgb.amin(), rgb.amax()
+    rgb = (rgb - low) / (high - low).clamp(min=1e-6)
+    pixels = (rgb.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    width, height = size
+    scale = min(1.0, _PREVIEW_LONG_SIDE / max(width, height))
+    preview_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return Image.fromarray(pixels).resize(preview_size, Image.Resampling.BILINEAR)
+
+
+def _to_uint8_video(frames: Any) -> np.ndarray:
+    import numpy as np
+
+    video = np.asarray(frames, dtype=np.float32)
+    return (video.clip(0.0, 1.0) * 255.0).round().astype(np.uint8)
+
+
+def _call_pipeline(pipe: Any, kwargs: dict[str, Any]) -> Any:
+    import torch
+
+    try:
+        with torch.inference_mode():
+            return pipe(**kwargs)
+    except BaseException:
+        # Leaving early skips the pipeline's own cleanup (cache state, offload hooks); without it
+        # the next render would start from this one's leftovers.
+        if hasattr(pipe, "maybe_free_model_hooks"):
+            pipe.maybe_free_model_hooks()
+        raise
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else type(exc).__name__).rstrip(".")
+
+
+class DiffusersRenderer:
+    """Renders `RenderRequest`s with one diffusers pipeline, loaded on first use and kept."""
+
+    def __init__(
+        self, model: str = DEFAULT_PRESET, options: DiffusersOptions | None = None
+    ) -> None:
+        self.model = model
+        self.options = options or DiffusersOptions()
+        self.source, self.preset = resolve_model(model)
+        self.name = f"diffusers:{model}"
+        self.load_count = 0  # how many times the weights were loaded; stays 1 in a healthy process
+        self._pipe: Any = None
+        self._call_params: frozenset[str] = frozenset()
+        self._device = ""
+        self._dtype = ""
+        self._speedups: list[str] = []  # switches that took effect, reported in `info`
+        # One pipeline, one render at a time: diffusers pipelines keep per-call state on `self`.
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipe is not None
+
+    def load(self) -> None:
+        """Load the pipeline now (the first `render` does it otherwise)."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
+        if self._pipe is not None:
+            return
+        self._speedups = []  # a failed earlier attempt may have left some behind
+        try:
+            import diffusers
+            import torch
+            from packaging.version import Version
+        except ImportError as exc:
+            raise ModelLoadError(
+                "The diffusers renderer needs torch and diffusers installed "
+                f"(pip install torch diffusers transformers): {_short(exc)}."
+            ) from exc
+        device = self.options.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype_name = self.options.dtype
+        if dtype_name == "auto":
+            dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
+        # diffusers 0.42 renamed `torch_dtype` to `dtype`; older releases only know the former.
+        dtype_kwarg = (
+            "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
+        )
+        logger.info("loading %s from %s on %s (%s)", self.model, self.source, device, dtype_name)
+        started = time.perf_counter()
+        try:
+            pipeline_class: Any = diffusers.DiffusionPipeline
+            pipe = pipeline_class.from_pretrained(
+                self.source, **{dtype_kwarg: getattr(torch, dtype_name)}
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"Could not load model {self.model!r}: {_short(exc)}.") from exc
+        call_params = frozenset(inspect.signature(pipe.__call__).parameters)
+        if not {"num_frames", "callback_on_step_end"} <= call_params:
+            raise ModelLoadError(
+                f"{type(pipe).__name__} ({self.model}) is not a text-to-video pipeline Slate can drive."
+            )
+        try:
+            self._place(pipe, device)
+        except Exception as exc:
+            raise ModelLoadError(
+                f"Could not move {self.model!r} to {device}: {_short(exc)}."
+            ) from exc
+        self._apply_speed_switches(pipe)
+        pipe.set_progress_bar_config(disable=True)  # progress goes through our callback instead
+        self._pipe, self._call_params = pipe, call_params
+        self._device, self._dtype = device, dtype_name
+        self.load_count += 1
+        logger.info("loaded %s in %.1f s", self.model, time.perf_counter() - started)
+
+    def _place(self, pipe: Any, device: str) -> None:
+        if self.options.cpu_offload and device != "cpu":
+            pipe.enable_model_cpu_offload(device=device)
+            self._speedups.append("cpu_offload")
+            return
+        if self.options.cpu_offload:
+            logger.warning("cpu_offload ignored: the pipeline already runs on the CPU")
+        pipe.to(device)
+
+    def _apply_speed_switches(self, pipe: Any) -> None:
+        kind = type(pipe).__name__
+        vae: Any = getattr(pipe, "vae", None)
+        transformer: Any = getattr(pipe, "transformer", None)
+        if self.options.vae_tiling:
+            if hasattr(vae, "enable_tiling"):
+                vae.enable_tiling()
+                self._speedups.append("vae_tiling")
+            else:
+                logger.warning("vae_tiling ignored: %s has no tiling VAE", kind)
+        # The cache hooks go on before compiling so the compiled blocks see them.
+        if self.options.first_block_cache is not None:
+            if hasattr(transformer, "enable_cache"):
+                import diffusers
+
+                cache_config: Any = diffusers.FirstBlockCacheConfig
+                try:
+                    transformer.enable_cache(cache_config(threshold=self.options.first_block_cache))
+                    self._speedups.append("first_block_cache")
+                except ValueError as exc:  # diffusers' "not supported" for this model
+                    logger.warning("first_block_cache ignored: %s", _short(exc))
+            else:
+                logger.warning("first_block_cache ignored: %s has no cacheable transformer", kind)
+        if self.options.compile:
+            if hasattr(transformer, "compile_repeated_blocks"):
+                # The cache hooks branch on Python state (a graph break), so with them the blocks
+                # cannot compile to one graph; without them fullgraph catches accidental breaks.
+                fullgraph = "first_block_cache" not in self._speedups
+                try:
+                    transformer.compile_repeated_blocks(fullgraph=fullgraph)
+                    self._speedups.append("compile")
+                except ValueError as exc:  # the model declares no repeated blocks
+                    logger.warning("compile ignored: %s", _short(exc))
+            else:
+                logger.warning("compile ignored: %s has no regionally compilable transformer", kind)
+
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        """Render one shot. Blocks; call it off the event loop."""
+        check_request(request, self.preset)
+        with self._lock:
+            if cancel is not None and cancel.cancelled:
+                raise RenderCancelled("The render was cancelled before it started.")
+            self._load()
+            return self._render(request, progress, cancel)
+
+    def _render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None,
+        cancel: CancelToken | None,
+    ) -> RenderResult:
+        import torch
+
+        pipe = self._pipe
+        preview_every = self.options.preview_every
+        layout = self.preset.latent_layout
+
+        def on_step_end(
+            pipeline: Any, index: int, timestep: Any, tensors: dict[str, Any]
+        ) -> dict[str, Any]:
+            step = index + 1
+            if progress is not None:
+                preview = None
+                if layout is not None and preview_every and step % preview_every == 0:
+                    preview = latent_preview(
+                        tensors["latents"], layout, (request.width, request.height)
+                    )
+                total = getattr(pipeline, "num_timesteps", None) or request.steps
+                progress(RenderProgress(step=step, total=total, preview=preview))
+            if cancel is not None and cancel.cancelled:
+                raise _Cancelled
+            return tensors
+
+        # A CPU generator gives the same noise for a seed on any device.
+        generator = torch.Generator(device="cpu").manual_seed(request.seed)
+        wanted: dict[str, Any] = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt or None,
+            "height": request.height,
+            "width": request.width,
+            "num_frames": request.frames,
+            "num_inference_steps": request.steps,
+            "guidance_scale": request.guidance,
+            "frame_rate": request.fps,  # LTX conditions on it; others have no such argument
+            "generator": generator,
+            "output_type": "np",
+            "callback_on_step_end": on_step_end,
+            "callback_on_step_end_tensor_inputs": ["latents"],
+        }
+        kwargs = {key: value for key, value in wanted.items() if key in self._call_params}
+        started = time.perf_counter()
+        try:
+            output = _call_pipeline(pipe, kwargs)
+        except _Cancelled:
+            raise RenderCancelled("The render was cancelled.") from None
+        except torch.cuda.OutOfMemoryError as exc:
+            raise RenderError(
+                f"The GPU ran out of memory at {request.width}x{request.height}, "
+                f"{request.frames} frames. Try a smaller size, fewer frames or cpu_offload."
+            ) from exc
+        seconds = time.perf_counter() - started
+        frames = _to_uint8_video(output.frames[0])
+        logger.info(
+            "rendered %d frames %dx%d in %.1f s with %s",
+            frames.shape[0],
+            request.width,
+            request.height,
+            seconds,
+            self.model,
+        )
+        return RenderResult(
+            frames=frames,
+            fps=request.fps,
+            seconds=seconds,
+            model=self.model,
+            info={
+                "preset": self.preset.name,
+                "source": self.source,
+                "device": self._device,
+                "dtype": self._dtype,
+                "steps": request.steps,
+                "guidance": request.guidance,
+                "seed": request.seed,
+                "speedups": list(self._speedups),
+            },
+        )

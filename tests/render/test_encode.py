@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from render.encode import ClipTooLarge, encode_clip, fit_to_size, probe, write_poster
+
+
+def _frames(count: int, width: int, height: int, noise: bool = False) -> np.ndarray:
+    if noise:  # incompressible: makes size limits bite
+        return np.random.default_rng(0).integers(0, 256, (count, height, width, 3), dtype=np.uint8)
+    frames = np.zeros((count, height, width, 3), np.uint8)
+    frames[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)
+    for i in range(count):
+        frames[i, height // 4 : height // 2, (i * 4) % width : (i * 4) % width + 12] = 255
+    return frames
+
+
+def _top_level_boxes(path: Path) -> list[str]:
+    data = path.read_bytes()
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+        elif size == 0:
+            size = len(data) - offset
+        boxes.append(kind.decode("latin-1"))
+        offset += size
+    return boxes
+
+
+def test_encode_h264_yuv420p_faststart(tmp_path: Path) -> None:
+    clip = encode_clip(_frames(24, 160, 96), 16, tmp_path / "shot.mp4")
+    info = probe(clip)
+    assert (info.codec, info.pix_fmt, info.width, info.height) == ("h264", "yuv420p", 160, 96)
+    assert info.frames == 24 and info.fps == 16.0
+    assert info.duration == pytest.approx(1.5)
+    assert info.size == clip.stat().st_size
+    boxes = _top_level_boxes(clip)
+    assert boxes.index("moov") < boxes.index("mdat")
+    with av.open(str(clip)) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(decoded) == 24
+    assert decoded[0].shape == (96, 160, 3)
+    assert (
+        np.abs(decoded[5].astype(int) - _frames(24, 160, 96)[5]).mean() < 6
+    )  # close to the source
+
+
+def test_odd_dimensions_are_padded(tmp_path: Path) -> None:
+    info = probe(encode_clip(_frames(5, 75, 41), 12, tmp_path / "odd.mp4"))
+    assert (info.width, info.height, info.frames) == (76, 42, 5)
+
+
+def test_no_partial_file_on_error(tmp_path: Path) -> None:
+    frames = [_frames(1, 64, 64)[0], _frames(1, 80, 64)[0]]
+    with pytest.raises(ValueError, match="differs"):
+        encode_clip(frames, 16, tmp_path / "bad.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_poster_is_middle_frame(tmp_path: Path) -> None:
+    frames = _frames(9, 64, 48)
+    poster = write_poster(frames, tmp_path / "poster.png")
+    assert np.array_equal(np.asarray(Image.open(poster)), frames[4])
+
+
+def test_fit_to_size_under_limit(tmp_path: Path) -> None:
+    src = encode_clip(_frames(16, 256, 144, noise=True), 16, tmp_path / "big.mp4")
+    limit = probe(src).size // 3
+    out = fit_to_size(src, tmp_path / "small.mp4", limit)
+    info = probe(out)
+    assert info.size <= limit and info.frames == 16 and info.fps == 16.0
+
+
+def test_fit_to_size_copies_small_clip(tmp_path: Path) -> None:
+    src = encode_clip(_frames(4, 64, 64), 16, tmp_path / "a.mp4")
+    out = fit_to_size(src, tmp_path / "b.mp4", 10**9)
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_fit_to_size_impossible(tmp_path: Path) -> None:
+    src = encode_clip(_frames(4, 64, 64, noise=True), 16, tmp_path / "a.mp4")
+    with pytest.raises(ClipTooLarge, match="limit"):
+        fit_to_size(src, tmp_path / "b.mp4", 500)
+    assert not (tmp_path / "b.mp4").exists()

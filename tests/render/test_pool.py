@@ -1,0 +1,385 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from render.animatic import AnimaticRenderer
+from render.encode import probe
+from render.pool import (
+    GENERIC_FAILURE,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    PoolEvent,
+    RenderJob,
+    RenderPool,
+)
+from render.types import (
+    CancelToken,
+    ModelLoadError,
+    Previz,
+    ProgressCallback,
+    RenderCancelled,
+    RenderError,
+    RenderProgress,
+    RenderRequest,
+    RenderResult,
+)
+
+
+class GatedRenderer:
+    """Renders tiny frames once `gate` is open; records which prompts it rendered."""
+
+    name = "gated"
+
+    def __init__(self, gate: threading.Event, fail: Exception | None = None) -> None:
+        self.gate = gate
+        self.fail = fail
+        self.rendered: list[str] = []
+        self.saw_cancel = threading.Event()
+
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        if progress is not None:
+            progress(RenderProgress(1, 2))
+        # Poll the cancel token while the test holds the gate closed.
+        while not self.gate.wait(0.005):
+            if cancel is not None and cancel.cancelled:
+                self.saw_cancel.set()
+                raise RenderCancelled("cancelled")
+        if self.fail is not None:
+            raise self.fail
+        self.rendered.append(request.prompt)
+        if progress is not None:
+            progress(RenderProgress(2, 2))
+        frames = np.full((3, 64, 64, 3), len(self.rendered) * 20 % 256, np.uint8)
+        return RenderResult(frames=frames, fps=8, seconds=0.0, model=self.name, info={"fake": True})
+
+
+class Recorder:
+    """Pool listener that lets a test await an event instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.events: list[PoolEvent] = []
+        self.threads: set[int] = set()
+        self._waiters: list[tuple[Callable[[PoolEvent], bool], asyncio.Future[PoolEvent]]] = []
+
+    def __call__(self, event: PoolEvent) -> None:
+        self.events.append(event)
+        self.threads.add(threading.get_ident())
+        for predicate, future in list(self._waiters):
+            if not future.done() and predicate(event):
+                future.set_result(event)
+
+    async def wait(self, kind: type, job_id: str) -> PoolEvent:
+        def match(event: PoolEvent) -> bool:
+            return isinstance(event, kind) and event.job_id == job_id
+
+        for event in self.events:
+            if match(event):
+                return event
+        future: asyncio.Future[PoolEvent] = asyncio.get_running_loop().create_future()
+        self._waiters.append((match, future))
+        return await asyncio.wait_for(future, 10)
+
+    def started(self) -> list[str]:
+        return [e.job_id for e in self.events if isinstance(e, JobStarted)]
+
+    def of(self, job_id: str) -> list[str]:
+        return [type(e).__name__ for e in self.events if e.job_id == job_id]
+
+
+def _request(prompt: str, model: str = "gated") -> RenderRequest:
+    return RenderRequest(prompt=prompt, width=64, height=64, frames=3, fps=8, model=model)
+
+
+def _job(job_id: str, user: str = "ana", priority: int = 0, prompt: str | None = None) -> RenderJob:
+    return RenderJob(job_id, user, _request(prompt or job_id), priority=priority)
+
+
+@pytest.fixture
+def gate() -> threading.Event:
+    return threading.Event()
+
+
+@pytest.fixture
+def renderer(gate: threading.Event) -> GatedRenderer:
+    return GatedRenderer(gate)
+
+
+@pytest.fixture
+async def pool(
+    tmp_path: Path, renderer: GatedRenderer, gate: threading.Event
+) -> AsyncIterator[RenderPool]:
+    loads: list[str] = []
+
+    def load(model: str) -> GatedRenderer | AnimaticRenderer:
+        loads.append(model)
+        if model == "broken":
+            raise ModelLoadError("The model 'broken' could not be loaded.")
+        return AnimaticRenderer() if model == "animatic" else renderer
+
+    render_pool = RenderPool(load, tmp_path / "clips")
+    render_pool.loads = loads  # type: ignore[attr-defined]
+    await render_pool.start()
+    yield render_pool
+    gate.set()
+    await render_pool.close()
+
+
+@pytest.fixture
+def events(pool: RenderPool) -> Recorder:
+    recorder = Recorder()
+    pool.add_listener(recorder)
+    return recorder
+
+
+async def test_events_order_and_outputs(pool: RenderPool, events: Recorder) -> None:
+    previz = Previz(number="3", size="close-up", movement="dolly in", characters=("Mara",))
+    request = RenderRequest(prompt="p", width=128, height=96, frames=20, fps=16, previz=previz)
+    queued = pool.submit(RenderJob("j1", "ana", request))
+    assert queued == JobQueued("j1", 1)
+    finished = await events.wait(JobFinished, "j1")
+    kinds = events.of("j1")
+    assert kinds[:2] == ["JobQueued", "JobStarted"] and kinds[-1] == "JobFinished"
+    assert set(kinds[2:-1]) == {"JobProgress"}
+    steps = [e.step for e in events.events if isinstance(e, JobProgress)]
+    assert steps == [1, 2, 3]
+    assert isinstance(finished, JobFinished) and not finished.cache_hit
+    assert finished.clip.name == f"{request.cache_key()}.mp4" and finished.poster.exists()
+    assert probe(finished.clip).frames == 20
+    assert finished.info["move"] == "dolly in"
+    assert events.threads == {threading.get_ident()}  # delivered on the loop thread
+
+
+async def test_fair_between_users(
+    pool: RenderPool, events: Recorder, gate: threading.Event
+) -> None:
+    for i in range(10):
+        pool.submit(_job(f"a{i}", "ana"))
+    await events.wait(JobStarted, "a0")
+    assert pool.submit(_job("b0", "ben")) == JobQueued("b0", 1)
+    assert [(e.job_id, e.position) for e in pool.queue()][:3] == [("a0", 0), ("b0", 1), ("a1", 2)]
+    gate.set()
+    await events.wait(JobFinished, "a9")
+    assert events.started()[:3] == ["a0", "b0", "a1"]
+
+
+async def test_fair_when_submitted_together(
+    pool: RenderPool, events: Recorder, gate: threading.Event
+) -> None:
+    for i in range(3):
+        pool.submit(_job(f"a{i}", "ana"))
+    pool.submit(_job("b0", "ben"))
+    gate.set()
+    await events.wait(JobFinished, "a2")
+    assert events.started() == ["a0", "b0", "a1", "a2"]
+
+
+async def test_priority_first(pool: RenderPool, events: Recorder, gate: threading.Event) -> None:
+    pool.submit(_job("low0"))
+    await events.wait(JobStarted, "low0")
+    pool.submit(_job("low1"))
+    assert pool.submit(_job("high", priority=5)) == JobQueued("high", 1)
+    gate.set()
+    await events.wait(JobFinished, "low1")
+    assert events.started() == ["low0", "high", "low1"]
+
+
+async def test_cancel_queued(
+    pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    pool.submit(_job("j1"))
+    await events.wait(JobStarted, "j1")
+    pool.submit(_job("j2"))
+    assert pool.cancel("j2")
+    assert events.of("j2") == ["JobQueued", "JobCancelled"]
+    assert [e.job_id for e in pool.queue()] == ["j1"]
+    assert not pool.cancel("nobody")
+    gate.set()
+    await events.wait(JobFinished, "j1")
+    assert renderer.rendered == ["j1"]
+
+
+async def test_cancel_running(
+    pool: RenderPool, events: Recorder, renderer: GatedRenderer, tmp_path: Path
+) -> None:
+    pool.submit(_job("j1"))
+    await events.wait(JobStarted, "j1")
+    assert pool.cancel("j1")
+    await events.wait(JobCancelled, "j1")
+    assert renderer.saw_cancel.is_set()
+    assert not list((tmp_path / "clips").glob("*.mp4"))
+    assert pool.queue() == []
+
+
+async def test_cache_hit_for_identical_request(
+    pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    gate.set()
+    pool.submit(_job("first", prompt="same"))
+    first = await events.wait(JobFinished, "first")
+    again = pool.submit(_job("again", user="ben", prompt="same"))
+    assert isinstance(again, JobFinished) and again.cache_hit
+    assert isinstance(first, JobFinished) and again.clip == first.clip
+    assert renderer.rendered == ["same"]
+
+
+async def test_identical_requests_in_flight_render_once(
+    pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    pool.submit(_job("x1", "ana", prompt="same"))
+    pool.submit(_job("x2", "ben", prompt="same"))
+    await events.wait(JobStarted, "x2")  # joined x1 rather than waiting for the worker
+    gate.set()
+    first, second = await events.wait(JobFinished, "x1"), await events.wait(JobFinished, "x2")
+    assert isinstance(first, JobFinished) and isinstance(second, JobFinished)
+    assert not first.cache_hit and second.cache_hit and first.clip == second.clip
+    assert "JobProgress" in events.of("x2")
+    assert renderer.rendered == ["same"]
+
+
+async def test_cancelling_shared_render_requeues_the_other(
+    pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    pool.submit(_job("x1", "ana", prompt="same"))
+    pool.submit(_job("x2", "ben", prompt="same"))
+    await events.wait(JobStarted, "x2")
+    pool.cancel("x1")
+    await events.wait(JobCancelled, "x1")
+    gate.set()
+    await events.wait(JobFinished, "x2")
+    assert events.of("x2")[-1] == "JobFinished" and "JobCancelled" not in events.of("x2")
+    assert renderer.rendered == ["same"]
+
+
+async def test_failures_become_job_failed(
+    pool: RenderPool,
+    events: Recorder,
+    gate: threading.Event,
+    renderer: GatedRenderer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gate.set()
+    renderer.fail = RuntimeError("CUDA kernel exploded")
+    with caplog.at_level(logging.ERROR, logger="render.pool"):
+        pool.submit(_job("crash"))
+        crashed = await events.wait(JobFailed, "crash")
+    assert crashed == JobFailed("crash", GENERIC_FAILURE)
+    assert any(r.exc_info and "CUDA kernel exploded" in str(r.exc_info[1]) for r in caplog.records)
+
+    renderer.fail = RenderError("Out of GPU memory: try a smaller size.")
+    pool.submit(_job("oom"))
+    assert await events.wait(JobFailed, "oom") == JobFailed(
+        "oom", "Out of GPU memory: try a smaller size."
+    )
+
+    pool.submit(RenderJob("load", "ana", _request("x", model="broken")))
+    assert await events.wait(JobFailed, "load") == JobFailed(
+        "load", "The model 'broken' could not be loaded."
+    )
+
+    renderer.fail = None
+    pool.submit(_job("fine"))
+    await events.wait(JobFinished, "fine")  # the worker survives failures
+
+
+async def test_resubmission_is_idempotent(
+    pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    pool.submit(_job("j1"))
+    await events.wait(JobStarted, "j1")
+    pool.submit(_job("j2"))
+    assert pool.submit(_job("j1")) == JobStarted("j1")
+    assert pool.submit(_job("j2")) == JobQueued("j2", 1)
+    assert len(pool.queue()) == 2
+    gate.set()
+    await events.wait(JobFinished, "j2")
+    assert events.of("j2").count("JobQueued") == 1
+    assert renderer.rendered == ["j1", "j2"]
+    # After a restart the caller resubmits a job whose clip already exists: it finishes at once.
+    assert isinstance(pool.submit(_job("j2")), JobFinished)
+
+
+async def test_renderer_loaded_once_per_worker(
+    pool: RenderPool, events: Recorder, gate: threading.Event
+) -> None:
+    gate.set()
+    for i in range(3):
+        pool.submit(_job(f"j{i}"))
+    await events.wait(JobFinished, "j2")
+    assert pool.loads == ["gated"]  # type: ignore[attr-defined]
+
+
+async def test_subscribe_iterates_until_close(tmp_path: Path) -> None:
+    render_pool = RenderPool(lambda model: AnimaticRenderer(), tmp_path)
+    await render_pool.start()
+    stream = render_pool.subscribe()
+    request = dataclasses.replace(_request("sub", model="animatic"), frames=9)
+    render_pool.submit(RenderJob("s1", "ana", request))
+    seen: list[str] = []
+    async for event in stream:
+        seen.append(type(event).__name__)
+        if isinstance(event, JobFinished):
+            await render_pool.close()
+    assert seen[0] == "JobQueued" and seen[-1] == "JobFinished"
+
+
+async def test_close_interrupts_running_render(
+    tmp_path: Path, gate: threading.Event, renderer: GatedRenderer
+) -> None:
+    render_pool = RenderPool(lambda model: renderer, tmp_path)
+    recorder = Recorder()
+    render_pool.add_listener(recorder)
+    await render_pool.start()
+    render_pool.submit(_job("j1"))
+    render_pool.submit(_job("j2"))
+    await recorder.wait(JobStarted, "j1")
+    await render_pool.close()
+    assert renderer.saw_cancel.is_set()
+    # No terminal events: the caller's store still says queued/running and it resubmits.
+    assert recorder.of("j1") == ["JobQueued", "JobStarted", "JobProgress"]
+    assert recorder.of("j2") == ["JobQueued"]
+    with pytest.raises(RuntimeError):
+        render_pool.submit(_job("j3"))
+
+
+async def test_full_disk_is_a_clear_failure(tmp_path: Path) -> None:
+    import errno as _errno
+
+    from render.pool import DISK_FULL, JobFailed, RenderJob, RenderPool
+    from render.types import RenderRequest
+
+    class FullDisk:
+        name = "full"
+
+        def render(self, request, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+            raise OSError(_errno.ENOSPC, "No space left on device")
+
+    events = []
+    async with RenderPool(lambda model: FullDisk(), tmp_path) as pool:
+        done = asyncio.Event()
+
+        def listen(event):  # type: ignore[no-untyped-def]
+            events.append(event)
+            if isinstance(event, JobFailed):
+                done.set()
+
+        pool.add_listener(listen)
+        pool.submit(RenderJob("j1", "ana", RenderRequest(prompt="x", width=64, height=64, frames=2)))
+        await done.wait()
+    assert events[-1] == JobFailed("j1", DISK_FULL)
