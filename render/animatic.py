@@ -528,7 +528,8 @@ class AnimaticRenderer:
 
     name = "animatic"
 
-    def check_inputs(self, request: RenderRequest) -> None:
+    @staticmethod
+    def check_inputs(request: RenderRequest) -> None:
         if request.width % 2 or request.height % 2:
             raise InvalidRenderRequest(
                 f"Width and height must be even, got {request.width}x{request.height}."

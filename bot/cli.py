@@ -1,0 +1,150 @@
+"""`slate`: the command line. Each command builds what it needs from settings and nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from studio.errors import SlateError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slate", description="Slate, the director's assistant.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="plan a shot list from a brief and print it")
+    plan.add_argument("brief")
+    plan.add_argument("--style", help="a style preset, e.g. 'film noir'")
+    plan.add_argument("--json", action="store_true", help="print the shot list as JSON")
+
+    chat = commands.add_parser("chat", help="plan and revise a shot list in conversation")
+    chat.add_argument("--project", type=int, help="continue this project instead of starting one")
+    chat.add_argument("--style", help="a style preset for a new project")
+    chat.add_argument("--json", action="store_true", help="print the final shot list as JSON")
+
+    exporter = commands.add_parser("export", help="export a project's shot list")
+    exporter.add_argument("--project", type=int, help="project id (default: the latest)")
+    exporter.add_argument("--format", default="md", choices=("md", "csv", "json", "otio"))
+    exporter.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+    commands.add_parser("projects", help="list the local projects")
+
+    demo = commands.add_parser("demo", help="plan, render every shot and cut the film")
+    demo.add_argument("brief")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where to write it all")
+    demo.add_argument("--renderer", choices=("animatic", "diffusers"), help="default: settings")
+    demo.add_argument("--model", help="diffusers preset, hub id or local folder")
+    demo.add_argument("--style", help="a style preset, e.g. 'film noir'")
+
+    commands.add_parser("bot", help="run the Discord bot (needs SLATE_DISCORD_TOKEN)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+        return asyncio.run(_run(args, settings))
+    except SlateError as error:
+        print(f"slate: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
+    handlers = {"plan": _plan, "chat": _chat, "export": _export, "projects": _projects,
+                "demo": _demo, "bot": _bot}
+    return handlers[args.command](args, settings)
+
+
+async def _plan(args: argparse.Namespace, settings: Any) -> int:
+    from bot.app import production
+    from bot.terminal import LOCAL_SCOPE, cast_table, shot_table
+    from studio.export import to_json
+
+    async with production(settings) as prod:
+        direction = await prod.start_project(LOCAL_SCOPE, "you", args.brief, style=args.style)
+    shotlist = direction.project.shotlist
+    if args.json:
+        print(to_json(shotlist))
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    console.print(shot_table(shotlist))
+    cast = cast_table(shotlist)
+    if cast is not None:
+        console.print(cast)
+    for note in direction.notes:
+        console.print(f"[dim]note: {note}[/]")
+    console.print(f"[dim]Saved as project #{direction.project.id} · {prod.director.name} · "
+                  f"revise it with: slate chat --project {direction.project.id}[/]")
+    return 0
+
+
+async def _chat(args: argparse.Namespace, settings: Any) -> int:
+    from bot.app import production
+    from bot.terminal import run_chat
+
+    async with production(settings, render=True) as prod:
+        return await run_chat(prod, project_id=args.project, as_json=args.json, style=args.style)
+
+
+async def _export(args: argparse.Namespace, settings: Any) -> int:
+    from bot.app import production
+    from bot.terminal import LOCAL_SCOPE
+
+    async with production(settings) as prod:
+        project = await prod.project(LOCAL_SCOPE, args.project)
+        text = await prod.export(LOCAL_SCOPE, project.id, args.format)
+    if args.out:
+        await asyncio.to_thread(args.out.write_text, text, encoding="utf-8")
+        print(f"Wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+async def _projects(args: argparse.Namespace, settings: Any) -> int:
+    from bot.app import production
+    from bot.terminal import LOCAL_SCOPE
+
+    async with production(settings) as prod:
+        for project in await prod.store.projects(LOCAL_SCOPE, limit=100):
+            shotlist = project.shotlist
+            print(f"#{project.id}\t{shotlist.title}\t{len(shotlist.shots)} shots\t{shotlist.runtime:g}s\tv{project.head}")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Any) -> int:
+    from bot.demo import run_demo
+
+    overrides: dict[str, Any] = {"data_dir": args.out / ".slate"}
+    if args.model:
+        overrides.update(renderer="diffusers", model=args.model)
+    if args.renderer:
+        overrides["renderer"] = args.renderer
+    return await run_demo(settings.model_copy(update=overrides), args.brief, args.out,
+                          style=args.style)
+
+
+async def _bot(args: argparse.Namespace, settings: Any) -> int:
+    from bot.discord import run_bot
+
+    await run_bot(settings)
+    return 0

@@ -1,0 +1,211 @@
+"""The production service end to end: the offline director, the real store, the real render pool
+with the animatic renderer (or a gated fake where a test must hold a render mid-flight)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import production, renderer_loader
+from bot.service import Production, ProductionEvent
+from bot.settings import Settings
+from render.encode import probe
+from render.types import (
+    CancelToken,
+    ProgressCallback,
+    RenderCancelled,
+    Renderer,
+    RenderRequest,
+    RenderResult,
+)
+from studio.errors import InvalidValue, LimitReached
+from studio.store import Store
+
+SCOPE = "local"
+BRIEF = ("A 20-second teaser. Mia, a detective, waits in a rain-soaked alley at night. "
+         "Cole steps out of a car holding a letter. Mia reads the letter in the diner.")
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def prod(tmp_path: Path) -> AsyncIterator[Production]:
+    async with production(settings_for(tmp_path), render=True) as p:
+        yield p
+
+
+async def test_render_all_then_only_what_changed(prod: Production) -> None:
+    project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+    n = len(project.shotlist.shots)
+    batch = await prod.render(SCOPE, project.id, "ana")
+    assert len(batch.jobs) == n and not batch.skipped
+    jobs = await prod.wait(batch.id)
+    assert [job.state for job in jobs] == ["done"] * n
+    takes = await prod.store.takes(project.id)
+    assert len(takes) == n
+    for take in takes:
+        info = probe(Path(take.clip))
+        assert info.codec == "h264" and Path(take.poster).exists()
+
+    again = await prod.render(SCOPE, project.id, "ana")
+    assert again.jobs == [] and len(again.skipped) == n
+
+    await prod.direct(SCOPE, project.id, "ana", "shot 2: close-up")
+    await prod.direct(SCOPE, project.id, "ana", "make shot 1 last 6 seconds")
+    changed = await prod.render(SCOPE, project.id, "ana")
+    assert sorted(number for _, number in changed.jobs) == ["1", "2"]
+    assert len(changed.skipped) == n - 2
+    await prod.wait(changed.id)
+    assert len(await prod.store.takes(project.id)) == n + 2
+
+
+async def test_style_change_rerenders_every_shot(prod: Production) -> None:
+    project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+    await prod.wait((await prod.render(SCOPE, project.id, "ana")).id)
+    await prod.direct(SCOPE, project.id, "ana", "make it cyberpunk")
+    batch = await prod.render(SCOPE, project.id, "ana")
+    assert len(batch.jobs) == len(project.shotlist.shots)
+
+
+async def test_reroll_approve_and_cut(prod: Production) -> None:
+    project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+    await prod.wait((await prod.render(SCOPE, project.id, "ana")).id)
+    first = (await prod.store.takes(project.id, project.shotlist.shots[0].uid))[0]
+
+    reroll = await prod.reroll(SCOPE, project.id, "ana", "1")
+    await prod.wait(reroll.id)
+    takes = await prod.store.takes(project.id, project.shotlist.shots[0].uid)
+    assert len(takes) == 2 and takes[1].seed != takes[0].seed
+    # A reroll is not a change to the shot: render-all still has nothing to do.
+    assert (await prod.render(SCOPE, project.id, "ana")).jobs == []
+
+    approved = await prod.approve(SCOPE, project.id, "ana", "1", first.id)
+    assert approved.id == first.id
+    assert (await prod.project(SCOPE, project.id)).shotlist.shot("1").status.value == "approved"
+    cut = await prod.cut(SCOPE, project.id)
+    assert cut.takes[0].id == first.id  # the approved take, not the newer reroll
+    expected = sum(t.request["frames"] / t.request["fps"] for t in cut.takes)
+    assert probe(cut.film).duration == pytest.approx(expected, abs=0.15)
+    assert cut.timeline.exists() and cut.contact_sheet.exists()
+
+
+async def test_cut_names_unrendered_shots(prod: Production) -> None:
+    project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+    with pytest.raises(InvalidValue, match="no take yet"):
+        await prod.cut(SCOPE, project.id)
+
+
+async def test_storyboard_before_rendering(prod: Production) -> None:
+    project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+    sheet = await prod.storyboard(SCOPE, project.id)
+    from PIL import Image
+
+    with Image.open(sheet) as image:
+        assert image.width > 400 and image.height > 200
+
+
+async def test_per_user_limit_changes_nothing(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path, max_open_renders_per_user=2), render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        with pytest.raises(LimitReached, match="limit is 2"):
+            await prod.render(SCOPE, project.id, "ana")
+        assert await prod.store.open_jobs(project.id) == []
+
+
+class GatedRenderer:
+    """Holds every render until the gate opens; honours cancellation meanwhile."""
+
+    name = "gated"
+
+    def __init__(self, gate: threading.Event, inner: Renderer) -> None:
+        self.gate, self.inner = gate, inner
+
+    def render(self, request: RenderRequest, progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> RenderResult:
+        while not self.gate.wait(0.01):
+            if cancel is not None and cancel.cancelled:
+                raise RenderCancelled("cancelled")
+        return self.inner.render(request, progress, cancel)
+
+
+def gated_loader(settings: Settings, gate: threading.Event) -> Callable[[str], Renderer]:
+    real = renderer_loader(settings)
+    return lambda model: GatedRenderer(gate, real(model))
+
+
+async def test_cancel_running_and_queued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for(tmp_path)
+    gate = threading.Event()
+    monkeypatch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        events: list[ProductionEvent] = []
+        prod.add_listener(events.append)
+        batch = await prod.render(SCOPE, project.id, "ana")
+        assert await prod.cancel(SCOPE, project.id, "ana") == len(batch.jobs)
+        jobs = await prod.wait(batch.id)
+        assert {job.state for job in jobs} == {"cancelled"}
+        assert await prod.store.takes(project.id) == []
+        assert sum(e.kind == "cancelled" for e in events) == len(batch.jobs)
+
+
+async def test_restart_resumes_interrupted_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for(tmp_path)
+    gate = threading.Event()
+    with monkeypatch.context() as patch:
+        patch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
+        async with production(settings, render=True) as prod:
+            project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+            batch = await prod.render(SCOPE, project.id, "ana")
+        # The process "crashed" with one job running and the rest queued.
+    store = await Store.open(settings.database)
+    states = {job.state for job in await store.batch_jobs(batch.id)}
+    await store.close()
+    assert states <= {"queued", "running"}
+
+    async with production(settings, render=True) as prod:
+        jobs = await prod.wait(batch.id)
+        assert [job.state for job in jobs] == ["done"] * len(batch.jobs)
+        assert len(await prod.store.takes(project.id)) == len(batch.jobs)
+
+
+async def test_bad_model_is_a_clear_error(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, renderer="diffusers", model=str(tmp_path / "no-such-model"))
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        with pytest.raises(InvalidValue, match="no model folder"):
+            await prod.render(SCOPE, project.id, "ana")
+        assert await prod.store.open_jobs(project.id) == []
+
+
+async def test_impossible_size_is_refused_before_queueing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, renderer="diffusers", model="wan2.1-1.3b", render_width=100)
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        with pytest.raises(InvalidValue, match="multiples of 16"):
+            await prod.render(SCOPE, project.id, "ana")
+        assert await prod.store.open_jobs(project.id) == []
+
+
+async def test_renders_through_a_real_diffusers_pipeline(tmp_path: Path, tiny_wan_path: Path) -> None:
+    """The tiny random Wan folder, loaded by the same preset/path code users run."""
+    settings = settings_for(tmp_path, renderer="diffusers", model=str(tiny_wan_path),
+                            render_width=64, render_height=64, render_steps=2)
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", "Mia waits at the station. The train arrives.")).project
+        events: list[ProductionEvent] = []
+        prod.add_listener(events.append)
+        batch = await prod.render(SCOPE, project.id, "ana", ["1", "2"])
+        jobs = await prod.wait(batch.id)
+        assert [job.state for job in jobs] == ["done", "done"], [job.reason for job in jobs]
+        take = (await prod.store.takes(project.id))[0]
+        info = probe(Path(take.clip))
+        assert (info.width, info.height) == (64, 64)
+        assert (info.frames - 1) % 4 == 0  # Wan's 4k+1 rule, chosen from the shot's duration
+        steps = [e for e in events if e.kind == "progress" and e.job_id == batch.jobs[0][0]]
+        assert [e.step for e in steps] == [1, 2]
