@@ -1,0 +1,179 @@
+"""What commands and buttons share: find the project, check who asks, call the production, answer.
+
+Inputs are checked before the interaction is deferred, so a refusal can still be ephemeral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.discord._format import (
+    direction_reply,
+    message_pages,
+    parse_shots,
+    shotlist_embeds,
+)
+from bot.discord._limits import is_crew, require_crew
+from bot.discord._replies import reply
+from bot.discord._uploads import clip_upload, upload_limit
+from bot.service import Direction
+from studio.errors import InvalidValue, SlateError
+from studio.store import Project
+
+if TYPE_CHECKING:
+    from bot.discord._bot import SlateBot
+
+
+def scope_of(interaction: discord.Interaction) -> str:
+    if interaction.guild_id is None:
+        raise InvalidValue("Slate works inside a server, not in direct messages.")
+    return f"discord:{interaction.guild_id}"
+
+
+def author_of(user: discord.abc.User) -> str:
+    return str(user.id)
+
+
+def bot_of(interaction: discord.Interaction) -> SlateBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def project_for(interaction: discord.Interaction, project_id: int | None) -> Project:
+    """The project named by id (in this guild only), else the one whose thread this is."""
+    bot, scope = bot_of(interaction), scope_of(interaction)
+    if project_id is not None:
+        return await bot.production.project(scope, project_id)
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        project = await bot.production.store.project_in_room(scope, str(channel.id))
+        if project is not None:
+            return project
+    raise InvalidValue("Use this in a project's thread, or pick the `project`.")
+
+
+def crew(interaction: discord.Interaction, project: Project, action: str) -> None:
+    require_crew(interaction.user, project, bot_of(interaction).settings.discord_crew_role, action)
+
+
+async def project_channel(bot: SlateBot, project: Project) -> discord.abc.Messageable | None:
+    if project.room is None:
+        return None
+    channel = bot.get_channel(int(project.room))
+    if channel is None:
+        try:
+            channel = await bot.fetch_channel(int(project.room))
+        except discord.NotFound:
+            return None
+    return channel if isinstance(channel, discord.abc.Messageable) else None
+
+
+async def post_shotlist(channel: discord.abc.Messageable, project: Project, *,
+                        buttons: bool = True) -> None:
+    """The shot list as one or more messages; the project buttons go under the last one."""
+    from bot.discord._views import project_view
+
+    pages = message_pages(shotlist_embeds(project.shotlist, project.id))
+    for index, embeds in enumerate(pages):
+        last = index == len(pages) - 1
+        if buttons and last:
+            await channel.send(embeds=embeds, view=project_view(project.id))
+        else:
+            await channel.send(embeds=embeds)
+
+
+async def render(interaction: discord.Interaction, project: Project, shots: str | None = None,
+                 *, model: str | None = None, reroll: bool = False) -> None:
+    bot = bot_of(interaction)
+    crew(interaction, project, "render")
+    numbers = [shot.number for shot in project.shotlist.shots]
+    chosen = parse_shots(shots, numbers)
+    await interaction.response.defer(thinking=True)
+    batch = await bot.production.render(scope_of(interaction), project.id,
+                                        author_of(interaction.user), chosen, model=model,
+                                        reroll=reroll)
+    where = f" in <#{project.room}>" if project.room else ""
+    if not batch.jobs:
+        text = "Nothing to render: every shot already has a take of its current look."
+        if batch.skipped:
+            text += " Use `/reroll` for a new take."
+    else:
+        queued = ", ".join(number for _, number in batch.jobs)
+        text = f"🎥 Rendering shot{'s' if len(batch.jobs) > 1 else ''} {queued}; progress{where}."
+        if batch.skipped:
+            text += f"\n-# Already rendered as they are: {', '.join(batch.skipped)}."
+    await reply(interaction, text, ephemeral=False)
+
+
+async def approve(interaction: discord.Interaction, project: Project, shot: str,
+                  take_id: int | None) -> None:
+    crew(interaction, project, "approve takes")
+    project.shotlist.shot(shot)  # an unknown shot is refused before deferring
+    await interaction.response.defer(thinking=True)
+    take = await bot_of(interaction).production.approve(
+        scope_of(interaction), project.id, author_of(interaction.user), shot, take_id)
+    await reply(interaction, f"✅ Shot {shot}: take #{take.id} approved for the cut.",
+                ephemeral=False)
+
+
+async def revise(interaction: discord.Interaction, project: Project, shot: str,
+                 instruction: str) -> None:
+    bot = bot_of(interaction)
+    instruction = instruction.strip()
+    if not instruction:
+        raise InvalidValue("Say what to change in the shot.")
+    project.shotlist.shot(shot)
+    bot.directions.hit((interaction.guild_id or 0, interaction.user.id))
+    await interaction.response.defer(thinking=True)
+    direction = await bot.production.direct(scope_of(interaction), project.id,
+                                            author_of(interaction.user),
+                                            f"shot {shot}: {instruction}")
+    await answer_direction(interaction, direction)
+
+
+async def answer_direction(interaction: discord.Interaction, direction: Direction) -> None:
+    await reply(interaction, direction_reply(direction.reply, direction.changes, direction.notes),
+                ephemeral=False)
+    if direction.changes and isinstance(interaction.channel, discord.Thread):
+        await post_shotlist(interaction.channel, direction.project)
+    if direction.render is not None:
+        await reply(interaction, await render_ask(bot_of(interaction), interaction.user,
+                                                  direction), ephemeral=False)
+
+
+async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Direction) -> str:
+    """The director heard "render it": start the render if the author may, and say what happened."""
+    assert direction.render is not None
+    project = direction.project
+    if not is_crew(member, project, bot.settings.discord_crew_role):
+        return (f"Only the owner or the **{bot.settings.discord_crew_role}** role can start "
+                "renders; ask one of them to `/render`.")
+    try:
+        batch = await bot.production.render(project.scope, project.id, author_of(member),
+                                            list(direction.render.shots))
+    except SlateError as error:
+        return str(error)
+    if not batch.jobs:
+        return "Nothing new to render: those shots already have takes of their current look."
+    return f"🎥 Rendering shot{'s' if len(batch.jobs) > 1 else ''} {', '.join(n for _, n in batch.jobs)}."
+
+
+async def storyboard(interaction: discord.Interaction, project: Project) -> None:
+    await interaction.response.defer(thinking=True)
+    path = await bot_of(interaction).production.storyboard(scope_of(interaction), project.id)
+    await reply(interaction, f"🗂️ Storyboard of **{project.shotlist.title}**.", ephemeral=False,
+                file=discord.File(path, filename=f"storyboard-{project.id}.png"))
+
+
+async def send_clip(interaction: discord.Interaction, text: str, clip: str, poster: str | None,
+                    filename: str, extra: Sequence[discord.File] = ()) -> None:
+    """Send a video through the interaction, fitted to this server's upload limit."""
+    from pathlib import Path
+
+    limit = upload_limit(interaction, interaction.guild)
+    async with clip_upload(Path(clip), Path(poster) if poster else None, limit,
+                           name=filename) as upload:
+        note = f"\n-# {upload.note}" if upload.note else ""
+        await reply(interaction, text + note, ephemeral=False, files=[upload.file, *extra])

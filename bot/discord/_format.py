@@ -1,0 +1,242 @@
+"""What the bot says, as pure functions: shot list embeds, diff blocks, progress lines, take cards.
+
+Nothing here touches the network, so every limit Discord imposes (25 fields and 6000 characters per
+embed, 6000 characters and 10 embeds per message, 2000 characters of content) is tested offline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import discord
+
+from studio.errors import InvalidValue
+from studio.models import Shot, ShotList
+from studio.store import Take
+
+MAX_FIELDS = 25
+MAX_EMBED_CHARS = 6000
+MAX_MESSAGE_EMBEDS = 10
+MAX_CONTENT = 2000
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_TITLE = 256
+MAX_DESCRIPTION = 4096
+# Room left in each embed for title, description and footer, so fields alone never hit the cap.
+_EMBED_BUDGET = MAX_EMBED_CHARS - 600
+SLATE_COLOUR = discord.Colour(0x5865F2)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _embed_size(embed: discord.Embed) -> int:
+    return len(embed)
+
+
+def shot_field(shot: Shot) -> tuple[str, str]:
+    name = f"{shot.number}. {shot.size.abbreviation} · {shot.move_label} · {shot.duration:g}s"
+    lines = [shot.description]
+    if shot.dialogue:
+        lines.append(f"> {shot.dialogue}")
+    details = [shot.scene.slugline]
+    if shot.characters:
+        details.append(", ".join(shot.characters))
+    if shot.status.value != "planned":
+        details.append(shot.status.value)
+    lines.append(f"-# {' · '.join(details)}")
+    return clip(name, MAX_FIELD_NAME), clip("\n".join(lines), MAX_FIELD_VALUE)
+
+
+def shotlist_embeds(shotlist: ShotList, project_id: int) -> list[discord.Embed]:
+    """The shot list as embeds, each within Discord's field and character limits."""
+    title = clip(f"{shotlist.title} · project #{project_id}", MAX_TITLE)
+    summary = (f"{len(shotlist.shots)} shots · {shotlist.runtime:g} s · {shotlist.style.name} · "
+               f"{shotlist.aspect_ratio}")
+    if shotlist.logline:
+        summary = f"*{clip(shotlist.logline, 1000)}*\n{summary}"
+    embeds: list[discord.Embed] = []
+    current = discord.Embed(title=title, description=summary, colour=SLATE_COLOUR)
+    for shot in shotlist.shots:
+        name, value = shot_field(shot)
+        full = len(current.fields) >= MAX_FIELDS
+        if full or _embed_size(current) + len(name) + len(value) > _EMBED_BUDGET:
+            embeds.append(current)
+            current = discord.Embed(colour=SLATE_COLOUR)
+        current.add_field(name=name, value=value, inline=False)
+    embeds.append(current)
+    if len(embeds) > 1:
+        for page, embed in enumerate(embeds, 1):
+            embed.set_footer(text=f"page {page}/{len(embeds)}")
+    return embeds
+
+
+def message_pages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages: at most 10 per message and 6000 characters in all."""
+    pages: list[list[discord.Embed]] = []
+    current: list[discord.Embed] = []
+    size = 0
+    for embed in embeds:
+        length = _embed_size(embed)
+        if current and (len(current) >= MAX_MESSAGE_EMBEDS or size + length > MAX_EMBED_CHARS):
+            pages.append(current)
+            current, size = [], 0
+        current.append(embed)
+        size += length
+    if current:
+        pages.append(current)
+    return pages
+
+
+def diff_block(changes: Sequence[str], limit: int = 1500) -> str:
+    """The diff lines as a ```diff block, cut at a line boundary with a count of what was left."""
+    if not changes:
+        return ""
+    kept: list[str] = []
+    used = 0
+    for index, line in enumerate(changes):
+        line = clip(line.replace("```", "ˋˋˋ"), 300)
+        if used + len(line) + 1 > limit:
+            kept.append(f"… and {len(changes) - index} more change{'s' if len(changes) - index > 1 else ''}")
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return "```diff\n" + "\n".join(kept) + "\n```"
+
+
+def direction_reply(reply: str, changes: Sequence[str], notes: Iterable[str] = ()) -> str:
+    """The director's answer, what changed and any film-grammar notes, within 2000 characters."""
+    parts = [clip(reply, 600)]
+    block = diff_block(changes)
+    if block:
+        parts.append(block)
+    tips = [f"-# note: {clip(note, 200)}" for note in notes]
+    text = "\n".join([*parts, *tips])
+    return clip(text, MAX_CONTENT) if len(text) > MAX_CONTENT else text
+
+
+def progress_bar(step: int, total: int, width: int = 10) -> str:
+    """`▰▰▰▱▱▱▱▱▱▱ 12/30`."""
+    if total <= 0:
+        return "▱" * width
+    step = max(0, min(step, total))
+    filled = round(width * step / total)
+    return f"{'▰' * filled}{'▱' * (width - filled)} {step}/{total}"
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+@dataclass
+class JobLine:
+    """One shot's state on a batch's status message."""
+
+    shot_number: str
+    state: str = "queued"  # queued | running | done | failed | cancelled
+    position: int = 0
+    step: int = 0
+    total: int = 0
+    eta_s: float | None = None
+    take_id: int | None = None
+    reason: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+def job_line(job: JobLine) -> str:
+    head = f"**Shot {job.shot_number}**"
+    match job.state:
+        case "queued":
+            where = f"#{job.position} in line" if job.position else "waiting"
+            return f"{head} · queued ({where})"
+        case "running":
+            if not job.total:
+                return f"{head} · starting…"
+            eta = eta_text(job.eta_s)
+            return f"{head} · `{progress_bar(job.step, job.total)}` steps" + (
+                f" · ETA {eta}" if eta else "")
+        case "done":
+            return f"{head} · ✅ take #{job.take_id}" if job.take_id else f"{head} · ✅ done"
+        case "failed":
+            return f"{head} · ❌ {clip(job.reason or 'failed', 200)}"
+        case _:
+            return f"{head} · ⏹ cancelled"
+
+
+def status_text(title: str, jobs: Sequence[JobLine]) -> str:
+    """The body of a batch's status message: a header and one line per shot."""
+    done = sum(1 for job in jobs if not job.open)
+    header = (f"🎬 Rendering **{clip(title, 100)}**: {done}/{len(jobs)} shots finished"
+              if done < len(jobs) else f"🎬 **{clip(title, 100)}**: batch finished")
+    lines = [header, *(job_line(job) for job in jobs)]
+    text = "\n".join(lines)
+    if len(text) <= MAX_CONTENT:
+        return text
+    # Many shots: keep the open ones visible and summarise the rest.
+    open_lines = [job_line(job) for job in jobs if job.open]
+    return clip("\n".join([header, f"-# {done} finished", *open_lines]), MAX_CONTENT)
+
+
+def take_embed(take: Take, shot: Shot | None, shot_number: str, *, note: str = "") -> discord.Embed:
+    """The card under a posted take: what was rendered and how to reproduce it."""
+    embed = discord.Embed(title=f"Shot {shot_number} · take #{take.id}", colour=SLATE_COLOUR)
+    if shot is not None:
+        embed.description = clip(shot.description, 1000)
+        embed.add_field(name="Size", value=shot.size.value)
+        embed.add_field(name="Move", value=shot.move_label)
+    request = take.request
+    embed.add_field(name="Seed", value=str(take.seed))
+    embed.add_field(name="Model", value=take.model)
+    size = f"{request.get('width', '?')}×{request.get('height', '?')}"
+    embed.add_field(name="Frames", value=f"{request.get('frames', '?')} @ {request.get('fps', '?')} fps · {size}")
+    embed.add_field(name="Render time", value=f"{take.seconds:.1f} s" if take.seconds else "cached")
+    embed.set_footer(text=f"take id {take.id}" + (f" · {note}" if note else ""))
+    return embed
+
+
+_RANGE = re.compile(r"^\s*(\d+[A-Za-z]?)\s*(?:-\s*(\d+[A-Za-z]?))?\s*$")
+
+
+def parse_shots(text: str | None, numbers: Sequence[str]) -> list[str]:
+    """'1,3-5' → ['1', '3', '4', '5'] against the shot list's own numbers (which may be '12A')."""
+    if not text or not text.strip() or text.strip().lower() == "all":
+        return []
+    chosen: list[str] = []
+    for part in text.split(","):
+        match = _RANGE.match(part)
+        if match is None:
+            raise InvalidValue(f"I can't read “{clip(part.strip(), 40)}” as shots; try “1,3-5”.")
+        start, end = match.group(1).upper(), (match.group(2) or match.group(1)).upper()
+        if start not in numbers or end not in numbers:
+            missing = start if start not in numbers else end
+            raise InvalidValue(f"There is no shot {missing}; this list has shots "
+                               f"{numbers[0]}–{numbers[-1]}." if numbers else "This list has no shots.")
+        first, last = numbers.index(start), numbers.index(end)
+        if first > last:
+            first, last = last, first
+        chosen.extend(n for n in numbers[first:last + 1] if n not in chosen)
+    return chosen
+
+
+def shot_by_uid(shotlist: ShotList, uid: str) -> Shot | None:
+    return next((shot for shot in shotlist.shots if shot.uid == uid), None)
+
+
+HELP = """**Slate: your director's assistant**
+`/direct brief` start a film: I plan a shot list and open a thread for it.
+In a project thread, mention me with a note (“shot 2: close-up, slow push-in”) to revise.
+`/shots` `/shot n` the list · `/revise n instruction` change one shot · `/undo`
+`/render [shots] [model]` render (e.g. `1,3-5`) · `/reroll n` new seed · `/approve n [take]`
+`/cut` the final cut · `/storyboard` contact sheet · `/export format` md/csv/json/otio
+`/cast add|list` characters · `/style set|show` look · `/queue` · `/cancel [shot|all]`
+Outside a thread, pass `project`. The owner and the crew role may render, approve, cancel and undo."""

@@ -1,0 +1,41 @@
+"""Answering interactions: the one reply helper and the one error mapping."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from studio.errors import SlateError
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again."
+
+
+async def reply(interaction: discord.Interaction, content: str, *,
+                ephemeral: bool = True, **kwargs: Any) -> None:
+    """Answer an interaction whether or not it was already acknowledged."""
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """SlateErrors carry their user-facing text; anything else is logged and answered generically."""
+    original = getattr(error, "original", error)
+    if isinstance(original, SlateError):
+        text = str(original)
+    elif isinstance(original, app_commands.CheckFailure | app_commands.TransformerError):
+        text = str(original) or "You can't use that here."
+    else:
+        command = interaction.command.qualified_name if interaction.command else "component"
+        log.error("unexpected error in %s", command, exc_info=original)
+        text = GENERIC_ERROR
+    try:
+        await reply(interaction, text)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply", exc_info=True)

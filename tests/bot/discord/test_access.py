@@ -1,0 +1,77 @@
+"""Who may do what, and nothing crosses from one guild to another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from studio.errors import LimitReached, NotFound, PermissionDenied
+from tests.bot.discord.conftest import BRIEF, finish_renders, project_of, thread_of
+
+
+def swallowed(world: Any, kind: type[BaseException]) -> None:
+    """The error reached the tree's handler (and was answered); acknowledge it for SimCord."""
+    errors = [getattr(error, "original", error) for error in world.env.errors]
+    assert any(isinstance(error, kind) for error in errors), errors
+
+
+async def test_viewer_cannot_render_but_crew_and_owner_can(world: Any) -> None:
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    project = await project_of(world, thread)
+
+    denied = await world.bob.slash(thread, "render")
+    assert denied.ephemeral and "Crew" in denied.response.content
+    assert "comment" in denied.response.content
+    swallowed(world, PermissionDenied)
+    assert not await world.env.bot.production.store.open_jobs(project.id)
+
+    allowed = await world.carol.slash(thread, "render", shots="1")
+    assert not allowed.ephemeral and "Rendering shot 1" in allowed.response.content
+    await finish_renders(world, project.id)
+
+    undo = await world.bob.slash(thread, "undo")
+    assert undo.ephemeral and "undo" in undo.response.content
+    swallowed(world, PermissionDenied)
+
+
+async def test_bad_input_is_refused_before_deferring(world: Any) -> None:
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    result = await world.alice.slash(thread, "render", shots="1,99")
+    assert result.ephemeral and not result.deferred and "no shot 99" in result.response.content
+    swallowed(world, Exception)
+    outside = await world.alice.slash(world.channel, "shots")
+    assert outside.ephemeral and "project" in outside.response.content
+    swallowed(world, Exception)
+
+
+async def test_projects_do_not_cross_guilds(world: Any) -> None:
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    project = await project_of(world, thread_of(world.channel))
+
+    other = world.env.create_guild(name="Studio B")
+    lobby = other.create_text_channel("lobby")
+    dave = other.add_member(world.env.create_user("dave"))
+    await dave.slash(lobby, "direct", brief="Two kids race paper boats down a flooded street.")
+    result = await dave.slash(lobby, "shots", project=project.id)
+    assert result.ephemeral and "project" in result.response.content.lower()
+    swallowed(world, NotFound)
+
+    choices = await dave.autocomplete(lobby, "shots", "project", "")
+    names = [choice["name"] for choice in choices]
+    assert names and all(f"#{project.id} " not in name for name in names)
+    mine = await world.alice.autocomplete(world.channel, "shots", "project", "")
+    assert [choice["value"] for choice in mine] == [project.id]
+
+
+async def test_direction_rate_limit(world: Any, settings: Any) -> None:
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    world.env.bot.directions.limit = 1
+    me = world.env.bot.user
+    await world.bob.send(thread, f"{me.mention} shot 1: wide shot")
+    await world.bob.send(thread, f"{me.mention} shot 1: close-up")
+    assert "at most 1 directions a minute" in thread.history()[-1].content
+    revise = await world.bob.slash(thread, "revise", number="2", instruction="low angle")
+    assert revise.ephemeral and "Try again" in revise.response.content
+    swallowed(world, LimitReached)

@@ -1,0 +1,104 @@
+"""Formatting within Discord's limits, and the direction rate limiter."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.discord._format import (
+    MAX_CONTENT,
+    MAX_EMBED_CHARS,
+    MAX_FIELDS,
+    JobLine,
+    diff_block,
+    direction_reply,
+    message_pages,
+    parse_shots,
+    progress_bar,
+    shotlist_embeds,
+    status_text,
+)
+from bot.discord._limits import SlidingWindow
+from studio.errors import InvalidValue, LimitReached
+from studio.models import Shot, ShotList
+
+
+def long_list(count: int, text: str = "A keeper climbs the spiral stair, lamp in hand. ") -> ShotList:
+    return ShotList(title="Lighthouse", shots=tuple(
+        Shot(description=(text * 20)[:900], dialogue="Who's there?") for _ in range(count)))
+
+
+def test_short_lists_fit_one_embed() -> None:
+    embeds = shotlist_embeds(long_list(3, "Wave."), 7)
+    assert len(embeds) == 1 and len(embeds[0].fields) == 3
+    assert embeds[0].title == "Lighthouse · project #7"
+
+
+@pytest.mark.parametrize("count", [26, 60, 200])
+def test_long_lists_are_paged_within_limits(count: int) -> None:
+    embeds = shotlist_embeds(long_list(count), 1)
+    assert sum(len(e.fields) for e in embeds) == count
+    assert all(len(e.fields) <= MAX_FIELDS and len(e) <= MAX_EMBED_CHARS for e in embeds)
+    pages = message_pages(embeds)
+    assert [e for page in pages for e in page] == embeds
+    assert all(len(page) <= 10 and sum(len(e) for e in page) <= MAX_EMBED_CHARS for page in pages)
+    assert embeds[-1].footer.text == f"page {len(embeds)}/{len(embeds)}"
+
+
+def test_progress_bar() -> None:
+    assert progress_bar(12, 30) == "▰▰▰▰▱▱▱▱▱▱ 12/30"
+    assert progress_bar(30, 30, width=6) == "▰▰▰▰▰▰ 30/30"
+    assert progress_bar(0, 0, width=4) == "▱▱▱▱"
+    assert progress_bar(99, 10, width=2) == "▰▰ 10/10"
+
+
+def test_diff_block_truncates_at_a_line_and_counts_the_rest() -> None:
+    lines = [f"~ shot {i}: size medium shot → close-up" for i in range(200)]
+    block = diff_block(lines, limit=400)
+    assert block.startswith("```diff\n") and block.endswith("\n```")
+    assert len(block) < 500 and "more changes" in block
+    assert diff_block([]) == ""
+    assert "```" not in diff_block(["+ a ``` fence"])[8:-4]
+
+
+def test_direction_reply_stays_under_2000_characters() -> None:
+    text = direction_reply("x" * 3000, ["~ change"] * 500, ["note"] * 50)
+    assert len(text) <= MAX_CONTENT
+
+
+def test_status_text_shows_each_shot() -> None:
+    jobs = [JobLine("1", "done", take_id=4), JobLine("2", "running", step=12, total=30, eta_s=75),
+            JobLine("3", "queued", position=2), JobLine("4", "failed", reason="out of memory")]
+    text = status_text("Lighthouse", jobs)
+    assert "2/4 shots finished" in text and "take #4" in text
+    assert "▰▰▰▰▱▱▱▱▱▱ 12/30" in text and "ETA 1m15s" in text
+    assert "#2 in line" in text and "out of memory" in text
+    many = [JobLine(str(i), "done", take_id=i) for i in range(300)] + [JobLine("300")]
+    assert len(status_text("Epic", many)) <= MAX_CONTENT and "Shot 300" in status_text("Epic", many)
+
+
+def test_parse_shots() -> None:
+    numbers = ["1", "2", "3", "3A", "4", "5"]
+    assert parse_shots("1,3-5", numbers) == ["1", "3", "3A", "4", "5"]
+    assert parse_shots(" 2 , 2 ", numbers) == ["2"]
+    assert parse_shots("all", numbers) == [] and parse_shots(None, numbers) == []
+    assert parse_shots("3a", numbers) == ["3A"]
+    with pytest.raises(InvalidValue, match="no shot 9"):
+        parse_shots("9", numbers)
+    with pytest.raises(InvalidValue, match="can't read"):
+        parse_shots("one", numbers)
+
+
+def test_sliding_window_limits_per_guild_and_user() -> None:
+    now = [0.0]
+    window = SlidingWindow(2, 60, clock=lambda: now[0])
+    window.hit((1, 10))
+    window.hit((1, 10))
+    window.hit((2, 10))  # another guild: its own budget
+    window.hit((1, 11))  # another user
+    with pytest.raises(LimitReached, match="Try again in 60 s"):
+        window.hit((1, 10))
+    now[0] = 59.0
+    with pytest.raises(LimitReached, match="in 1 s"):
+        window.hit((1, 10))
+    now[0] = 60.0
+    window.hit((1, 10))  # the oldest left the window
