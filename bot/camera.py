@@ -33,7 +33,7 @@ def previz_card(shotlist: ShotList, shot: Shot) -> Previz:
         movement=shot.movement.value, direction=shot.direction.value, speed=shot.speed.value,
         action=shot.description, location=shot.scene.location.title(),
         int_ext=shot.scene.int_ext.value, time_of_day=shot.scene.time_of_day.value,
-        characters=shot.characters,
+        characters=shot.characters, look=shotlist.style.palette,
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from render.types import (
     CancelToken,
@@ -523,6 +523,25 @@ def _caption(
     return np.asarray(band)
 
 
+def _grade(image: Image.Image, look: str) -> Image.Image:
+    """A colour grade from the style's words, applied once to the set: previz should read as the
+    film's look (a noir board in black and white, a neon one in magenta and cyan)."""
+    words = look.lower()
+    if any(w in words for w in ("black and white", "monochrome", "b&w", "greyscale")):
+        grey = ImageOps.autocontrast(image.convert("L"), cutoff=2)
+        return grey.convert("RGB")
+    tints = (
+        (("neon", "magenta", "cyan"), (200, 40, 200), 0.28),
+        (("amber", "warm", "sepia", "honey", "ochre", "gold"), (220, 150, 60), 0.22),
+        (("green", "cold", "desaturated"), (70, 110, 100), 0.3),
+        (("pastel",), (250, 200, 210), 0.3),
+    )
+    for keys, colour, amount in tints:
+        if any(key in words for key in keys):
+            return Image.blend(image, Image.new("RGB", image.size, colour), amount)
+    return image
+
+
 class AnimaticRenderer:
     """Offline previz renderer: the set, the framing and the move, no model weights."""
 
@@ -570,7 +589,7 @@ class AnimaticRenderer:
         margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
         margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
         geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
-        canvas_img = _draw_set(geo, previz, size)
+        canvas_img = _grade(_draw_set(geo, previz, size), previz.look)
         canvas = np.asarray(canvas_img)
         band = _caption(previz, size, path.kind, request, band_h)
 

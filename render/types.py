@@ -49,6 +49,7 @@ class Previz:
     int_ext: str = "INT"
     time_of_day: str = "DAY"
     characters: tuple[str, ...] = ()
+    look: str = ""  # the style's palette in words ("monochrome black and white", "neon")
 
 
 @dataclass(frozen=True)
