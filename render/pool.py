@@ -50,7 +50,8 @@ class RenderJob:
     user: str
     request: RenderRequest
     priority: int = 0
-    label: str = ""
+    label: str = ""  # for people: what the queue shows
+    project_id: int | None = None  # for programs: whose job it is (the pool never reads it)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class QueueEntry:
     label: str
     priority: int
     position: int  # 0 = rendering, 1.. = waiting in that order
+    project_id: int | None = None  # the job's RenderJob.project_id
 
 
 @dataclass
@@ -269,14 +271,16 @@ class RenderPool:
     def queue(self) -> list[QueueEntry]:
         """Rendering jobs (position 0) then waiting jobs in the order they will start."""
         entries = [
-            QueueEntry(job.job_id, job.user, job.label, job.priority, 0)
+            QueueEntry(job.job_id, job.user, job.label, job.priority, 0, job.project_id)
             for running in self._running.values()
             for job in (running.job, *running.followers)
         ]
         positions = self._positions()
         for job_id, position in sorted(positions.items(), key=lambda item: item[1]):
             job = self._queued[job_id][1]
-            entries.append(QueueEntry(job_id, job.user, job.label, job.priority, position))
+            entries.append(
+                QueueEntry(job_id, job.user, job.label, job.priority, position, job.project_id)
+            )
         return entries
 
     # -- scheduling ------------------------------------------------------------------------

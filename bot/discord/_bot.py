@@ -53,6 +53,8 @@ class SlateBot(commands.Bot):
         self.reporter = ProgressReporter(self)
         self.production.add_listener(self.reporter)
         self.reporter.subscribed = True
+        # Jobs the production resumed before this bot listened: report them from the store.
+        self.reporter.spawn(self.reporter.catch_up())
         guild = self.settings.discord_dev_guild
         if guild is not None:
             target = discord.Object(guild)

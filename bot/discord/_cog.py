@@ -256,8 +256,7 @@ class Studio(commands.Cog):
         mine = {p.id for p in await self.production.store.projects(scope, limit=100)}
         lines = []
         for entry in pool.queue():
-            project_id = int(entry.label.split()[0].lstrip("#")) if entry.label.startswith("#") else -1
-            if project_id not in mine:
+            if entry.project_id not in mine:
                 continue  # other guilds' renders are not ours to see
             where = "rendering" if entry.position == 0 else f"#{entry.position} in line"
             lines.append(f"{entry.label} · <@{entry.user}> · {where}")

@@ -1,14 +1,19 @@
 """Render progress in the project thread: one status message per batch, one message per take.
 
+While a batch renders its status message also carries the newest preview frame (a small PNG,
+attached on an edit that is due anyway); the final state drops it.
+
 Everything is posted as ordinary bot messages, never through an interaction token, so a render
 that takes longer than the token's 15 minutes still reports. Batches are rebuilt from the store
 on the first event the reporter hasn't seen, which is how a restarted bot picks up where the last
-one stopped.
+one stopped; `catch_up` does the same at start for every batch still open, so news that came
+before the bot listened (a production resumes its jobs before the bot logs in) is not lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import math
 import time
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
+from PIL import Image
 
 from bot.discord._format import JobLine, shot_by_uid, status_text, take_embed
 from bot.discord._uploads import clip_upload
@@ -35,6 +41,8 @@ EDIT_INTERVAL_S = 2.0  # Discord allows ~5 edits per 5 s per channel; stay well 
 _RETRIES = 4
 _T = TypeVar("_T")
 _STALE_MESSAGE = 30046  # "can't edit a message older than 1 hour"
+PREVIEW_WIDTH = 320  # px: a glance at the frame, a few tens of KB
+PREVIEW_NAME = "preview.png"
 _STATES = {"queued": "queued", "running": "running", "done": "done", "finished": "done",
            "failed": "failed", "cancelled": "cancelled", "started": "running",
            "progress": "running"}
@@ -53,6 +61,10 @@ class _Batch:
     shown: str = ""
     shown_at: float = -math.inf
     view_open: bool = False
+    preview: Image.Image | None = None  # the newest preview frame of any of its renders
+    preview_shot: str = ""
+    preview_seq: int = 0  # bumped per new preview frame
+    preview_shown: int = 0  # the preview_seq on the status message (0: none shown)
 
     @property
     def done(self) -> bool:
@@ -87,9 +99,22 @@ class ProgressReporter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _drain(self, batch_id: str) -> None:
+    async def catch_up(self) -> None:
+        """Report every batch with open jobs from the store (the bot just started)."""
         try:
-            while events := self._pending.pop(batch_id, []):
+            batch_ids = {job.batch_id for job in await self.bot.production.store.open_jobs()}
+        except Exception:
+            log.exception("could not list the open render batches")
+            return
+        for batch_id in sorted(batch_ids):
+            if batch_id not in self._draining and batch_id not in self._batches:
+                self._draining.add(batch_id)
+                self.spawn(self._drain(batch_id, catch_up=True))
+
+    async def _drain(self, batch_id: str, *, catch_up: bool = False) -> None:
+        try:
+            while (events := self._pending.pop(batch_id, [])) or catch_up:
+                catch_up = False
                 batch = self._batches.get(batch_id) or await self._load(batch_id)
                 if batch is None:
                     continue
@@ -98,7 +123,8 @@ class ProgressReporter:
                 while batch.unposted:
                     take_id, (shot_uid, number) = next(iter(batch.unposted.items()))
                     take = await self.bot.production.store.take(batch.project_id, take_id)
-                    await self._post_take(batch, shot_uid, number, take)
+                    if take.message is None:  # a finished event can follow a catch-up's post
+                        await self._post_take(batch, shot_uid, number, take)
                     del batch.unposted[take_id]
                 await self._show(batch)
                 if batch.done:
@@ -112,6 +138,8 @@ class ProgressReporter:
         store = self.bot.production.store
         record = await store.batch(batch_id)
         project = await store.project_by_id(record.project_id)
+        if not project.scope.startswith("discord:"):
+            return None  # another front-end's render
         if project.room is None:
             log.info("batch %s: project #%d has no thread to report in", batch_id, project.id)
             return None
@@ -145,20 +173,46 @@ class ProgressReporter:
             return
         view = None if batch.done else status_view(batch.project_id, batch.id)
         channel = await self._channel(batch.channel_id)
+        # A newer preview rides along on an edit that is due anyway; the final state drops it.
+        preview = batch.preview
+        seq = batch.preview_seq
+        png = None
+        if not batch.done and preview is not None and seq != batch.preview_shown:
+            png = await asyncio.to_thread(_preview_png, preview)
+        media: dict[str, Any] = {}
+        if png is not None:
+            media = {"embed": _preview_embed(batch.preview_shot)}
+        elif batch.done and batch.preview_shown:
+            media = {"embed": None, "attachments": []}
+        if batch.done:
+            batch.preview = None  # nothing more to show; free the frame now
         if batch.message_id is not None:
             partial = channel.get_partial_message(batch.message_id)  # type: ignore[attr-defined]
+
+            async def edit() -> None:
+                files = {"attachments": [_preview_file(png)]} if png is not None else {}
+                await partial.edit(content=text, view=view, **media, **files)
+
             try:
-                await _retrying(lambda: partial.edit(content=text, view=view))
+                await _retrying(edit)
                 batch.shown, batch.shown_at = text, now
+                batch.preview_shown = seq if png is not None else (
+                    0 if batch.done else batch.preview_shown)
                 return
             except discord.NotFound:
                 log.info("status message of batch %s is gone; posting a new one", batch.id)
             except discord.HTTPException as error:
                 if error.code != _STALE_MESSAGE:
                     raise
-        message = await _retrying(
-            lambda: channel.send(text, view=view) if view else channel.send(text))
+        async def send() -> discord.Message:
+            extra: dict[str, Any] = {"view": view} if view else {}
+            if png is not None:
+                extra |= {"embed": _preview_embed(batch.preview_shot), "file": _preview_file(png)}
+            return await channel.send(text, **extra)
+
+        message = await _retrying(send)
         batch.message_id, batch.shown, batch.shown_at = message.id, text, now
+        batch.preview_shown = seq if png is not None else 0
         await self.bot.production.store.set_batch_message(batch.id, str(message.id))
 
     async def _post_take(self, batch: _Batch, shot_uid: str, shot_number: str, take: Take) -> None:
@@ -185,6 +239,27 @@ class ProgressReporter:
         await self.bot.production.store.set_take_message(take.id, str(message.id))
 
 
+def _preview_png(image: Image.Image) -> bytes:
+    """A small PNG of a preview frame (runs in a worker thread: encoding is CPU work)."""
+    small = image.convert("RGB")
+    if small.width > PREVIEW_WIDTH:
+        height = max(1, round(small.height * PREVIEW_WIDTH / small.width))
+        small = small.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _preview_file(png: bytes) -> discord.File:
+    # A fresh File per attempt: discord.py closes it after each request.
+    return discord.File(io.BytesIO(png), filename=PREVIEW_NAME)
+
+
+def _preview_embed(shot_number: str) -> discord.Embed:
+    embed = discord.Embed(description=f"Preview · shot {shot_number}" if shot_number else None)
+    return embed.set_image(url=f"attachment://{PREVIEW_NAME}")
+
+
 async def _retrying(send: Callable[[], Awaitable[_T]]) -> _T:
     """Run `send`, retrying when Discord answers 429 or 5xx: a progress post is never dropped
     because of a transient refusal (discord.py retries most 429s itself; this covers the rest)."""
@@ -208,6 +283,9 @@ def _apply(batch: _Batch, event: ProductionEvent) -> None:
             job.position = event.position
         case "progress":
             job.step, job.total, job.eta_s = event.step, event.total, event.eta_s
+            if isinstance(event.preview, Image.Image):
+                batch.preview, batch.preview_shot = event.preview, event.shot_number
+                batch.preview_seq += 1
         case "finished":
             if event.take is not None:
                 job.take_id = event.take.id

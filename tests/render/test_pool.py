@@ -200,6 +200,19 @@ async def test_priority_first(pool: RenderPool, events: Recorder, gate: threadin
     assert events.started() == ["low0", "high", "low1"]
 
 
+async def test_queue_entries_carry_the_jobs_project(
+    pool: RenderPool, events: Recorder, gate: threading.Event
+) -> None:
+    pool.submit(RenderJob("r", "ana", _request("r"), label="whatever", project_id=7))
+    await events.wait(JobStarted, "r")
+    pool.submit(RenderJob("w", "ben", _request("w"), label="#8 shot 1", project_id=8))
+    pool.submit(_job("anon"))
+    assert [(e.job_id, e.position, e.label, e.project_id) for e in pool.queue()] == [
+        ("r", 0, "whatever", 7), ("w", 1, "#8 shot 1", 8), ("anon", 2, "", None)]
+    gate.set()
+    await events.wait(JobFinished, "anon")
+
+
 async def test_cancel_queued(
     pool: RenderPool, events: Recorder, gate: threading.Event, renderer: GatedRenderer
 ) -> None:
