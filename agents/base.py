@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from studio.edits import Edit, apply_edit
+from studio.edits import Edit, apply_edit, apply_edits
 from studio.errors import EditError
 from studio.models import ShotList
 from studio.store import Turn
@@ -37,6 +37,10 @@ class ProjectEditor(Protocol):
     async def shotlist(self) -> ShotList: ...
 
     async def apply(self, edit: Edit) -> ShotList: ...
+
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        """Apply `edits` in order as one version (one undo step); all or nothing."""
+        ...
 
     async def undo(self) -> ShotList: ...
 
@@ -66,6 +70,12 @@ class MemoryEditor:
 
     async def apply(self, edit: Edit) -> ShotList:
         self._versions.append(apply_edit(self._versions[-1], edit))
+        return self._versions[-1]
+
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        if not edits:
+            raise EditError("That changes nothing: there are no edits to apply.")
+        self._versions.append(apply_edits(self._versions[-1], edits))
         return self._versions[-1]
 
     async def undo(self) -> ShotList:

@@ -45,6 +45,7 @@ from studio.edits import (
     SplitShot,
     SwapShots,
     UpdateShot,
+    apply_edits,
     describe_edit,
     parse_edit,
 )
@@ -267,6 +268,16 @@ class StagedEditor:
         self._pending.append(edit)
         return shotlist
 
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        """Stage several edits, all or nothing (they commit with the rest of the turn)."""
+        if not edits:
+            raise EditError("That changes nothing: there are no edits to apply.")
+        apply_edits(await self._stage.shotlist(), edits)  # raises before anything is staged
+        shotlist = await self._stage.shotlist()
+        for edit in edits:
+            shotlist = await self.apply(edit)
+        return shotlist
+
     async def undo(self) -> ShotList:
         if self._pending:
             self._pending.pop()
@@ -277,7 +288,7 @@ class StagedEditor:
         return self._base
 
     async def commit(self) -> ShotList:
-        """Replay the staged edits on the real editor; refuse if it changed meanwhile."""
+        """Replay the staged edits on the real editor as one version; refuse if it changed meanwhile."""
         if not self._pending:
             return await self._editor.shotlist()
         if await self._editor.shotlist() != self._base:
@@ -285,10 +296,8 @@ class StagedEditor:
                 "The shot list changed while I was working on it, so I applied nothing. "
                 "Please ask again."
             )
-        shotlist = self._base
-        for edit in self._pending:
-            shotlist = await self._editor.apply(edit)
-        return shotlist
+        # One version for the whole turn, so one "undo" takes the turn back.
+        return await self._editor.apply_many(self._pending)
 
 
 class _ToolErrorLimit(Exception):

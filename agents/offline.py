@@ -31,6 +31,7 @@ from studio.edits import (
     SwapShots,
     UpdateShot,
     apply_edit,
+    apply_edits,
 )
 from studio.errors import EditError, InvalidValue, SlateError
 from studio.models import (
@@ -56,6 +57,7 @@ from studio.vocab import (
     TimeOfDay,
     Transition,
     aliases,
+    fold,
 )
 
 FOOTER = "— offline director"
@@ -147,11 +149,6 @@ def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
-
-
-def _fold(text: str) -> str:
-    # The same folding as studio.vocab, so n-grams can be looked up in `aliases()`.
-    return re.sub(r"[^a-z0-9'°]+", "", text.lower().replace("’", "'"))
 
 
 def _tidy(text: str) -> str:
@@ -266,7 +263,7 @@ def _scan(text: str, *, story: bool = False) -> _Terms:
             if re.search(r"[.;:!?,]", text[start:end]):
                 continue  # a phrase does not run across punctuation
             phrase = " ".join(t.group().lower().replace("’", "'") for t in tokens[i:i + n])
-            key = _fold(phrase)
+            key = fold(phrase)
             if story and n == 1 and (key in _EVERYDAY or key.removesuffix("s") in _EVERYDAY):
                 continue
             hits = [(enum, _TABLES[enum][k]) for k in (key, key.removesuffix("s")) for enum in _SCAN_ORDER
@@ -833,7 +830,7 @@ def _plan(brief: str, style: str | None) -> ShotList:
         if (beat_time := _TIME_RE.search(beat)) is not None:
             time = _TIME_WORDS[beat_time.group(1).lower()]
         if (slugline := _SLUGLINE_RE.search(beat)) is not None:
-            time = aliases(TimeOfDay).get(_fold(slugline.group("tod") or ""), time)
+            time = aliases(TimeOfDay).get(fold(slugline.group("tod") or ""), time)
             continue  # the slugline sets the scene; its establishing shot comes with the next beat
         names = [c for c in cast if re.search(rf"\b{re.escape(c.split()[-1])}\b", beat)]
         if not names and _PRONOUNS_MANY.search(beat):
@@ -1495,7 +1492,7 @@ def _character_desc(shotlist: ShotList, name: str) -> str:
 
 def _split_reply(index: int) -> _Say:
     def say(_before: ShotList, after: ShotList) -> str:
-        # SplitShot gives both halves fresh uids, so find them by position.
+        # The first half keeps the shot's uid, the second is new: find both by position.
         first, second = after.shots[index], after.shots[index + 1]
         return (f"Split shot {first.number} into shots {first.number} and {second.number} "
                 f"({_seconds(first.duration)} and {_seconds(second.duration)}).")
@@ -1549,25 +1546,27 @@ class OfflineDirector:
             return _reply(f"{error} Nothing was changed.")
         if not reader.steps:
             return _reply(_HELP)
-        lines: list[str] = []
-        applied = 0
-        render: RenderAsk | None = None
+        # One direction is one version: every edit of the message lands in one `apply_many`, so
+        # one "undo" takes the whole direction back, and a refused edit applies nothing.
+        edits = [edit for step in reader.steps for edit in step.edits]
         current = before
-        for step in reader.steps:
-            previous = current
+        if edits:
             try:
-                for edit in step.edits:
-                    current = await editor.apply(edit)
-                    applied += 1
-            except SlateError as error:  # the store refused (e.g. a limit): report what landed
-                lines.append(f"{error}")
-                break
+                current = await editor.apply_many(edits)
+            except SlateError as error:  # the store refused (e.g. a limit)
+                return _reply(f"{error} Nothing was changed.")
+        lines: list[str] = []
+        render: RenderAsk | None = None
+        local = before  # the reader's own in-memory replay, step by step, for the reply lines
+        for step in reader.steps:
+            previous = local
+            local = apply_edits(local, step.edits)
             if step.say is not None:
-                lines.append(step.say(previous, current))
+                lines.append(step.say(previous, local))
             if step.render is not None:
                 render = RenderAsk(shots=tuple(s.number for s in current.shots if s.uid in step.render))
-        notes = [n for n in grammar_notes(current) if n not in grammar_notes(before)] if applied else []
-        return _reply("\n".join(lines), edits=applied, render=render, notes=notes)
+        notes = [n for n in grammar_notes(current) if n not in grammar_notes(before)] if edits else []
+        return _reply("\n".join(lines), edits=len(edits), render=render, notes=notes)
 
 
 async def _undo(editor: ProjectEditor, before: ShotList) -> DirectorReply:

@@ -57,7 +57,8 @@ class Direction:
 
 
 class StoredEditor:
-    """The `ProjectEditor` the director gets: one project, one author, every edit a stored version."""
+    """The `ProjectEditor` the director gets: one project, one author, every `apply` or
+    `apply_many` call a stored version."""
 
     def __init__(self, store: Store, scope: str, project_id: int, author: str) -> None:
         self._store, self._scope, self._id, self._author = store, scope, project_id, author
@@ -67,6 +68,10 @@ class StoredEditor:
 
     async def apply(self, edit: Edit) -> ShotList:
         return (await self._store.apply(self._scope, self._id, edit, self._author)).shotlist
+
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        """All of `edits` as one stored version: one direction is one undo step."""
+        return (await self._store.apply_many(self._scope, self._id, edits, self._author)).shotlist
 
     async def undo(self) -> ShotList:
         return (await self._store.undo(self._scope, self._id, self._author)).shotlist
@@ -250,7 +255,8 @@ class Production:
         self._jobs[job_id] = ref
         self._waiters.setdefault(ref.batch_id, asyncio.Event())
         label = f"#{ref.project_id} shot {ref.shot_number}"
-        self._require_pool().submit(RenderJob(job_id, user, ref.request, priority, label))
+        self._require_pool().submit(RenderJob(job_id, user, ref.request, priority, label,
+                                              project_id=ref.project_id))
 
     async def render(
         self, scope: str, project_id: int, user: str, shots: Sequence[str] = (), *,
@@ -374,7 +380,8 @@ class Production:
             key = fingerprint(project.shotlist, shot, self.render_defaults)
             current = [t for t in takes if t.shot_uid == shot.uid and t.fingerprint == key]
             latest = [t for t in takes if t.shot_uid == shot.uid]
-            chosen.append((current or latest or [None])[-1])
+            pick = current or latest
+            chosen.append(pick[-1] if pick else None)
         return project.shotlist, chosen
 
     async def cut(self, scope: str, project_id: int) -> Cut:
@@ -448,30 +455,30 @@ class Production:
         ref = self._jobs.get(event.job_id)
         if ref is None:
             return
-        base = dict(job_id=event.job_id, batch_id=ref.batch_id, scope=ref.scope,
-                    project_id=ref.project_id, shot_uid=ref.shot_uid, shot_number=ref.shot_number)
+        base = ProductionEvent("queued", event.job_id, ref.batch_id, ref.scope, ref.project_id,
+                               ref.shot_uid, ref.shot_number)
         news: ProductionEvent
         match event:
             case JobQueued(position=position):
-                news = ProductionEvent("queued", position=position, **base)
+                news = replace(base, position=position)
             case JobStarted():
                 await self.store.set_job_state(event.job_id, "running")
-                news = ProductionEvent("started", **base)
+                news = replace(base, kind="started")
             case JobProgress(step=step, total=total, eta_s=eta, preview=preview):
-                news = ProductionEvent("progress", step=step, total=total, eta_s=eta,
-                                       preview=preview, **base)
+                news = replace(base, kind="progress", step=step, total=total, eta_s=eta,
+                               preview=preview)
             case JobFinished(clip=clip, poster=poster, seconds=seconds, cache_hit=hit):
                 request = ref.request
                 take = await self.store.finish_job(
                     event.job_id, ref.project_id, ref.shot_uid, ref.fingerprint, request.seed,
                     request.model, _request_data(request), str(clip), str(poster), seconds)
-                news = ProductionEvent("finished", take=take, cache_hit=hit, **base)
+                news = replace(base, kind="finished", take=take, cache_hit=hit)
             case JobFailed(reason=reason):
                 await self.store.set_job_state(event.job_id, "failed", reason)
-                news = ProductionEvent("failed", reason=reason, **base)
+                news = replace(base, kind="failed", reason=reason)
             case JobCancelled():
                 await self.store.set_job_state(event.job_id, "cancelled", "cancelled")
-                news = ProductionEvent("cancelled", reason="cancelled", **base)
+                news = replace(base, kind="cancelled", reason="cancelled")
             case _:
                 return
         if news.done:

@@ -1,8 +1,10 @@
 """Typed edits to a shot list. `apply_edit` is pure: it returns a new `ShotList` or raises a
-`SlateError` and changes nothing. The store records each applied edit as one new version."""
+`SlateError` and changes nothing. `apply_edits` applies several edits as one all-or-nothing step;
+the store records each applied edit (or batch of edits) as one new version."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
@@ -32,7 +34,7 @@ from studio.models import (
     validated,
 )
 from studio.styles import style_preset
-from studio.vocab import ShotStatus
+from studio.vocab import MoveSpeed, ShotStatus
 
 
 class ShotChanges(_Model):
@@ -70,8 +72,12 @@ def _with_changes(shot: Shot, changes: ShotChanges) -> Shot:
     data.update(values)
     if scene_fields:
         data["scene"] = {**shot.scene.model_dump(), **scene_fields}
-    if "movement" in values and "direction" not in values:
-        data["direction"] = ""  # a new move does not inherit the old move's direction
+    if "movement" in values:
+        # A new move inherits neither the old move's direction nor its speed.
+        if "direction" not in values:
+            data["direction"] = ""
+        if "speed" not in values:
+            data["speed"] = MoveSpeed.MEDIUM
     return validated(Shot, **data)  # type: ignore[no-any-return]
 
 
@@ -223,7 +229,8 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
             half = round(original.duration / 2, 2)
             if half < 0.5:
                 raise EditError(f"Shot {number} is too short to split ({original.duration:g} s).")
-            head = validated(Shot, **{**original.model_dump(), "duration": half, "uid": new_uid()})
+            # The first half keeps the original's uid and seed, so its takes stay linked to it.
+            head = original.model_copy(update={"duration": half})
             tail = _new_shot(changes, template=original.model_copy(update={"duration": half}))
             shots[index:index + 1] = [head, tail]
             return _renumbered(shotlist, shots)
@@ -257,6 +264,13 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
                 new.append(shot)
             return _renumbered(shotlist, new)
     raise EditError(f"Unknown edit {edit!r}.")  # pragma: no cover - the union is exhaustive
+
+
+def apply_edits(shotlist: ShotList, edits: Sequence[Edit]) -> ShotList:
+    """Apply edits in order; raise at the first that fails (the caller keeps `shotlist`)."""
+    for edit in edits:
+        shotlist = apply_edit(shotlist, edit)
+    return shotlist
 
 
 def _styled(style: StyleBible, edit: SetStyle) -> StyleBible:
@@ -295,6 +309,11 @@ def describe_edit(edit: Edit) -> str:
     return edit.kind  # pragma: no cover
 
 
+def describe_edits(edits: Sequence[Edit]) -> str:
+    """One line for a version made of several edits."""
+    return "; ".join(describe_edit(edit) for edit in edits)
+
+
 def parse_edit(data: dict[str, Any]) -> Edit:
     """Read an edit from JSON-like data (stored history, tool calls)."""
     from pydantic import ValidationError
@@ -307,8 +326,24 @@ def parse_edit(data: dict[str, Any]) -> Edit:
         raise InvalidValue(describe_validation(error)) from None
 
 
+def parse_edits(data: Any) -> list[Edit]:
+    """Read the `edit` column of a stored version: one edit (an object) or several (a list)."""
+    if isinstance(data, list):
+        return [parse_edit(item) for item in data]
+    return [parse_edit(data)]
+
+
+def dump_edits(edits: Sequence[Edit]) -> str:
+    """The JSON the store keeps for a version: one edit as an object, several as a list."""
+    # exclude_none (not exclude_defaults) keeps "kind", so parse_edit can read it back.
+    if len(edits) == 1:
+        return edits[0].model_dump_json(exclude_none=True)
+    return "[" + ", ".join(edit.model_dump_json(exclude_none=True) for edit in edits) + "]"
+
+
 __all__ = [
     "AddShot", "UpdateShot", "RemoveShot", "MoveShot", "SwapShots", "SplitShot", "SetStyle",
     "SetCharacter", "SetLocation", "SetProjectInfo", "ReplaceShots", "ShotChanges", "Edit",
-    "apply_edit", "describe_edit", "parse_edit",
+    "apply_edit", "apply_edits", "describe_edit", "describe_edits", "parse_edit", "parse_edits",
+    "dump_edits",
 ]

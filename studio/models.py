@@ -204,6 +204,9 @@ class ShotList(_Model):
         for shot in self.shots:
             if shot.number.upper() == key or shot.uid == key.lower():
                 return shot
+        if re.fullmatch(r"[0-9a-f]{8}", key.lower()):
+            # A uid held from an earlier version (e.g. the shot was cut meanwhile): never show it.
+            raise ShotNotFound("That shot is no longer in the list.")
         count = len(self.shots)
         span = f"shots 1–{count}" if count else "no shots yet"
         raise ShotNotFound(f"There is no shot {number}; this list has {span}.")

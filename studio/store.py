@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from studio.edits import Edit, apply_edit, describe_edit
+from studio.edits import Edit, apply_edits, describe_edits, dump_edits
 from studio.errors import EditError, NotFound
 from studio.models import ShotList
 
@@ -327,13 +327,22 @@ class Store:
 
     async def apply(self, scope: str, project_id: int, edit: Edit, author: str) -> Project:
         """Apply one edit as one new version, atomically; on any error nothing is written."""
+        return await self.apply_many(scope, project_id, [edit], author)
+
+    async def apply_many(
+        self, scope: str, project_id: int, edits: Sequence[Edit], author: str
+    ) -> Project:
+        """Apply `edits` in order as ONE new version (one undo step), atomically: if any edit
+        fails, nothing is written. The version's summary joins the edits' descriptions with
+        "; "; its `edit` column holds one edit as a JSON object, several as a JSON list."""
+        edits = list(edits)
+        if not edits:
+            raise EditError("That changes nothing: there are no edits to apply.")
         async with self._transaction():
             project = await self.project(scope, project_id)
-            shotlist = apply_edit(project.shotlist, edit)
+            shotlist = apply_edits(project.shotlist, edits)
             return await self._commit_version(
-                # exclude_none (not exclude_defaults) keeps "kind", so parse_edit can read it back.
-                project, shotlist, project.head, describe_edit(edit), author,
-                edit.model_dump_json(exclude_none=True),
+                project, shotlist, project.head, describe_edits(edits), author, dump_edits(edits)
             )
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:

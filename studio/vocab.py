@@ -14,9 +14,10 @@ from typing import TypeVar
 from studio.errors import InvalidValue
 
 
-def _key(text: str) -> str:
-    """Fold case, punctuation and spacing so "Close-Up", "close up" and "closeup" compare equal."""
-    return re.sub(r"[^a-z0-9'°]+", "", text.lower())
+def fold(text: str) -> str:
+    """Fold case, punctuation and spacing so "Close-Up", "close up" and "closeup" compare equal
+    (a typographic apostrophe folds like a plain one). The keys of `aliases()` are folded."""
+    return re.sub(r"[^a-z0-9'°]+", "", text.lower().replace("’", "'"))
 
 
 class ShotSize(StrEnum):
@@ -239,10 +240,10 @@ def _lookup(enum: type[E]) -> dict[str, E]:
     if table is None:
         table = {}
         for member in enum:
-            table[_key(member.value)] = member
-            table[_key(member.name)] = member
+            table[fold(member.value)] = member
+            table[fold(member.name)] = member
         for alias, value in _ALIASES.get(enum, {}).items():
-            table[_key(alias)] = enum(value)
+            table[fold(alias)] = enum(value)
         _LOOKUP_CACHE[enum] = table
     return table  # type: ignore[return-value]
 
@@ -251,7 +252,7 @@ def parse(enum: type[E], text: str | E) -> E:
     """Read a vocabulary term the way a crew writes it; raise `InvalidValue` listing the options."""
     if isinstance(text, enum):
         return text
-    member = _lookup(enum).get(_key(str(text)))
+    member = _lookup(enum).get(fold(str(text)))
     if member is None:
         options = ", ".join(m.value for m in enum if m.value)
         raise InvalidValue(f"'{text}' is not a {_LABELS.get(enum, enum.__name__)} I know. Try one of: {options}.")

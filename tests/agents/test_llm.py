@@ -19,8 +19,9 @@ from pydantic import Field, SecretStr
 from agents.base import MemoryEditor, RenderAsk
 from agents.chat_model import ModelSetupError, make_chat_model
 from agents.llm import LLMDirector, ModelUnavailable, StagedEditor, make_tools
-from studio.edits import ReplaceShots, SetCharacter, ShotChanges
+from studio.edits import Edit, RemoveShot, ReplaceShots, SetCharacter, SetProjectInfo, ShotChanges
 from studio.errors import SlateError
+from studio.models import ShotList
 from studio.store import Turn
 from studio.vocab import ShotSize
 
@@ -141,6 +142,43 @@ async def test_revision_applies_the_edit_and_replies() -> None:
     )
     [result] = tool_results(model)
     assert result.status == "success" and "size medium shot → medium close-up" in result.text
+
+
+async def test_a_turns_edits_commit_as_one_version_and_one_undo() -> None:
+    editor = await planned_editor()
+    before = await editor.shotlist()
+    slate, _ = director(
+        call("update_shot", shot="1", changes={"size": "CU"}),
+        call("remove_shot", shot="3"),
+        call("set_project_info", title="Tide"),
+        say("Tightened shot 1, cut shot 3 and retitled it."),
+    )
+    reply = await slate.direct("tighten 1, lose 3, call it Tide", editor)
+    after = await editor.shotlist()
+    assert reply.edits == 3 and after.title == "Tide" and len(after.shots) == len(before.shots) - 1
+    assert await editor.undo() == before  # the whole turn is one undo step
+
+
+async def test_staged_commit_calls_apply_many_once() -> None:
+    editor = await planned_editor()
+    before = await editor.shotlist()
+    calls: list[int] = []
+    real_apply_many = editor.apply_many
+
+    async def counting(edits: Sequence[Edit]) -> ShotList:
+        calls.append(len(edits))
+        return await real_apply_many(edits)
+
+    editor.apply_many = counting  # type: ignore[method-assign]
+    staged = StagedEditor(editor, before)
+    await staged.apply(SetCharacter(name="Jon"))
+    await staged.apply(SetProjectInfo(title="Tide"))
+    assert await editor.shotlist() == before  # nothing reaches the editor before the commit
+    with pytest.raises(SlateError):  # staging several edits is all or nothing too
+        await staged.apply_many([SetProjectInfo(title="Nope"), RemoveShot(shot="99")])
+    assert (await staged.shotlist()).title == "Tide" and staged.changes == 2
+    committed = await staged.commit()
+    assert calls == [2] and committed == await editor.shotlist() and committed.title == "Tide"
 
 
 async def test_bad_tool_calls_come_back_as_errors_and_the_model_recovers() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,8 +11,8 @@ from hypothesis import strategies as st
 
 from agents.base import DirectorReply, MemoryEditor, RenderAsk
 from agents.offline import FOOTER, OfflineDirector, fit_durations, grammar_notes
-from studio.edits import SetProjectInfo
-from studio.errors import InvalidValue
+from studio.edits import Edit, SetProjectInfo
+from studio.errors import InvalidValue, LimitReached
 from studio.models import Scene, Shot, ShotList
 from studio.store import Turn
 from studio.vocab import Angle, CameraMove, IntExt, MoveDirection, MoveSpeed, ShotSize, TimeOfDay
@@ -523,3 +524,76 @@ async def test_render_after_edits_uses_the_new_numbers() -> None:
 async def test_render_of_a_shot_cut_in_the_same_message_is_refused() -> None:
     reply, after = await _direct("delete shot 3 and render shot 3")
     assert reply.render is None and after == _base() and "can't render" in reply.text
+
+
+# --- one direction = one version -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("message", [
+    "shot 2: close-up, and cut shot 5",
+    "swap shots 1 and 2. Make shot 3 last 6 seconds. Title: Rain",
+    "split shot 3, then move shot 6 to the start",
+])
+async def test_a_multi_part_direction_is_one_undo_step(message: str) -> None:
+    base = _base()
+    editor = MemoryEditor(base)
+    reply = await director.direct(message, editor)
+    assert reply.edits >= 2 and await editor.shotlist() != base, reply.text
+    undone = await director.direct("undo", editor)
+    assert undone.text.startswith("Undone")
+    assert await editor.shotlist() == base  # the exact list from before, in one step
+    assert "Nothing to undo" in (await director.direct("undo", editor)).text
+
+
+async def test_make_it_45_seconds_then_undo_restores_every_duration() -> None:
+    base = _base()
+    editor = MemoryEditor(base)
+    reply = await director.direct("make it 45 seconds", editor)
+    retimed = await editor.shotlist()
+    assert reply.edits > 1 and abs(retimed.runtime - 45) <= 0.5
+    await director.direct("undo", editor)
+    after = await editor.shotlist()
+    assert [s.duration for s in after.shots] == [s.duration for s in base.shots]
+    assert after == base
+
+
+class _CountingEditor(MemoryEditor):
+    def __init__(self, shotlist: ShotList, *, refuse: bool = False) -> None:
+        super().__init__(shotlist)
+        self.calls: list[int] = []
+        self.refuse = refuse
+
+    async def apply(self, edit: Edit) -> ShotList:
+        raise AssertionError("the offline director applies through apply_many")
+
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        self.calls.append(len(edits))
+        if self.refuse:
+            raise LimitReached("The project is at its limit.")
+        return await super().apply_many(edits)
+
+
+async def test_direct_applies_through_one_apply_many() -> None:
+    editor = _CountingEditor(_base())
+    reply = await director.direct("shot 2: close-up. Cut shot 5. Title: Rain", editor)
+    assert editor.calls == [3] and reply.edits == 3
+    assert "Title" in reply.text or "Rain" in reply.text
+    render_only = _CountingEditor(_base())
+    await director.direct("render shot 2", render_only)
+    assert render_only.calls == []  # nothing to apply: no empty version
+
+
+async def test_a_refused_direction_changes_nothing() -> None:
+    editor = _CountingEditor(_base(), refuse=True)
+    reply = await director.direct("shot 2: close-up, and cut shot 5", editor)
+    assert reply.edits == 0 and "at its limit" in reply.text and "Nothing was changed" in reply.text
+    assert await editor.shotlist() == _base()
+
+
+async def test_split_keeps_the_shot_on_the_first_half() -> None:
+    base = _base()
+    reply, after = await _direct("split shot 3, then render shot 3", base)
+    first, second = after.shots[2], after.shots[3]
+    assert (first.uid, first.seed) == (base.shots[2].uid, base.shots[2].seed)
+    assert second.uid not in {s.uid for s in base.shots}
+    assert reply.render == RenderAsk(shots=("3",))

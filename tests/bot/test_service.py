@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import production, renderer_loader
-from bot.service import Production, ProductionEvent
+from bot.service import Production, ProductionEvent, StoredEditor
 from bot.settings import Settings
 from render.encode import probe
 from render.types import (
@@ -21,7 +21,8 @@ from render.types import (
     RenderRequest,
     RenderResult,
 )
-from studio.errors import InvalidValue, LimitReached
+from studio.edits import RemoveShot, SetProjectInfo
+from studio.errors import InvalidValue, LimitReached, ShotNotFound
 from studio.store import Store
 
 SCOPE = "local"
@@ -209,3 +210,35 @@ async def test_renders_through_a_real_diffusers_pipeline(tmp_path: Path, tiny_wa
         assert (info.frames - 1) % 4 == 0  # Wan's 4k+1 rule, chosen from the shot's duration
         steps = [e for e in events if e.kind == "progress" and e.job_id == batch.jobs[0][0]]
         assert [e.step for e in steps] == [1, 2]
+
+
+async def test_one_direction_is_one_version_and_one_undo(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path)) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        plan = project.shotlist
+        direction = await prod.direct(SCOPE, project.id, "ana", "shot 1: close-up. Cut shot 2")
+        assert direction.project.head == project.head + 1  # several edits, one version
+        assert direction.project.shotlist != plan and direction.changes
+        [*_, last] = await prod.history(SCOPE, project.id)
+        assert last.author == "ana" and "; " in last.summary
+        undone = await prod.direct(SCOPE, project.id, "ana", "undo")
+        assert undone.project.shotlist == plan
+
+        retimed = await prod.direct(SCOPE, project.id, "ana", "make it 45 seconds")
+        assert retimed.project.head == undone.project.head + 1
+        assert abs(retimed.project.shotlist.runtime - 45) <= 0.5
+        undone = await prod.direct(SCOPE, project.id, "ana", "undo")
+        assert [s.duration for s in undone.project.shotlist.shots] == [s.duration for s in plan.shots]
+        assert undone.project.shotlist == plan
+
+
+async def test_stored_editor_apply_many_is_all_or_nothing(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path)) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        editor = StoredEditor(prod.store, SCOPE, project.id, "ben")
+        with pytest.raises(ShotNotFound):
+            await editor.apply_many([SetProjectInfo(title="X"), RemoveShot(shot="99")])
+        assert (await prod.store.project(SCOPE, project.id)).head == project.head
+        after = await editor.apply_many([SetProjectInfo(title="X"), RemoveShot(shot="1")])
+        assert after.title == "X" and len(after.shots) == len(project.shotlist.shots) - 1
+        assert (await prod.store.project(SCOPE, project.id)).head == project.head + 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -21,13 +22,25 @@ from studio.edits import (
     SwapShots,
     UpdateShot,
     apply_edit,
+    apply_edits,
     describe_edit,
+    describe_edits,
+    dump_edits,
     parse_edit,
+    parse_edits,
 )
 from studio.errors import EditError, InvalidValue, ShotNotFound, SlateError
 from studio.models import MAX_SHOTS, Scene, Shot, ShotList
 from studio.styles import style_preset
-from studio.vocab import CameraMove, IntExt, MoveDirection, ShotSize, ShotStatus, TimeOfDay
+from studio.vocab import (
+    CameraMove,
+    IntExt,
+    MoveDirection,
+    MoveSpeed,
+    ShotSize,
+    ShotStatus,
+    TimeOfDay,
+)
 from tests.studio.conftest import make_shotlist
 
 
@@ -121,6 +134,41 @@ def test_update_movement_resets_direction(shotlist: ShotList) -> None:
     assert kept.shot(1).direction is MoveDirection.LEFT
 
 
+def test_update_movement_resets_speed_unless_given(shotlist: ShotList) -> None:
+    fast = apply_edit(shotlist, UpdateShot(
+        shot="1", changes=ShotChanges(movement="follow", speed="fast")))
+    assert fast.shot(1).speed is MoveSpeed.FAST
+    craned = apply_edit(fast, UpdateShot(
+        shot="1", changes=ShotChanges(movement="crane", direction="up")))
+    assert craned.shot(1).speed is MoveSpeed.MEDIUM  # not a "fast crane up"
+    assert craned.shot(1).direction is MoveDirection.UP
+    slow = apply_edit(fast, UpdateShot(
+        shot="1", changes=ShotChanges(movement="push in", speed="slow")))
+    assert slow.shot(1).speed is MoveSpeed.SLOW
+    kept = apply_edit(fast, UpdateShot(shot="1", changes=ShotChanges(duration=4)))
+    assert kept.shot(1).speed is MoveSpeed.FAST  # no new move: the speed stays
+
+
+def test_apply_edits_is_sequential_and_all_or_nothing(shotlist: ShotList) -> None:
+    edits: list[Edit] = [RemoveShot(shot="1"), UpdateShot(shot="1", changes=ShotChanges(notes="x"))]
+    after = apply_edits(shotlist, edits)
+    assert descriptions(after) == ["action 2", "action 3"] and after.shot(1).notes == "x"
+    assert apply_edits(shotlist, []) == shotlist
+    with pytest.raises(ShotNotFound):
+        apply_edits(shotlist, [RemoveShot(shot="1"), RemoveShot(shot="3")])
+    assert descriptions(shotlist) == ["action 1", "action 2", "action 3"]  # input untouched
+
+
+def test_several_edits_store_as_a_list_one_as_an_object(shotlist: ShotList) -> None:
+    one: list[Edit] = [SplitShot(shot="1")]
+    several: list[Edit] = [RemoveShot(shot="2"), SetProjectInfo(title="Day")]
+    assert isinstance(json.loads(dump_edits(one)), dict)
+    assert isinstance(json.loads(dump_edits(several)), list)
+    assert parse_edits(json.loads(dump_edits(one))) == one
+    assert parse_edits(json.loads(dump_edits(several))) == several
+    assert describe_edits(several) == "remove shot 2; project: title"
+
+
 def test_update_by_uid(shotlist: ShotList) -> None:
     uid = shotlist.shots[1].uid
     after = apply_edit(shotlist, UpdateShot(shot=uid, changes=ShotChanges(notes="check focus")))
@@ -167,8 +215,9 @@ def test_split_halves_the_duration(shotlist: ShotList) -> None:
     assert first.description == second.description == original.description
     assert second.size is ShotSize.CLOSE_UP
     assert first.size is original.size
-    assert second.uid not in {original.uid, first.uid}
-    assert second.seed != original.seed or second.uid != original.uid
+    # The first half IS the original shot (its takes stay linked); the second half is new.
+    assert (first.uid, first.seed) == (original.uid, original.seed)
+    assert second.uid != original.uid
     assert second.scene == original.scene
     assert after.shot(4).uid == shotlist.shot(3).uid
     assert_numbered(after)
@@ -433,3 +482,21 @@ def test_random_edit_sequences_keep_the_list_valid(edits: list[Edit]) -> None:
         assert len({s.uid for s in result.shots}) == len(result.shots)
         assert all(0.5 <= s.duration <= 30 for s in result.shots)
         shotlist = result
+
+
+# --- a shot held by uid that is gone --------------------------------------------------------------
+
+@pytest.mark.parametrize("edit_for", [
+    lambda uid: UpdateShot(shot=uid, changes=ShotChanges(notes="x")),
+    lambda uid: RemoveShot(shot=uid),
+    lambda uid: SplitShot(shot=uid),
+])
+def test_a_gone_shot_never_shows_its_uid(shotlist: ShotList, edit_for: Any) -> None:
+    uid = shotlist.shot(2).uid
+    after = apply_edit(shotlist, RemoveShot(shot="2"))
+    with pytest.raises(ShotNotFound) as caught:
+        apply_edit(after, edit_for(uid))
+    assert str(caught.value) == "That shot is no longer in the list."
+    assert uid not in str(caught.value)
+    with pytest.raises(ShotNotFound, match="There is no shot 9; this list has shots 1–2"):
+        after.shot("9")  # a number still gets the numbered message

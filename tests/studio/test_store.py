@@ -12,12 +12,15 @@ import pytest
 
 from studio.edits import (
     AddShot,
+    Edit,
     RemoveShot,
     SetProjectInfo,
     ShotChanges,
     UpdateShot,
     apply_edit,
+    apply_edits,
     parse_edit,
+    parse_edits,
 )
 from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound
 from studio.store import MIGRATIONS_DIR, Store
@@ -92,6 +95,40 @@ async def test_stored_edit_parses_back(store: Store, db_path: Path) -> None:
             "SELECT edit FROM versions WHERE project_id = ? ORDER BY number", (project.id,))]
     assert plan is None
     assert parse_edit(json.loads(stored)) == edit
+
+
+async def test_apply_many_is_one_version(store: Store, db_path: Path) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(3))
+    edits: list[Edit] = [
+        RemoveShot(shot="1"),
+        UpdateShot(shot="1", changes=ShotChanges(duration=5)),
+        SetProjectInfo(title="Day Shift"),
+    ]
+    edited = await store.apply_many("guild", project.id, edits, "ben")
+    assert edited.head == 2 and edited.shotlist == apply_edits(project.shotlist, edits)
+    assert (await store.project("guild", project.id)).shotlist == edited.shotlist
+    versions = await store.versions("guild", project.id)
+    assert [(v.number, v.parent, v.author) for v in versions] == [(1, None, "ana"), (2, 1, "ben")]
+    assert versions[1].summary == "remove shot 1; shot 1: duration=5.0; project: title"
+    with sqlite3.connect(db_path) as raw:
+        [stored] = [r[0] for r in raw.execute(
+            "SELECT edit FROM versions WHERE project_id = ? AND number = 2", (project.id,))]
+    assert isinstance(json.loads(stored), list) and parse_edits(json.loads(stored)) == edits
+    undone = await store.undo("guild", project.id, "ben")  # one undo takes all three back
+    assert undone.shotlist == project.shotlist
+
+
+async def test_apply_many_writes_nothing_when_any_edit_fails(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    with pytest.raises(ShotNotFound):
+        await store.apply_many("guild", project.id, [
+            SetProjectInfo(title="Changed"), RemoveShot(shot="1"), RemoveShot(shot="2"),
+        ], "ana")
+    with pytest.raises(EditError, match="no edits"):
+        await store.apply_many("guild", project.id, [], "ana")
+    fresh = await store.project("guild", project.id)
+    assert fresh.head == 1 and fresh.shotlist == project.shotlist
+    assert len(await store.versions("guild", project.id)) == 1
 
 
 async def test_title_change_is_reflected(store: Store) -> None:

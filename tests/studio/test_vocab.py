@@ -16,6 +16,7 @@ from studio.vocab import (
     TimeOfDay,
     Transition,
     aliases,
+    fold,
     parse,
 )
 
@@ -118,3 +119,9 @@ def test_aliases_table_covers_abbreviations() -> None:
 def test_tightness_orders_sizes() -> None:
     assert ShotSize.EXTREME_WIDE.tightness < ShotSize.WIDE.tightness < ShotSize.MEDIUM.tightness
     assert ShotSize.MEDIUM.tightness < ShotSize.CLOSE_UP.tightness < ShotSize.EXTREME_CLOSE_UP.tightness
+
+
+def test_fold_is_public_and_matches_alias_keys() -> None:
+    assert fold("Close-Up") == fold("close up") == fold("CLOSEUP") == "closeup"
+    assert fold("bird’s eye") == fold("bird's-eye") == "bird'seye"  # typographic apostrophe
+    assert all(key == fold(key) for key in aliases(ShotSize))
