@@ -196,8 +196,8 @@ class Production:
     async def undo(self, scope: str, project_id: int, author: str) -> Direction:
         before = await self.store.project(scope, project_id)
         after = await self.store.undo(scope, project_id, author)
-        return Direction(after, f"Undone: back to version {after.head - 1 if after.head > 1 else 1}.",
-                         diff(before.shotlist, after.shotlist))
+        return Direction(after, f"Undone: the shot list is as it was before the last change "
+                                f"(now version {after.head}).", diff(before.shotlist, after.shotlist))
 
     async def revert(self, scope: str, project_id: int, version: int, author: str) -> Direction:
         before = await self.store.project(scope, project_id)
@@ -216,7 +216,6 @@ class Production:
         before = await self.store.project(scope, project_id)
         after = await self.store.apply(scope, project_id, edit, author)
         return Direction(after, f"Done: {describe_edit(edit)}.", diff(before.shotlist, after.shotlist))
-
 
     # --- renders ---------------------------------------------------------------------------------
 

@@ -151,6 +151,19 @@ _SELECT_JOB = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE id = ?"
 _OPEN_JOBS = f"""
     SELECT {_JOB_COLUMNS} FROM render_jobs WHERE state IN ('queued', 'running')
     ORDER BY created_at, rowid"""
+# Batches a chat front-end (projects whose scope starts with the given prefix) still owes a report:
+# jobs still open, a finished take not yet posted, or no status message yet. Newest first and
+# only those created since the given time, so an old backlog is not replayed on every restart.
+_UNREPORTED_BATCHES = """
+    SELECT b.id, b.project_id, b.requested_by, b.status_message FROM render_batches b
+    JOIN projects p ON p.id = b.project_id
+    WHERE substr(p.scope, 1, length(?1)) = ?1 AND b.created_at >= ?2 AND (
+        b.status_message IS NULL
+        OR EXISTS (SELECT 1 FROM render_jobs j WHERE j.batch_id = b.id
+                   AND j.state IN ('queued', 'running'))
+        OR EXISTS (SELECT 1 FROM render_jobs j JOIN takes t ON t.id = j.take_id
+                   WHERE j.batch_id = b.id AND j.state = 'done' AND t.message IS NULL))
+    ORDER BY b.created_at DESC, b.rowid DESC LIMIT ?3"""
 _BATCH_JOBS = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE batch_id = ? ORDER BY rowid"
 _PROJECT_OPEN_JOBS = f"""
     SELECT {_JOB_COLUMNS} FROM render_jobs
@@ -436,6 +449,15 @@ class Store:
         if project_id is None:
             return [_job(row) for row in await self._all(_OPEN_JOBS)]
         return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
+
+    async def unreported_batches(self, scope_prefix: str, *, since: str = "",
+                                 limit: int = 50) -> list[Batch]:
+        """Batches of projects whose scope starts with `scope_prefix` that a front-end still has
+        to report: with open jobs, a done job whose take has no message, or no status message.
+        Only those created at or after `since` (an ISO-8601 UTC time, as the store writes them),
+        newest first, at most `limit`."""
+        rows = await self._all(_UNREPORTED_BATCHES, scope_prefix, since, limit)
+        return [Batch(*row) for row in rows]
 
     async def batch_jobs(self, batch_id: str) -> list[RenderJobRecord]:
         return [_job(row) for row in await self._all(_BATCH_JOBS, batch_id)]

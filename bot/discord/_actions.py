@@ -16,7 +16,7 @@ from bot.discord._format import (
     parse_shots,
     shotlist_embeds,
 )
-from bot.discord._limits import is_crew, require_crew
+from bot.discord._limits import denial, may, require
 from bot.discord._replies import reply
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.service import Direction
@@ -54,8 +54,9 @@ async def project_for(interaction: discord.Interaction, project_id: int | None) 
     raise InvalidValue("Use this in a project's thread, or pick the `project`.")
 
 
-def crew(interaction: discord.Interaction, project: Project, action: str) -> None:
-    require_crew(interaction.user, project, bot_of(interaction).settings.discord_crew_role, action)
+def permit(interaction: discord.Interaction, project: Project, action: str) -> None:
+    """Refuse, saying why, unless the user may do `action` (see _limits.PERMISSIONS)."""
+    require(interaction.user, project, bot_of(interaction).settings.discord_crew_role, action)
 
 
 async def project_channel(bot: SlateBot, project: Project) -> discord.abc.Messageable | None:
@@ -87,7 +88,7 @@ async def post_shotlist(channel: discord.abc.Messageable, project: Project, *,
 async def render(interaction: discord.Interaction, project: Project, shots: str | None = None,
                  *, model: str | None = None, reroll: bool = False) -> None:
     bot = bot_of(interaction)
-    crew(interaction, project, "render")
+    permit(interaction, project, "render")
     numbers = [shot.number for shot in project.shotlist.shots]
     chosen = parse_shots(shots, numbers)
     await interaction.response.defer(thinking=True)
@@ -109,7 +110,7 @@ async def render(interaction: discord.Interaction, project: Project, shots: str 
 
 async def approve(interaction: discord.Interaction, project: Project, shot: str,
                   take_id: int | None) -> None:
-    crew(interaction, project, "approve takes")
+    permit(interaction, project, "approve")
     project.shotlist.shot(shot)  # an unknown shot is refused before deferring
     await interaction.response.defer(thinking=True)
     take = await bot_of(interaction).production.approve(
@@ -124,6 +125,7 @@ async def revise(interaction: discord.Interaction, project: Project, shot: str,
     instruction = instruction.strip()
     if not instruction:
         raise InvalidValue("Say what to change in the shot.")
+    permit(interaction, project, "direct")
     project.shotlist.shot(shot)
     bot.directions.hit((interaction.guild_id or 0, interaction.user.id))
     await interaction.response.defer(thinking=True)
@@ -147,9 +149,8 @@ async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Directi
     """The director heard "render it": start the render if the author may, and say what happened."""
     assert direction.render is not None
     project = direction.project
-    if not is_crew(member, project, bot.settings.discord_crew_role):
-        return (f"Only the owner or the **{bot.settings.discord_crew_role}** role can start "
-                "renders; ask one of them to `/render`.")
+    if not may(member, project, bot.settings.discord_crew_role, "render"):
+        return f"{denial('render', bot.settings.discord_crew_role)} Ask one of them to `/render`."
     try:
         batch = await bot.production.render(project.scope, project.id, author_of(member),
                                             list(direction.render.shots))

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord import _actions
-from bot.discord._actions import author_of, crew, project_for, scope_of
+from bot.discord._actions import author_of, permit, project_for, scope_of
 from bot.discord._format import (
     HELP,
     clip,
@@ -21,7 +21,7 @@ from bot.discord._format import (
     shot_field,
     shotlist_embeds,
 )
-from bot.discord._replies import reply
+from bot.discord._replies import late_reply, reply
 from bot.service import MAX_BRIEF
 from render.diffusers import PRESETS
 from studio.edits import SetCharacter, SetStyle
@@ -75,6 +75,7 @@ class Cast(app_commands.Group, name="cast", description="The characters of the f
     async def add(self, interaction: discord.Interaction, name: str, description: str,
                   project: int | None = None) -> None:
         found = await project_for(interaction, project)
+        permit(interaction, found, "edit cast")
         edit = SetCharacter(name=name.strip()[:80], description=description.strip()[:1000])
         await self.cog.apply(interaction, found.id, edit)
 
@@ -106,6 +107,7 @@ class Style(app_commands.Group, name="style", description="The look of the film"
             raise InvalidValue(f"I don't know the style '{clip(preset, 40)}'. "
                                f"Presets: {', '.join(style_names())}.")
         found = await project_for(interaction, project)
+        permit(interaction, found, "set style")
         await self.cog.apply(interaction, found.id, SetStyle(preset=name))
 
     @app_commands.command(name="show", description="Show the style bible")
@@ -170,12 +172,12 @@ class Studio(commands.Cog):
         except discord.HTTPException as error:
             if error.code != THREADS_EXHAUSTED and error.status != 403:
                 raise
-            await reply(interaction, (
+            await late_reply(interaction, (
                 f"Planned **{project.shotlist.title}** (project #{project.id}), but I couldn't open "
                 "a thread: " + ("this server has too many active threads. Archive a few and "
                                 "run `/shots project:" if error.code == THREADS_EXHAUSTED else
                                 "I'm not allowed to create threads here. Run `/shots project:")
-                + f"{project.id}` to see it."), ephemeral=False)
+                + f"{project.id}` to see it."))
             return
         await self.production.store.set_room(project.scope, project.id, str(thread.id))
         project = await self.production.project(project.scope, project.id)
@@ -184,9 +186,10 @@ class Studio(commands.Cog):
         await thread.send(f"{intro}\n-# Mention me here with notes to revise "
                           "(“shot 2: close-up”); `/help` lists the commands.")
         await _actions.post_shotlist(thread, project)
-        await reply(interaction, f"🎬 **{clip(project.shotlist.title, 200)}** is planned: "
-                    f"{len(project.shotlist.shots)} shots. Continue in {thread.mention}.",
-                    ephemeral=False)
+        # The thread and shot list above are ordinary bot messages; only this pointer rides on
+        # the interaction token, which a slow director may have outlived.
+        await late_reply(interaction, f"🎬 **{clip(project.shotlist.title, 200)}** is planned: "
+                         f"{len(project.shotlist.shots)} shots. Continue in {thread.mention}.")
 
     # --- the conversation in a project thread ------------------------------------------------
 
@@ -285,7 +288,7 @@ class Studio(commands.Cog):
     @_project
     async def undo(self, interaction: discord.Interaction, project: int | None = None) -> None:
         found = await project_for(interaction, project)
-        crew(interaction, found, "undo changes")
+        permit(interaction, found, "undo")
         await interaction.response.defer(thinking=True)
         direction = await self.production.undo(found.scope, found.id, author_of(interaction.user))
         await reply(interaction, direction_reply(direction.reply, direction.changes),
@@ -297,7 +300,7 @@ class Studio(commands.Cog):
     @_project
     async def delete(self, interaction: discord.Interaction, project: int | None = None) -> None:
         found = await project_for(interaction, project)
-        crew(interaction, found, "delete projects")
+        permit(interaction, found, "delete")
         await self.production.cancel(found.scope, found.id, author_of(interaction.user))
         await self.production.store.delete_project(found.scope, found.id)
         await interaction.response.send_message(
@@ -345,7 +348,7 @@ class Studio(commands.Cog):
     async def cancel(self, interaction: discord.Interaction, shot: str = "all",
                      project: int | None = None) -> None:
         found = await project_for(interaction, project)
-        crew(interaction, found, "cancel renders")
+        permit(interaction, found, "cancel")
         number = None if shot.strip().lower() == "all" else found.shotlist.shot(shot).number
         count = await self.production.cancel(found.scope, found.id, author_of(interaction.user),
                                              number)

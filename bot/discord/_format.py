@@ -239,4 +239,5 @@ In a project thread, mention me with a note (鈥渟hot 2: close-up, slow push-in鈥
 `/render [shots] [model]` render (e.g. `1,3-5`) 路 `/reroll n` new seed 路 `/approve n [take]`
 `/cut` the final cut 路 `/storyboard` contact sheet 路 `/export format` md/csv/json/otio
 `/cast add|list` characters 路 `/style set|show` look 路 `/queue` 路 `/cancel [shot|all]`
-Outside a thread, pass `project`. The owner and the crew role may render, approve, cancel and undo."""
+Outside a thread, pass `project`. Anyone may direct and revise; the owner and the crew role may
+also render, approve, cancel, undo, delete, set the style and add to the cast."""

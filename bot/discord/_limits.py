@@ -33,6 +33,31 @@ class SlidingWindow:
         events.append(now)
 
 
+# --- who may do what --------------------------------------------------------------------------
+# The one permission table. "crew" is the project's owner or anyone with the configurable crew
+# role; "everyone" is anyone who can see the channel. Directing stays open to everyone: a crew room
+# is collaborative and comments often carry direction. Acting on the film (rendering, approving,
+# cancelling, deleting) and changing it outside the conversation (undo, style presets, the cast)
+# is the crew's.
+EVERYONE, CREW = "everyone", "crew"
+PERMISSIONS: dict[str, str] = {
+    "view": EVERYONE,
+    "comment": EVERYONE,
+    "direct": EVERYONE,     # /direct, /revise, mentions in the thread, the Revise buttons
+    "render": CREW,         # /render, /reroll, the Render and Reroll buttons, "render it"
+    "approve": CREW,
+    "cancel": CREW,
+    "delete": CREW,
+    "undo": CREW,
+    "set style": CREW,      # /style set
+    "edit cast": CREW,      # /cast add
+}
+# How a denial names each crew action ("Only ... can <this>").
+_DOING = {"render": "start renders", "approve": "approve takes", "cancel": "cancel renders",
+          "delete": "delete projects", "undo": "undo changes to the shot list",
+          "set style": "change the style preset", "edit cast": "change the cast"}
+
+
 def is_crew(member: discord.abc.User, project: Project, crew_role: str) -> bool:
     if project.owner == str(member.id):
         return True
@@ -40,9 +65,19 @@ def is_crew(member: discord.abc.User, project: Project, crew_role: str) -> bool:
     return any(role.name == crew_role for role in roles)
 
 
-def require_crew(member: discord.abc.User, project: Project, crew_role: str,
-                 action: str) -> None:
-    if not is_crew(member, project, crew_role):
-        raise PermissionDenied(
-            f"Only the project's owner or members with the **{crew_role}** role can {action}. "
-            "You can still comment in the thread and view everything.")
+def may(member: discord.abc.User, project: Project, crew_role: str, action: str) -> bool:
+    """Whether `member` may do `action` (a PERMISSIONS key) on `project`."""
+    return PERMISSIONS[action] == EVERYONE or is_crew(member, project, crew_role)
+
+
+def denial(action: str, crew_role: str) -> str:
+    """Why a member may not do `action`: who may, and what is still open to them."""
+    return (f"Only the project's owner or members with the **{crew_role}** role can "
+            f"{_DOING.get(action, action)}. You can still comment in the thread, direct changes "
+            "and view everything.")
+
+
+def require(member: discord.abc.User, project: Project, crew_role: str, action: str) -> None:
+    """Raise PermissionDenied, saying why, unless `member` may do `action` on `project`."""
+    if not may(member, project, crew_role, action):
+        raise PermissionDenied(denial(action, crew_role))

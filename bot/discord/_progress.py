@@ -6,8 +6,9 @@ attached on an edit that is due anyway); the final state drops it.
 Everything is posted as ordinary bot messages, never through an interaction token, so a render
 that takes longer than the token's 15 minutes still reports. Batches are rebuilt from the store
 on the first event the reporter hasn't seen, which is how a restarted bot picks up where the last
-one stopped; `catch_up` does the same at start for every batch still open, so news that came
-before the bot listened (a production resumes its jobs before the bot logs in) is not lost.
+one stopped; `catch_up` does the same at start for every batch still open or not yet fully
+reported, so news that came before the bot listened (a production resumes its jobs, and may even
+finish them, before the bot logs in) is not lost.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 EDIT_INTERVAL_S = 2.0  # Discord allows ~5 edits per 5 s per channel; stay well under
 _RETRIES = 4
 _T = TypeVar("_T")
+CATCH_UP_DAYS = 7  # a restart reports unfinished batches this recent...
+CATCH_UP_LIMIT = 50  # ...and at most this many of them, the newest
 _STALE_MESSAGE = 30046  # "can't edit a message older than 1 hour"
 PREVIEW_WIDTH = 320  # px: a glance at the frame, a few tens of KB
 PREVIEW_NAME = "preview.png"
@@ -100,11 +104,20 @@ class ProgressReporter:
         task.add_done_callback(self._tasks.discard)
 
     async def catch_up(self) -> None:
-        """Report every batch with open jobs from the store (the bot just started)."""
+        """Report, from the store, every batch the last bot left unfinished (this one just
+        started): jobs still open, and batches whose jobs all ended while no bot listened (their
+        takes unposted, or no status message yet). Only batches of the last CATCH_UP_DAYS days,
+        at most CATCH_UP_LIMIT of them (the newest), so an old backlog never floods a channel;
+        batches with open jobs are always taken (their renders are live)."""
+        store = self.bot.production.store
+        since = (datetime.now(UTC) - timedelta(days=CATCH_UP_DAYS)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # the store's own timestamp format
         try:
-            batch_ids = {job.batch_id for job in await self.bot.production.store.open_jobs()}
+            batch_ids = {job.batch_id for job in await store.open_jobs()}
+            batch_ids |= {batch.id for batch in await store.unreported_batches(
+                "discord:", since=since, limit=CATCH_UP_LIMIT)}
         except Exception:
-            log.exception("could not list the open render batches")
+            log.exception("could not list the render batches to report")
             return
         for batch_id in sorted(batch_ids):
             if batch_id not in self._draining and batch_id not in self._batches:

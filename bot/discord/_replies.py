@@ -24,6 +24,26 @@ async def reply(interaction: discord.Interaction, content: str, *,
         await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
 
 
+_INVALID_WEBHOOK_TOKEN = 50027
+
+
+async def late_reply(interaction: discord.Interaction, content: str, **kwargs: Any) -> bool:
+    """A public reply after slow work: the interaction token lives 15 minutes, so when it has
+    expired (Unknown Webhook / Invalid Webhook Token) log it and carry on; the work's real output
+    went out as ordinary bot messages. Returns whether the reply was delivered."""
+    try:
+        await reply(interaction, content, ephemeral=False, **kwargs)
+    except discord.NotFound:
+        log.warning("interaction token expired before the reply: %s", content[:100])
+        return False
+    except discord.HTTPException as error:
+        if error.code != _INVALID_WEBHOOK_TOKEN:
+            raise
+        log.warning("interaction token expired before the reply: %s", content[:100])
+        return False
+    return True
+
+
 async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
     """SlateErrors carry their user-facing text; anything else is logged and answered generically."""
     original = getattr(error, "original", error)

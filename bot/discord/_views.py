@@ -106,7 +106,7 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>\d+):(?P<batch>[
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             project = await _actions.project_for(interaction, self.project_id)
-            _actions.crew(interaction, project, "cancel renders")
+            _actions.permit(interaction, project, "cancel")
             production = _actions.bot_of(interaction).production
             jobs = await production.store.batch_jobs(self.batch_id)
             if not jobs or any(job.project_id != project.id for job in jobs):

@@ -382,6 +382,50 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     assert await store.approvals(other.id) == {}
 
 
+async def test_unreported_batches(store: Store, db_path: Path) -> None:
+    """Open jobs, unposted takes or no status message: a chat front-end still owes a report."""
+    project = await store.create_project("discord:1", "ana", make_shotlist(2))
+    local = await store.create_project("local", "ana", make_shotlist(1))
+    uid1, uid2 = (s.uid for s in project.shotlist.shots)
+    for batch_id in ("open", "unposted", "silent", "reported", "old"):
+        await store.add_batch(batch_id, project.id, "ana",
+                              [(f"{batch_id}-1", uid1, "1", "fp", "ana", 0, {}),
+                               (f"{batch_id}-2", uid2, "2", "fp", "ana", 0, {})])
+    await store.add_batch("cli", local.id, "ana", [("cli-1", local.shotlist.shots[0].uid, "1",
+                                                    "fp", "ana", 0, {})])
+
+    async def finish(batch_id: str, *, posted: bool) -> None:
+        await store.set_job_state(f"{batch_id}-1", "failed", reason="out of memory")
+        take = await store.finish_job(f"{batch_id}-2", project.id, uid2, "fp", 1, "m", {}, "c",
+                                      "p", 1.0)
+        if posted:
+            await store.set_take_message(take.id, f"take-of-{batch_id}")
+
+    await store.set_batch_message("open", "s-open")  # jobs still queued
+    await store.set_job_state("open-1", "running")
+    await finish("unposted", posted=False)
+    await store.set_batch_message("unposted", "s-unposted")
+    await finish("silent", posted=True)  # every take posted, but no status message yet
+    await finish("reported", posted=True)
+    await store.set_batch_message("reported", "s-reported")
+    await finish("old", posted=False)
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE render_batches SET created_at = '2020-01-01T00:00:00.000Z' "
+                   "WHERE id = 'old'")
+
+    found = await store.unreported_batches("discord:")
+    assert [b.id for b in found] == ["silent", "unposted", "open", "old"]  # newest first
+    assert found[2].status_message == "s-open" and found[2].project_id == project.id
+    since = "2021-01-01T00:00:00.000Z"
+    assert [b.id for b in await store.unreported_batches("discord:", since=since)] == [
+        "silent", "unposted", "open"]
+    assert [b.id for b in await store.unreported_batches("discord:", since=since, limit=2)] == [
+        "silent", "unposted"]
+    assert [b.id for b in await store.unreported_batches("local")] == ["cli"]
+    assert await store.unreported_batches("slack:") == []
+    assert await store.unreported_batches("discord:2") == []  # a prefix, matched literally
+
+
 async def test_finish_job_is_atomic(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(1))
     uid = project.shotlist.shots[0].uid

@@ -34,6 +34,35 @@ async def test_viewer_cannot_render_but_crew_and_owner_can(world: Any) -> None:
     swallowed(world, PermissionDenied)
 
 
+async def test_viewer_may_direct_but_not_edit_style_or_cast(world: Any) -> None:
+    """Directing is open to everyone; /style set and /cast add are the crew's, like /undo."""
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    store = world.env.bot.production.store
+    head = (await project_of(world, thread)).head
+
+    revised = await world.bob.slash(thread, "revise", number="1", instruction="wide shot")
+    assert not revised.ephemeral and "```diff" in revised.response.content
+    head += 1
+    assert (await project_of(world, thread)).head == head
+
+    for command, options, why in (("style set", {"preset": "noir"}, "style preset"),
+                                  ("cast add", {"name": "Mara", "description": "the keeper"},
+                                   "cast")):
+        denied = await world.bob.slash(thread, command, **options)
+        assert denied.ephemeral and "**Crew**" in denied.response.content
+        assert why in denied.response.content and "comment" in denied.response.content
+        swallowed(world, PermissionDenied)
+        assert (await project_of(world, thread)).head == head  # nothing was written
+
+        allowed = await world.carol.slash(thread, command, **options)
+        assert not allowed.ephemeral
+        head += 1
+        assert (await project_of(world, thread)).head == head
+    assert [c.name for c in (await store.project_in_room(
+        f"discord:{world.guild.id}", str(thread.id))).shotlist.characters][-1] == "Mara"
+
+
 async def test_bad_input_is_refused_before_deferring(world: Any) -> None:
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)

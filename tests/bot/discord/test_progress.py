@@ -191,3 +191,49 @@ async def test_whole_process_restart_resumes_in_the_same_messages(
     assert "approved" in approved.response.content
     assert len(await prod_b.store.approvals(project.id)) == 1
 
+
+
+async def test_batch_finished_before_the_new_bot_listened_is_reported_once(
+        world: Any, settings: Settings, stack: AsyncExitStack, gate: threading.Event,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new production resumes the jobs and finishes them all before the new bot logs in:
+    the bot's catch-up still posts every take and finalises the status message, exactly once."""
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    project = await project_of(world, thread)
+    await world.alice.slash(thread, "render")
+    await world.env.settle()
+    status = status_of(thread)
+    bot_a = world.env.bot
+    batch_id = (await bot_a.production.store.open_jobs(project.id))[0].batch_id
+    await stack.aclose()  # the process dies with every job still open
+
+    monkeypatch.setattr("bot.app.renderer_loader", renderer_loader)  # no gate: renders run
+    prod_b = await stack.enter_async_context(production(settings, render=True))
+    await prod_b.wait(batch_id)  # every job done while no bot listens
+    jobs = await prod_b.store.batch_jobs(batch_id)
+    assert [job.state for job in jobs] == ["done"] * len(project.shotlist.shots)
+    assert all(t.message is None for t in await prod_b.store.takes(project.id))
+    assert "batch finished" not in status_of(thread).content
+
+    bot_b = create_bot(settings, prod_b)
+    await world.env.restart_bot(bot_b)
+    await bot_a.close()
+    await world.env.settle()
+    final = status_of(thread)
+    assert final.id == status.id and "batch finished" in final.content
+    takes = [m for m in thread.history() if m.attachments and m.embeds]
+    assert len(takes) == len(project.shotlist.shots)
+    stored = await prod_b.store.takes(project.id)
+    assert sorted(int(t.message or 0) for t in stored) == sorted(m.id for m in takes)
+    assert await prod_b.store.unreported_batches("discord:") == []
+
+    # Another restart owes nothing: no message is posted or edited.
+    seen, requests = len(thread.history()), len(world.env.http_requests)
+    bot_c = create_bot(settings, prod_b)
+    await world.env.restart_bot(bot_c)
+    await bot_b.close()
+    await world.env.settle()
+    assert len(thread.history()) == seen
+    assert not [r for r in world.env.http_requests[requests:]
+                if r.method in ("POST", "PATCH") and "/messages" in r.path]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
+
+import pytest
 
 from agents.base import Director
 from tests.bot.discord.conftest import BRIEF, finish_renders, labels, project_of, thread_of
@@ -78,3 +81,44 @@ async def test_commands_are_acknowledged_while_the_director_is_slow(world: Any) 
     assert revise.acknowledged and revise.deferred
     await world.env.advance_time(11)
     assert "```diff" in revise.response.content
+
+
+class GlacialDirector(SlowDirector):
+    """Plans for 16 minutes (virtual time): past the 15-minute life of an interaction token."""
+
+    async def plan(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(16 * 60)
+        return await self.inner.plan(*args, **kwargs)
+
+
+async def test_direct_outlives_its_interaction_token(world: Any,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """The thread, intro and shot list are ordinary bot messages; only the final pointer needs
+    the token, and its expiry is logged, not turned into an error."""
+    prod = world.env.bot.production
+    prod.director = GlacialDirector(prod.director)
+    result = await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    assert result.acknowledged and result.deferred
+    await world.env.advance_time(16 * 60 + 1)
+    await world.env.settle()
+    thread = thread_of(world.channel)
+    history = thread.history()
+    assert any("Mention me here" in m.content for m in history)
+    assert [m for m in history if m.embeds and m.components]  # the shot list, with its buttons
+    project = await project_of(world, thread)
+    assert project is not None and project.room == str(thread.id)
+    assert thread.mention not in (result.response.content or "")  # the token had expired
+    assert "interaction token expired" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_direct_shrugs_off_an_invalid_webhook_token(
+        world: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """Real Discord may answer an expired token with 401 / 50027 instead of Unknown Webhook."""
+    world.env.inject_error("POST", "/webhooks/*", status=401, code=50027,
+                           message="Invalid Webhook Token")
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    assert [m for m in thread.history() if m.embeds and m.components]
+    assert "interaction token expired" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
