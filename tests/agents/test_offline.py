@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -597,3 +598,177 @@ async def test_split_keeps_the_shot_on_the_first_half() -> None:
     assert (first.uid, first.seed) == (base.shots[2].uid, base.shots[2].seed)
     assert second.uid not in {s.uid for s in base.shots}
     assert reply.render == RenderAsk(shots=("3",))
+
+
+# --- planning quality: briefs a director would sign -------------------------------------------
+
+KIDS = ("Two kids race bikes through a sunny suburb, then crash into a hedge. They laugh. At home, their "
+        "mother bandages a scraped knee in the kitchen.")
+NOIR_MEET = ("A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective in a grey "
+             "trench coat, waits under a flickering lamp. A car pulls up and Cole steps out holding a "
+             "letter. Inside the diner, Mia reads the letter and realises she has been set up.")
+AD = "A 15-second ad: a barista pours latte art in a sunlit café, a customer smiles, logo on the cup."
+MARS = ("EXT. MARS COLONY - DUSK. Commander Reyes walks the perimeter. INT. AIRLOCK - NIGHT. Alarms flash; "
+        "she seals the door.")
+DOC = ("A short documentary about a fisherman in a Scottish harbour town. At dawn, Angus loads nets onto "
+       "his boat. Out at sea, he hauls in the catch. Back at the harbour, he sells fish at the market.")
+RECITAL = ("A 2-minute short film. Emma, a young violinist, practises alone in her bedroom at night. The "
+           "next morning she takes the train to the city. At the concert hall, she waits backstage, "
+           "trembling. She walks onto the stage and plays. The audience is silent. Then they stand and "
+           "applaud. Outside, her father hugs her in the rain.")
+HEIST = """A heist thriller.
+
+Vera, a safecracker, studies blueprints in a cramped apartment at night. Her partner Leo paces by the
+window. They argue about the plan.
+
+The next day, at the bank, Vera walks across the marble lobby. A guard watches her. Leo waits in the van
+outside, drumming on the wheel.
+
+In the vault, Vera cracks the safe. Alarms blare. She runs down the corridor, chased by guards, and dives
+into the van. Leo speeds away through the city streets.
+
+At dawn, on a quiet beach, they count the money and laugh."""
+
+
+def _signable(plan: ShotList) -> None:
+    """What every plan must hold: each new set opens wide, sizes vary, no framing lines as beats."""
+    seen: set[tuple[IntExt, str]] = set()
+    for shot in plan.shots:
+        key = (shot.scene.int_ext, shot.scene.location)
+        if key not in seen and shot.scene.location != "UNSPECIFIED":
+            seen.add(key)
+            assert shot.size in (ShotSize.EXTREME_WIDE, ShotSize.WIDE), shot
+            assert "Establishing" in shot.description, shot
+    for previous, shot in zip(plan.shots, plan.shots[1:], strict=False):
+        if previous.scene == shot.scene:
+            assert previous.size is not shot.size
+    assert not [n for n in grammar_notes(plan) if "opens on" in n or "jump cut" in n]
+    used = {s.scene.location for s in plan.shots}
+    assert {loc.name for loc in plan.locations} <= used, "every listed location is a set we shoot"
+    for shot in plan.shots:
+        # A borrowed subject is who acts ("The kids crash"), never a number or a noun ("Two crash").
+        assert not re.match(r"(?:Two|Three|A|An|The) (?:crash|seals|laugh)\b|\w+ (?:she|he|they)\b",
+                            shot.description), shot.description
+
+
+async def test_kids_brief_finds_the_suburb_and_the_kitchen() -> None:
+    plan = await director.plan(KIDS)
+    _signable(plan)
+    sluglines = [s.scene.slugline for s in plan.shots]
+    assert sluglines[0] == "EXT. SUBURB - DAY" and sluglines[-1] == "INT. KITCHEN - DAY"
+    assert "INT. HOME - DAY" not in sluglines, "'at home' is the building; the kitchen is the set"
+    race = next(s for s in plan.shots if "race" in s.description)
+    assert race.movement in (CameraMove.FOLLOW, CameraMove.TRUCK, CameraMove.STEADICAM)
+    crash = next(s for s in plan.shots if "crash" in s.description)
+    assert crash.description.startswith(("The kids ", "They ")), crash.description
+    assert crash.movement is not CameraMove.STATIC
+    knee = next(s for s in plan.shots if "knee" in s.description)
+    assert knee.description.startswith("Their mother"), "the slugline carries 'At home,'"
+
+
+async def test_noir_meeting_keeps_descriptions_clean_and_covers_the_meeting() -> None:
+    plan = await director.plan(NOIR_MEET)
+    _signable(plan)
+    assert abs(plan.runtime - 30) <= 0.5
+    assert [c.name for c in plan.characters] == ["Mia", "Cole"]
+    assert [loc.name for loc in plan.locations] == ["ALLEY", "DINER"]
+    assert any(s.description == "Mia waits under a flickering lamp." for s in plan.shots)
+    assert not any(s.description.startswith(("Night in", "Inside the diner")) for s in plan.shots)
+    meeting = [s for s in plan.shots if set(s.characters) == {"Mia", "Cole"}]
+    assert meeting and meeting[0].size in (ShotSize.OVER_THE_SHOULDER, ShotSize.TWO_SHOT)
+    assert meeting[0].scene.location == "ALLEY"
+
+
+async def test_product_spot_splits_its_beats_and_ends_on_the_logo() -> None:
+    plan = await director.plan(AD)
+    _signable(plan)
+    assert abs(plan.runtime - 15) <= 0.5
+    descriptions = [s.description for s in plan.shots]
+    assert "A customer smiles." in descriptions
+    assert plan.shots[-1].description == "Logo on the cup." and plan.shots[-1].size is ShotSize.INSERT
+    pour = next(s for s in plan.shots if "pours" in s.description)
+    assert pour.size in (ShotSize.INSERT, ShotSize.CLOSE_UP, ShotSize.EXTREME_CLOSE_UP)
+
+
+async def test_slugline_brief_keeps_its_scenes_and_pronoun_subjects() -> None:
+    plan = await director.plan(MARS)
+    _signable(plan)
+    assert [loc.name for loc in plan.locations] == ["MARS COLONY", "AIRLOCK"]
+    assert {"EXT. MARS COLONY - DUSK", "INT. AIRLOCK - NIGHT"} <= {s.scene.slugline for s in plan.shots}
+    seal = next(s for s in plan.shots if "seals" in s.description)
+    assert seal.description == "She seals the door." and seal.characters == ("Commander Reyes",)
+    walk = next(s for s in plan.shots if "walks" in s.description)
+    assert walk.movement is not CameraMove.STATIC
+
+
+async def test_documentary_framing_line_is_not_a_shot_and_no_demonym_is_cast() -> None:
+    plan = await director.plan(DOC)
+    _signable(plan)
+    assert [c.name for c in plan.characters] == ["Angus"]
+    assert not any("documentary" in s.description for s in plan.shots)
+    assert plan.shots[0].scene.slugline == "EXT. HARBOUR - DAWN"
+    assert any(s.scene.location == "SEA" for s in plan.shots)
+
+
+async def test_one_sentence_brief_gets_a_named_reaction() -> None:
+    plan = await director.plan("A cat watches the rain.")
+    assert len(plan.shots) == 2
+    assert plan.shots[1].description.startswith("Close on the cat")
+
+
+async def test_two_minute_brief_has_enough_setups_and_fits_the_target() -> None:
+    plan = await director.plan(RECITAL)
+    _signable(plan)
+    assert plan.target_length == 120 and abs(plan.runtime - 120) <= 0.5
+    assert 10 <= len(plan.shots) <= 20
+    assert max(s.duration for s in plan.shots) <= 15
+    sluglines = [s.scene.slugline for s in plan.shots]
+    assert "INT. BEDROOM - NIGHT" in sluglines and "INT. CONCERT HALL - MORNING" in sluglines
+    hug = next(s for s in plan.shots if "hugs" in s.description)
+    assert hug.scene.int_ext is IntExt.EXT and hug.scene.location == "CONCERT HALL"
+    assert not any(s.description.startswith(("Then ", "Outside,")) for s in plan.shots)
+
+
+async def test_long_brief_keeps_every_scene_established() -> None:
+    plan = await director.plan(HEIST)
+    _signable(plan)
+    assert [c.name for c in plan.characters] == ["Vera", "Leo"]
+    assert not any("thriller" in s.description for s in plan.shots)
+    locations = [loc.name for loc in plan.locations]
+    assert {"APARTMENT", "BANK", "VAULT", "BEACH"} <= set(locations)
+    establishing = [s for s in plan.shots if "Establishing" in s.description]
+    assert len(establishing) == len({(s.scene.int_ext, s.scene.location) for s in plan.shots})
+    assert all(s.description.count("Establishing") == 1 for s in plan.shots if "Establishing" in s.description)
+    assert plan.shots[-1].scene.slugline == "EXT. BEACH - DAWN"
+    run = next(s for s in plan.shots if "runs" in s.description)
+    assert run.movement is CameraMove.FOLLOW
+
+
+# --- "it" after a cut means the film -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("message", ["Cut shot 2. Make it 45 seconds", "cut 2. make it 45s",
+                                     "Lose shot 2 and make it 25 seconds", "Cut shot 2. Make it 20 seconds"])
+@pytest.mark.parametrize("history", [(), (Turn(role="assistant", author="slate", content="Shot 2 is now a close-up."),)])
+async def test_make_it_after_a_cut_retimes_the_film(message: str, history: tuple[Turn, ...]) -> None:
+    reply, after = await _direct(message, history=history)
+    target = float(re.search(r"(\d+)\s*s", message.split(".")[-1] + message.split("and")[-1]).group(1))  # type: ignore[union-attr]
+    assert len(after.shots) == 5 and after.target_length == target, reply.text
+    assert abs(after.runtime - target) <= 0.5
+
+
+async def test_make_it_after_a_cut_in_an_earlier_turn_means_the_film() -> None:
+    history = (Turn(role="user", author="u", content="cut shot 2"),
+               Turn(role="assistant", author="slate", content="Cut shot 2 (Mia walks in); the shots after it move up."))
+    before = _base()
+    before = before.model_copy(update={"shots": before.shots[:1] + before.shots[2:]})
+    _, after = await _direct("make it 20 seconds", before, history=history)
+    assert after.target_length == 20 and abs(after.runtime - 20) <= 0.5
+
+
+async def test_a_film_length_after_a_shot_edit_in_the_same_message() -> None:
+    _, after = await _direct("shot 2: close-up, and make it 45 seconds")
+    assert after.shot(2).size is ShotSize.CLOSE_UP
+    assert after.target_length == 45 and abs(after.runtime - 45) <= 0.5
+    _, after = await _direct("shot 2: close-up, and make it 6 seconds")
+    assert after.shot(2).duration == 6 and after.target_length is None
