@@ -50,7 +50,7 @@ def diff(before: ShotList, after: ShotList) -> list[str]:
         if was is None:
             lines.append(f"* cast: + {character.name}: {character.description}")
         elif was.description != character.description:
-            lines.append(f"* cast: {character.name} is now {character.description}")
+            lines.append(f"* cast: {character.name}: {was.description or '—'} → {character.description}")
     for location in after.locations:
         was_loc = before.location(location.name)
         if was_loc is None or was_loc.description != location.description:

@@ -9,7 +9,6 @@ from agents.offline._grammar import grammar_notes
 from agents.offline._plan import _plan
 from agents.offline._revise import _HELP, _REMOVE_RE, _UNDO_RE, _clean, _NotUnderstood, _Reader
 from agents.offline._text import _refs, _tidy
-from studio.diff import diff
 from studio.edits import (
     apply_edits,
 )
@@ -89,9 +88,9 @@ async def _undo(editor: ProjectEditor, before: ShotList) -> DirectorReply:
         after = await editor.undo()
     except SlateError as error:
         return _reply(str(error))
-    changes = diff(before, after)
-    detail = ("\n" + "\n".join(changes[:8])) if changes else ""
-    return _reply(f"Undone: back to the previous version.{detail}", edits=1)
+    # The front-ends show the diff; the reply only says what happened.
+    what = "the last change is reverted" if after != before else "nothing had changed"
+    return _reply(f"Undone: {what}.", edits=1)
 
 
 def _reply(text: str, *, edits: int = 0, render: RenderAsk | None = None,

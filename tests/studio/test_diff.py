@@ -68,7 +68,7 @@ def test_cast_lines() -> None:
     added = apply_edit(before, SetCharacter(name="Theo", description="a porter"))
     assert diff(before, added) == ["* cast: + Theo: a porter"]
     changed = apply_edit(added, SetCharacter(name="Mara", description="a surgeon"))
-    assert diff(added, changed) == ["* cast: Mara is now a surgeon"]
+    assert diff(added, changed) == ["* cast: Mara: a tired nurse in teal scrubs → a surgeon"]
 
 
 def test_location_and_project_lines() -> None:
