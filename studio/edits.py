@@ -178,12 +178,23 @@ def _position(position: int, count: int) -> int:
     return position - 1
 
 
-def _new_shot(changes: ShotChanges, template: Shot | None = None) -> Shot:
+def _fresh_uid(shots: Sequence[Shot]) -> str:
+    # 32 random bits collide rarely, but a collision would store a shot list that no longer
+    # loads (ShotList rejects shared uids, and model_copy does not re-validate).
+    taken = {shot.uid for shot in shots}
+    uid = new_uid()
+    while uid in taken:
+        uid = new_uid()
+    return uid
+
+
+def _new_shot(changes: ShotChanges, shots: Sequence[Shot], template: Shot | None = None) -> Shot:
+    """A new shot (fresh uid, seed and status) whose uid differs from every one in `shots`."""
     if template is None and not (changes.description or "").strip():  # str.strip: e.g. "\x1f" too
         raise InvalidValue("A new shot needs a description of the action.")
     base = template or Shot(description=changes.description or "-")
     fresh = base.model_copy(
-        update={"uid": new_uid(), "seed": new_seed(), "status": ShotStatus.PLANNED}
+        update={"uid": _fresh_uid(shots), "seed": new_seed(), "status": ShotStatus.PLANNED}
     )
     return _with_changes(fresh, changes)
 
@@ -198,7 +209,7 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
             # A new shot inherits the scene of its neighbour unless told otherwise.
             index = len(shots) if position is None else position - 1
             neighbour = shots[index - 1] if index > 0 else (shots[0] if shots else None)
-            shot = _new_shot(changes)
+            shot = _new_shot(changes, shots)
             if neighbour is not None and not _SCENE_FIELDS & changes.set_fields().keys():
                 shot = shot.model_copy(update={"scene": neighbour.scene})
             shots.insert(index, shot)
@@ -231,7 +242,7 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
                 raise EditError(f"Shot {number} is too short to split ({original.duration:g} s).")
             # The first half keeps the original's uid and seed, so its takes stay linked to it.
             head = original.model_copy(update={"duration": half})
-            tail = _new_shot(changes, template=original.model_copy(update={"duration": half}))
+            tail = _new_shot(changes, shots, template=original.model_copy(update={"duration": half}))
             shots[index:index + 1] = [head, tail]
             return _renumbered(shotlist, shots)
         case SetStyle():
@@ -258,7 +269,7 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
         case ReplaceShots(shots=planned):
             new: list[Shot] = []
             for changes in planned:
-                shot = _new_shot(changes)
+                shot = _new_shot(changes, new)
                 if new and not _SCENE_FIELDS & changes.set_fields().keys():
                     shot = shot.model_copy(update={"scene": new[-1].scene})
                 new.append(shot)

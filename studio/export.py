@@ -89,8 +89,16 @@ def to_csv(shotlist: ShotList) -> str:
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "characters": "; ".join(row["characters"])})
+        row = {**row, "characters": "; ".join(row["characters"])}
+        writer.writerow({key: _inert(value) for key, value in row.items()})
     return buffer.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """Crew text that starts like a formula must not run as one in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def to_otio(shotlist: ShotList) -> str:

@@ -226,14 +226,34 @@ def validated(model: type[_Model], **fields: Any) -> Any:
         raise InvalidValue(describe_validation(error)) from None
 
 
+# pydantic's wording for the common cases, said for a crew ("String should have at most...").
+_PLAIN_MESSAGES = {
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "string_too_short": "can't be empty",
+    "too_long": "has too many entries (at most {max_length})",
+    "missing": "is required",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "greater_than": "must be more than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+}
+
+
 def describe_validation(error: Any) -> str:
     messages = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"] if not isinstance(part, int))
         message = str(item["msg"]).removeprefix("Value error, ")
+        ctx = item.get("ctx", {})
         if item["type"] == "extra_forbidden":
             message = "is not a field I know"
-        elif item.get("ctx", {}).get("error") and isinstance(item["ctx"]["error"], InvalidValue):
-            message = str(item["ctx"]["error"])
+        elif item["type"] in _PLAIN_MESSAGES:
+            message = _PLAIN_MESSAGES[item["type"]].format(**ctx)
+        elif isinstance(ctx.get("error"), InvalidValue):
+            message = str(ctx["error"])
         messages.append(f"{field}: {message}" if field else message)
-    return "; ".join(dict.fromkeys(messages))
+    text = "; ".join(dict.fromkeys(messages))
+    return text if text.endswith((".", "!", "?")) else text + "."

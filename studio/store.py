@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -265,13 +266,25 @@ class Store:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
         async with self._write:
-            await self._db.execute("BEGIN IMMEDIATE")
+            # BEGIN and COMMIT sit inside the try: a coroutine cancelled while either is queued,
+            # or a COMMIT that fails, must not leave the shared connection inside a transaction
+            # (every later write would fail with "cannot start a transaction within a transaction").
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield
+                await self._db.execute("COMMIT")
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._db.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # The connection runs statements in the order they were queued, so this ROLLBACK follows
+        # a BEGIN or COMMIT still in flight; it finds no transaction if that COMMIT went through.
+        try:
+            await self._db.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            if self._db.in_transaction:
+                raise
 
     async def _one(self, sql: str, *args: Any) -> Any:
         cursor = await self._db.execute(sql, args)

@@ -196,7 +196,7 @@ async def test_bad_tool_calls_come_back_as_errors_and_the_model_recovers() -> No
     errors = [m for m in tool_results(model) if m.status == "error"]
     assert [e.text for e in errors[:3]] == [
         "Error: There is no shot 9; this list has shots 1–3.",
-        "Error: duration: a shot lasts between 0.5 and 30 seconds; got 99",
+        "Error: duration: a shot lasts between 0.5 and 30 seconds; got 99.",
         errors[2].text,
     ]
     assert "'gigantic' is not a shot size I know" in errors[2].text

@@ -500,3 +500,18 @@ def test_a_gone_shot_never_shows_its_uid(shotlist: ShotList, edit_for: Any) -> N
     assert uid not in str(caught.value)
     with pytest.raises(ShotNotFound, match="There is no shot 9; this list has shots 1–2"):
         after.shot("9")  # a number still gets the numbered message
+
+
+@pytest.mark.parametrize("make_edit", [
+    lambda sl: AddShot(shot=ShotChanges(description="A new beat.")),
+    lambda sl: SplitShot(shot="1"),
+    lambda sl: ReplaceShots(shots=[ShotChanges(description="One."), ShotChanges(description="Two.")]),
+])
+def test_new_shots_never_reuse_a_uid(monkeypatch: pytest.MonkeyPatch, make_edit: Any) -> None:
+    shotlist = make_shotlist(2)
+    clash = shotlist.shots[0].uid
+    uids = iter([clash, clash, "0000beef", clash, "0000cafe"])
+    monkeypatch.setattr("studio.edits.new_uid", lambda: next(uids))
+    after = apply_edit(shotlist, make_edit(shotlist))
+    assert len({s.uid for s in after.shots}) == len(after.shots)
+    assert ShotList.model_validate_json(after.model_dump_json()) == after  # it loads back

@@ -103,3 +103,18 @@ def test_unknown_format(film: ShotList, fmt: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_handles_an_empty_list(fmt: str) -> None:
     assert export(ShotList(), fmt)
+
+
+def test_csv_cells_never_run_as_spreadsheet_formulas() -> None:
+    import csv as _csv
+    import io as _io
+
+    from studio.edits import ShotChanges, UpdateShot, apply_edit
+    from studio.export import to_csv
+    from studio.models import Shot, ShotList
+
+    shotlist = ShotList(shots=(Shot(description="placeholder"),))
+    shotlist = apply_edit(shotlist, UpdateShot(shot="1", changes=ShotChanges(
+        description='=HYPERLINK("http://example.invalid","x")', notes="@SUM(A1)")))
+    row = next(_csv.DictReader(_io.StringIO(to_csv(shotlist))))
+    assert row["description"].startswith("'=") and row["notes"].startswith("'@")

@@ -191,3 +191,15 @@ def test_validated_gives_one_readable_message() -> None:
 def test_validated_names_nested_fields() -> None:
     with pytest.raises(InvalidValue, match=r"scene\.time_of_day: 'teatime' is not a time of day"):
         validated(Shot, description="x", scene={"time_of_day": "teatime"})
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"description": "A beat.", "dialogue": "x" * 1001}, "dialogue: is too long (at most 1000 characters)."),
+    ({"description": "A beat.", "lens_mm": 4}, "lens_mm: must be at least 8."),
+    ({"description": "A beat.", "lens_mm": "wide"}, "lens_mm: must be a whole number."),
+    ({}, "description: is required."),
+])
+def test_validation_errors_read_as_sentences_for_the_crew(fields: dict[str, object], expected: str) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        validated(Shot, **fields)
+    assert str(raised.value) == expected

@@ -454,3 +454,36 @@ async def test_shotlist_round_trips_through_json(store: Store) -> None:
     loaded = (await store.project("g", project.id)).shotlist
     assert loaded == shotlist
     assert loaded.shots[0].size is ShotSize.OVER_THE_SHOULDER
+
+
+async def test_a_write_cancelled_while_beginning_leaves_the_connection_usable(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    task = asyncio.create_task(store.set_room("guild", project.id, "thread-1"))
+    await asyncio.sleep(0)  # the task now waits on its queued BEGIN
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # The BEGIN still ran on the connection's thread; it must have been rolled back.
+    after = await store.apply("guild", project.id, RemoveShot(shot="1"), "ana")
+    assert len(after.shotlist.shots) == 1
+    assert (await store.project("guild", project.id)).room is None
+
+
+async def test_a_failed_commit_rolls_back(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+    execute = store._db.execute
+    failed = False
+
+    async def flaky(sql: str, *args: object) -> object:
+        nonlocal failed
+        if sql == "COMMIT" and not failed:
+            failed = True
+            raise sqlite3.OperationalError("database is locked")
+        return await execute(sql, *args)
+
+    monkeypatch.setattr(store._db, "execute", flaky)
+    with pytest.raises(sqlite3.OperationalError):
+        await store.apply("guild", project.id, RemoveShot(shot="1"), "ana")
+    assert (await store.project("guild", project.id)).head == 1  # nothing half-written
+    after = await store.apply("guild", project.id, RemoveShot(shot="2"), "ana")
+    assert after.head == 2 and [s.number for s in after.shotlist.shots] == ["1"]
