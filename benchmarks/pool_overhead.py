@@ -85,7 +85,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, list[tuple[flo
     model = str(build_random_wan(tmp / "wan-bench", scale="bench"))
     renderer = DiffusersRenderer(model)
     # One long-lived pool, as in production: its worker thread is warmed up like the main thread.
-    pool = RenderPool(lambda name: renderer, tmp / "pool", workers=1)
+    pool = RenderPool(lambda name, worker: renderer, tmp / "pool", workers=1)
     await pool.start()
     warm = time.perf_counter()
     run_direct(renderer, _requests(model, 1, args.steps, salt=998), tmp)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from agents.base import Director
 from bot.camera import RenderDefaults
 from bot.service import Production
 from bot.settings import Settings
 from render.types import Renderer
+
+if TYPE_CHECKING:
+    from render.diffusers import DiffusersOptions
+    from render.pool import RendererLoader
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,23 +38,57 @@ def build_director(settings: Settings) -> Director:
     return OfflineDirector()
 
 
-def renderer_loader(settings: Settings) -> Callable[[str], Renderer]:
-    """What each render worker calls, once per model, to get its renderer."""
+def cuda_device_count() -> int:
+    """How many CUDA devices this process sees; 0 without torch or CUDA. Imports torch."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
 
-    def load(model: str) -> Renderer:
+
+def render_device(worker: int, device_count: Callable[[], int] = cuda_device_count) -> str:
+    """Where render worker `worker` puts its pipeline: its own GPU when there are several
+    (`cuda:{worker}`, wrapping round when workers outnumber GPUs), else "auto"."""
+    count = device_count()
+    if count < 2:
+        return "auto"
+    if worker >= count:
+        log.warning("render worker %d shares cuda:%d: only %d GPUs", worker, worker % count, count)
+    return f"cuda:{worker % count}"
+
+
+def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOptions:
+    from render.diffusers import DiffusersOptions
+
+    return DiffusersOptions(
+        device=device, cpu_offload=settings.cpu_offload, vae_tiling=settings.vae_tiling,
+        compile=settings.compile, first_block_cache=settings.first_block_cache,
+    )
+
+
+def renderer_loader(
+    settings: Settings, device_count: Callable[[], int] = cuda_device_count
+) -> RendererLoader:
+    """What each render worker calls, once per model, to get its renderer (on its own GPU)."""
+
+    def load(model: str, worker: int = 0) -> Renderer:
         if model == "animatic":
             from render.animatic import AnimaticRenderer
 
             return AnimaticRenderer()
-        from render.diffusers import DiffusersOptions, DiffusersRenderer
+        from render.diffusers import DiffusersRenderer
 
-        options = DiffusersOptions(
-            cpu_offload=settings.cpu_offload, vae_tiling=settings.vae_tiling,
-            compile=settings.compile, first_block_cache=settings.first_block_cache,
-        )
-        return DiffusersRenderer(model, options)
+        return DiffusersRenderer(model, diffusers_options(settings, render_device(worker, device_count)))
 
     return load
+
+
+def render_cache_salt(settings: Settings) -> Callable[[str], str]:
+    """What besides the request changes a model's pixels: the diffusers options (not the device
+    index: every worker's GPU renders the same clip)."""
+    tag = diffusers_options(settings).cache_tag()
+    return lambda model: "" if model == "animatic" else tag
 
 
 @asynccontextmanager
@@ -64,7 +103,8 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
             from render.pool import RenderPool
 
             pool = RenderPool(renderer_loader(settings), settings.renders_dir,
-                              workers=settings.render_workers)
+                              workers=settings.render_workers,
+                              cache_salt=render_cache_salt(settings))
             await pool.start()
             stack.push_async_callback(pool.close)
         prod = Production(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import Coroutine
@@ -54,16 +55,46 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from pydantic import ValidationError
+
     from bot.settings import Settings
 
     try:
         settings = Settings()
+    except ValidationError as error:
+        for line in settings_errors(error):
+            print(f"slate: {line}", file=sys.stderr)
+        return 2
+    try:
         return asyncio.run(_run(args, settings))
     except SlateError as error:
         print(f"slate: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        log.debug("file system error", exc_info=True)
+        print(f"slate: {file_error(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def settings_errors(error: Any) -> list[str]:
+    """One line per bad setting, named as the environment variable the user set."""
+    lines = []
+    for problem in error.errors():
+        field = "_".join(str(part) for part in problem["loc"]) or "settings"
+        shown = ("" if any(word in field for word in ("token", "key", "secret"))
+                 else f" (got {problem.get('input')!r})")
+        lines.append(f"SLATE_{field.upper()}: {problem['msg']}{shown}")
+    return lines
+
+
+def file_error(error: OSError) -> str:
+    """An OSError in words, without a traceback."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full{where}: free some space and try again."
+    return f"{error.strerror or error}{where}."
 
 
 def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:

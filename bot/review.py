@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from studio.models import ShotList
 
@@ -39,6 +40,10 @@ def write_review_page(out: Path, shotlist: ShotList, cards: list[ShotCard], film
                       sheet: str) -> Path:
     """Write `out` (index.html); paths in `cards`, `film` and `sheet` are relative to it."""
     e = html.escape
+
+    def url(path: str) -> str:  # a relative path as an attribute: "#", "?", "%" are not syntax
+        return e(quote(path))
+
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>{e(shotlist.title)} — Slate review</title><style>{_STYLE}</style></head><body>",
@@ -46,8 +51,8 @@ def write_review_page(out: Path, shotlist: ShotList, cards: list[ShotCard], film
         f"<div class=meta>{len(shotlist.shots)} shots · {shotlist.runtime:g} s · "
         f"style: {e(shotlist.style.name)} · {e(shotlist.aspect_ratio)}</div></header><main>",
         f"<section class=cut><h2>Final cut</h2><video id=final-cut controls preload=auto "
-        f"src='{e(film)}'></video>",
-        f"<p><a href='{e(sheet)}'>Storyboard contact sheet</a></p></section><div class=grid>",
+        f"src='{url(film)}'></video>",
+        f"<p><a href='{url(sheet)}'>Storyboard contact sheet</a></p></section><div class=grid>",
     ]
     for shot, card in zip(shotlist.shots, cards, strict=True):
         tags = "".join(f"<span>{e(t)}</span>" for t in (
@@ -56,8 +61,8 @@ def write_review_page(out: Path, shotlist: ShotList, cards: list[ShotCard], film
         status = "<span class=approved>✔ approved</span>" if card.approved else ""
         dialogue = f"<div>“{e(shot.dialogue)}”</div>" if shot.dialogue else ""
         parts.append(
-            f"<article class=card id=shot-{e(shot.number)}><video class=shot controls preload=auto "
-            f"poster='{e(card.poster)}' src='{e(card.clip)}'></video><div class=body>"
+            f"<article class=card id='shot-{e(shot.number)}'><video class=shot controls preload=auto "
+            f"poster='{url(card.poster)}' src='{url(card.clip)}'></video><div class=body>"
             f"<span class=num>{e(shot.number)}</span>{e(shot.description)} {status}{dialogue}"
             f"<div class=tags>{tags}</div><div class=prompt>{e(card.prompt)}</div></div></article>"
         )

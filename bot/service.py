@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_BRIEF = 4000
 MAX_DIRECTION = 2000
+UNRECORDED = "The render ended but could not be recorded; it has been logged. Render it again."
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,15 @@ class Production:
                     count += 1
         return count
 
+    async def delete_project(self, scope: str, project_id: int) -> None:
+        """Delete a project, first stopping its queued and running renders (which would otherwise
+        hold the GPU for a film nobody can see)."""
+        await self.store.project(scope, project_id)  # NotFound before anything is cancelled
+        if self.pool is not None:
+            for job in await self.store.open_jobs(project_id):
+                self.pool.cancel(job.id)  # its JobCancelled still reaches listeners and waiters
+        await self.store.delete_project(scope, project_id)
+
     async def cancel_job(self, scope: str, job_id: str) -> bool:
         ref = self._jobs.get(job_id)
         if ref is None or ref.scope != scope:
@@ -449,6 +459,30 @@ class Production:
                 await self._handle(event)
             except Exception:
                 log.exception("could not record render event %s", event)
+                if isinstance(event, JobFinished | JobFailed | JobCancelled):
+                    await self._abandon(event.job_id)
+
+    async def _abandon(self, job_id: str) -> None:
+        """A job ended but its outcome could not be stored (its project was deleted, the database
+        failed): close it as failed where possible and release its waiters, so nobody waits on a
+        job that will never report again."""
+        ref = self._jobs.pop(job_id, None)
+        if ref is None:
+            return
+        try:
+            await self.store.set_job_state(job_id, "failed", UNRECORDED)
+        except Exception:
+            log.exception("could not close render job %s", job_id)
+        waiter = self._waiters.get(ref.batch_id)
+        if waiter is not None:
+            waiter.set()
+        news = ProductionEvent("failed", job_id, ref.batch_id, ref.scope, ref.project_id,
+                               ref.shot_uid, ref.shot_number, reason=UNRECORDED)
+        for listener in list(self._listeners):
+            try:
+                listener(news)
+            except Exception:
+                log.exception("render listener failed on %s", news.kind)
 
     async def _handle(self, event: PoolEvent) -> None:
         ref = self._jobs.get(event.job_id)

@@ -316,6 +316,17 @@ class DiffusersOptions:
         if self.first_block_cache is not None and self.first_block_cache <= 0:
             raise ValueError(f"first_block_cache must be positive; got {self.first_block_cache}")
 
+    def cache_tag(self) -> str:
+        """The options that change a render's pixels, for the clip cache's key.
+
+        Left out: `cpu_offload` (where weights wait, not what they compute) and `preview_every`.
+        "auto" stays "auto": one machine resolves it the same way every time.
+        """
+        return (
+            f"device={self.device};dtype={self.dtype};vae_tiling={self.vae_tiling};"
+            f"compile={self.compile};first_block_cache={self.first_block_cache}"
+        )
+
 
 class _Cancelled(Exception):
     """Raised from the step callback to leave the denoising loop before the VAE decode."""

@@ -223,18 +223,26 @@ def fit_to_size(src: Path, dst: Path, max_bytes: int) -> Path:
         return dst
     fps = Fraction(info.fps).limit_denominator(1001)
     smallest = info.size
-    for crf, scale in _FIT_LADDER:
-        width = max(_MIN_SIDE, round(info.width * scale / 2) * 2)
-        height = max(_MIN_SIDE, round(info.height * scale / 2) * 2)
-        size = None if scale == 1.0 else (width, height)
-        encode_clip(decode_frames(src, size), fps, dst, crf=crf, preset="faster")
-        smallest = dst.stat().st_size
-        log.debug(
-            "fit_to_size %s: crf %d at %dx%d -> %d bytes", src.name, crf, width, height, smallest
-        )
-        if smallest <= max_bytes:
-            return dst
-    dst.unlink(missing_ok=True)
+    # Every rung decodes the untouched source and writes a scratch file; `dst` is replaced only by
+    # a fitting clip, so `fit_to_size(clip, clip, ...)` never degrades or loses the original.
+    attempt = dst.with_name(f".{dst.stem}.fit{dst.suffix}")
+    try:
+        for crf, scale in _FIT_LADDER:
+            width = max(_MIN_SIDE, round(info.width * scale / 2) * 2)
+            height = max(_MIN_SIDE, round(info.height * scale / 2) * 2)
+            size = None if scale == 1.0 else (width, height)
+            encode_clip(decode_frames(src, size), fps, attempt, crf=crf, preset="faster")
+            smallest = attempt.stat().st_size
+            log.debug(
+                "fit_to_size %s: crf %d at %dx%d -> %d bytes", src.name, crf, width, height, smallest
+            )
+            if smallest <= max_bytes:
+                os.replace(attempt, dst)
+                return dst
+    finally:
+        attempt.unlink(missing_ok=True)
+    if dst != src:
+        dst.unlink(missing_ok=True)  # no stale clip from an earlier call under the name
     raise ClipTooLarge(
         f"This clip is still {smallest / 1e6:.1f} MB at the lowest quality, over the "
         f"{max_bytes / 1e6:.1f} MB limit; try a shorter shot or a smaller size."

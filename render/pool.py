@@ -1,13 +1,16 @@
 """The render pool: a fair, cancellable queue in front of worker threads.
 
 Each worker owns one thread (one per GPU) and caches one renderer per model name, so a diffusers
-pipeline loads once per worker. All pool state lives on the event loop thread; worker threads only
+pipeline loads once per worker. The loader is told which worker asks (`load_renderer(model, index)`)
+so that worker `index` can put its pipeline on its own GPU. All pool state lives on the event loop thread; worker threads only
 render and encode, and hand progress back with `loop.call_soon_threadsafe`.
 
 Scheduling: higher priority first; within a priority the user served longest ago goes next (a new
 user beats one who has just been served), then submission order.
 
-Clips are content-addressed: `out_dir/<cache_key>.mp4` plus a `.png` poster. An existing clip
+Clips are content-addressed: `out_dir/<cache_key>.mp4` plus a `.png` poster. The key covers the
+request and `cache_salt(model)`: how the renderer for that model is configured (dtype, caching...),
+for what changes pixels without being part of the request. An existing clip
 finishes a job at once; an identical request already rendering is joined, not rendered twice.
 """
 
@@ -108,6 +111,10 @@ class QueueEntry:
     project_id: int | None = None  # the job's RenderJob.project_id
 
 
+RendererLoader = Callable[[str, int], Renderer]
+"""`load_renderer(model, worker_index)`: called on that worker's thread, once per model."""
+
+
 @dataclass
 class _Running:
     job: RenderJob
@@ -126,13 +133,15 @@ class _Worker:
 class RenderPool:
     def __init__(
         self,
-        load_renderer: Callable[[str], Renderer],
+        load_renderer: RendererLoader,
         out_dir: Path,
         workers: int = 1,
+        cache_salt: Callable[[str], str] | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("a render pool needs at least one worker")
         self._load_renderer = load_renderer
+        self._cache_salt = cache_salt
         self.out_dir = Path(out_dir)
         self._worker_count = workers
         self._workers: list[_Worker] = []
@@ -220,8 +229,12 @@ class RenderPool:
 
     # -- public API ------------------------------------------------------------------------
 
+    def cache_key(self, request: RenderRequest) -> str:
+        """The clip's content address: the request plus its renderer's configuration."""
+        return request.cache_key(self._cache_salt(request.model) if self._cache_salt else "")
+
     def clip_paths(self, request: RenderRequest) -> tuple[Path, Path]:
-        key = request.cache_key()
+        key = self.cache_key(request)
         return self.out_dir / f"{key}.mp4", self.out_dir / f"{key}.png"
 
     def submit(self, job: RenderJob) -> PoolEvent:
@@ -238,7 +251,7 @@ class RenderPool:
         if job.job_id in self._running or job.job_id in self._following:
             return JobStarted(job.job_id)
         clip, poster = self.clip_paths(job.request)
-        leader = self._by_key.get(job.request.cache_key())
+        leader = self._by_key.get(self.cache_key(job.request))
         if clip.exists() and poster.exists():
             event: PoolEvent = JobFinished(job.job_id, clip, poster, 0.0, cache_hit=True)
         elif leader is not None:
@@ -341,12 +354,12 @@ class RenderPool:
     async def _run(self, worker: _Worker, job: RenderJob) -> None:
         assert self._loop is not None
         loop = self._loop
-        key = job.request.cache_key()
+        key = self.cache_key(job.request)
         running = _Running(job, CancelToken(), time.perf_counter())
         self._running[job.job_id] = running
         self._by_key[key] = job.job_id
         self._emit(JobStarted(job.job_id))
-        for twin_id in [i for i, (_, q) in self._queued.items() if q.request.cache_key() == key]:
+        for twin_id in [i for i, (_, q) in self._queued.items() if self.cache_key(q.request) == key]:
             self._follow(job.job_id, self._queued.pop(twin_id)[1])
 
         def on_progress(update: RenderProgress) -> None:  # worker thread
@@ -422,7 +435,7 @@ class RenderPool:
         request = job.request
         renderer = worker.renderers.get(request.model)
         if renderer is None:
-            renderer = self._load_renderer(request.model)
+            renderer = self._load_renderer(request.model, worker.index)
             worker.renderers[request.model] = renderer
         result = renderer.render(request, on_progress, token)
         if token.cancelled:

@@ -70,9 +70,13 @@ class RenderRequest:
     def duration(self) -> float:
         return self.frames / self.fps
 
-    def cache_key(self) -> str:
-        """Content address: identical requests share one clip."""
-        blob = json.dumps(asdict(self), sort_keys=True, default=str).encode()
+    def cache_key(self, salt: str = "") -> str:
+        """Content address: identical requests share one clip. `salt` names whatever else changes
+        the pixels (the renderer's configuration); the empty salt keeps the plain request's key."""
+        data: dict[str, Any] = asdict(self)
+        if salt:
+            data["_salt"] = salt
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 
 

@@ -102,3 +102,50 @@ def test_demo_with_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     result = slate(tmp_path, "demo", BRIEF, "--model", str(tmp_path / "nowhere"))
     assert result.returncode == 2
     assert "no model folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data"), "SLATE_RENDER_WORKERS": "abc"}
+    result = subprocess.run([SLATE, "projects"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("slate: SLATE_RENDER_WORKERS: ") and "'abc'" in result.stderr
+    assert "Traceback" not in result.stderr and "pydantic" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_secret_is_not_echoed() -> None:
+    from pydantic import SecretStr, ValidationError
+    from pydantic_settings import BaseSettings
+
+    from bot.cli import settings_errors
+
+    class Secretive(BaseSettings):
+        discord_token: SecretStr
+        render_workers: int
+
+    with pytest.raises(ValidationError) as caught:
+        Secretive(discord_token=["not", "a", "string"], render_workers="x")  # type: ignore[arg-type]
+    lines = settings_errors(caught.value)
+    assert lines[0].startswith("SLATE_DISCORD_TOKEN:") and "not" not in lines[0].split(":", 1)[1]
+    assert lines[1].startswith("SLATE_RENDER_WORKERS:") and "'x'" in lines[1]
+
+
+def test_demo_on_a_full_disk_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from bot.cli import main
+
+    def full(*args: object, **kwargs: object) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "film" / "index.html"))
+
+    monkeypatch.setenv("SLATE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SLATE_LLM_MODEL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("bot.demo.write_review_page", full)
+    assert main(["demo", "Mia waits in the alley. Cole arrives.", "--out", str(tmp_path / "film")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("slate: the disk is full") and "index.html" in err
+    assert "Traceback" not in err

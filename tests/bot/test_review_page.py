@@ -95,3 +95,17 @@ def test_screenshot(served: str, tmp_path: Path) -> None:
         assert image.size == (1280, 1600)
         # A rendered page, not a blank one: the dark theme and the posters give many colours.
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50
+
+
+def test_paths_are_urls_and_text_is_escaped(tmp_path: Path) -> None:
+    from bot.review import ShotCard, write_review_page
+    from studio.models import Shot, ShotList
+
+    shotlist = ShotList(title="<Noir & Co>", shots=[Shot(number="1", description="Mia's <b>cue</b>")])
+    card = ShotCard("1", "shots/shot #1?.mp4", "shots/shot #1?.png", 7, "animatic", 1.0,
+                    "it's <raining>", approved=False)
+    page = write_review_page(tmp_path / "index.html", shotlist, [card], "final cut#1.mp4",
+                             "contact sheet.png").read_text()
+    assert "src='shots/shot%20%231%3F.mp4'" in page and "poster='shots/shot%20%231%3F.png'" in page
+    assert "src='final%20cut%231.mp4'" in page and "href='contact%20sheet.png'" in page
+    assert "<b>" not in page and "&lt;Noir &amp; Co&gt;" in page and "it&#x27;s &lt;raining&gt;" in page

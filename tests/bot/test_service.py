@@ -3,6 +3,7 @@ with the animatic renderer (or a gated fake where a test must hold a render mid-
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from render.types import (
     RenderResult,
 )
 from studio.edits import RemoveShot, SetProjectInfo
-from studio.errors import InvalidValue, LimitReached, ShotNotFound
+from studio.errors import InvalidValue, LimitReached, NotFound, ShotNotFound
 from studio.store import Store
 
 SCOPE = "local"
@@ -134,9 +135,9 @@ class GatedRenderer:
         return self.inner.render(request, progress, cancel)
 
 
-def gated_loader(settings: Settings, gate: threading.Event) -> Callable[[str], Renderer]:
+def gated_loader(settings: Settings, gate: threading.Event) -> Callable[[str, int], Renderer]:
     real = renderer_loader(settings)
-    return lambda model: GatedRenderer(gate, real(model))
+    return lambda model, worker: GatedRenderer(gate, real(model, worker))
 
 
 async def test_cancel_running_and_queued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,3 +243,50 @@ async def test_stored_editor_apply_many_is_all_or_nothing(tmp_path: Path) -> Non
         after = await editor.apply_many([SetProjectInfo(title="X"), RemoveShot(shot="1")])
         assert after.title == "X" and len(after.shots) == len(project.shotlist.shots) - 1
         assert (await prod.store.project(SCOPE, project.id)).head == project.head + 1
+
+
+async def until(prod: Production, condition: Callable[[], bool]) -> None:
+    """Wait (10 s at most) until `condition()` holds after some production event."""
+    reached = asyncio.Event()
+    prod.add_listener(lambda _: reached.set() if condition() else None)
+    async with asyncio.timeout(10):
+        await reached.wait()
+
+
+async def test_deleting_a_project_mid_render_still_ends_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deleted straight through the store (as the Discord cog does): the finished render cannot
+    be stored, yet listeners (progress messages) still hear that the job ended."""
+    settings = settings_for(tmp_path)
+    gate = threading.Event()
+    monkeypatch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        events: list[ProductionEvent] = []
+        prod.add_listener(events.append)
+        batch = await prod.render(SCOPE, project.id, "ana", ["1"])
+        await until(prod, lambda: any(e.kind == "started" for e in events))
+        await prod.store.delete_project(SCOPE, project.id)
+        gate.set()
+        await until(prod, lambda: any(e.done for e in events))
+        assert [e.kind for e in events if e.done] == ["failed"]
+        assert await prod.wait(batch.id) == []
+
+
+async def test_delete_project_stops_its_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for(tmp_path)
+    gate = threading.Event()
+    monkeypatch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
+    async with production(settings, render=True) as prod:
+        assert prod.pool is not None
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        events: list[ProductionEvent] = []
+        prod.add_listener(events.append)
+        batch = await prod.render(SCOPE, project.id, "ana")
+        await prod.delete_project(SCOPE, project.id)
+        await until(prod, lambda: sum(e.done for e in events) == len(batch.jobs))  # gate never opens
+        assert {e.kind for e in events if e.done} == {"cancelled"}
+        assert prod.pool.queue() == []
+        with pytest.raises(NotFound):
+            await prod.project(SCOPE, project.id)

@@ -90,3 +90,20 @@ def test_fit_to_size_impossible(tmp_path: Path) -> None:
     with pytest.raises(ClipTooLarge, match="limit"):
         fit_to_size(src, tmp_path / "b.mp4", 500)
     assert not (tmp_path / "b.mp4").exists()
+
+
+def test_fit_to_size_in_place_keeps_the_original_when_it_cannot_fit(tmp_path: Path) -> None:
+    src = encode_clip(_frames(4, 64, 64, noise=True), 16, tmp_path / "a.mp4")
+    original = src.read_bytes()
+    with pytest.raises(ClipTooLarge):
+        fit_to_size(src, src, 500)
+    assert src.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4"]  # no scratch files left
+
+
+def test_fit_to_size_in_place_shrinks_from_the_original(tmp_path: Path) -> None:
+    src = encode_clip(_frames(16, 256, 144, noise=True), 16, tmp_path / "big.mp4")
+    limit = probe(src).size // 3
+    assert fit_to_size(src, src, limit) == src
+    info = probe(src)
+    assert info.size <= limit and info.frames == 16

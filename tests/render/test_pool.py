@@ -127,7 +127,7 @@ async def pool(
 ) -> AsyncIterator[RenderPool]:
     loads: list[str] = []
 
-    def load(model: str) -> GatedRenderer | AnimaticRenderer:
+    def load(model: str, worker: int) -> GatedRenderer | AnimaticRenderer:
         loads.append(model)
         if model == "broken":
             raise ModelLoadError("The model 'broken' could not be loaded.")
@@ -339,7 +339,7 @@ async def test_renderer_loaded_once_per_worker(
 
 
 async def test_subscribe_iterates_until_close(tmp_path: Path) -> None:
-    render_pool = RenderPool(lambda model: AnimaticRenderer(), tmp_path)
+    render_pool = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path)
     await render_pool.start()
     stream = render_pool.subscribe()
     request = dataclasses.replace(_request("sub", model="animatic"), frames=9)
@@ -355,7 +355,7 @@ async def test_subscribe_iterates_until_close(tmp_path: Path) -> None:
 async def test_close_interrupts_running_render(
     tmp_path: Path, gate: threading.Event, renderer: GatedRenderer
 ) -> None:
-    render_pool = RenderPool(lambda model: renderer, tmp_path)
+    render_pool = RenderPool(lambda model, worker: renderer, tmp_path)
     recorder = Recorder()
     render_pool.add_listener(recorder)
     await render_pool.start()
@@ -384,7 +384,7 @@ async def test_full_disk_is_a_clear_failure(tmp_path: Path) -> None:
             raise OSError(_errno.ENOSPC, "No space left on device")
 
     events = []
-    async with RenderPool(lambda model: FullDisk(), tmp_path) as pool:
+    async with RenderPool(lambda model, worker: FullDisk(), tmp_path) as pool:
         done = asyncio.Event()
 
         def listen(event):  # type: ignore[no-untyped-def]
@@ -396,3 +396,42 @@ async def test_full_disk_is_a_clear_failure(tmp_path: Path) -> None:
         pool.submit(RenderJob("j1", "ana", RenderRequest(prompt="x", width=64, height=64, frames=2)))
         await done.wait()
     assert events[-1] == JobFailed("j1", DISK_FULL)
+
+
+async def test_each_worker_loads_its_own_renderer_with_its_index(tmp_path: Path) -> None:
+    """Two workers render at once, each with a renderer its loader built for that worker index
+    (so an app can put worker 1's pipeline on cuda:1)."""
+    both_started = threading.Barrier(2, timeout=10)
+    loads: list[tuple[str, int]] = []
+
+    class MeetingRenderer(AnimaticRenderer):
+        def render(self, request, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+            both_started.wait()  # passes only when the two workers render concurrently
+            return super().render(request, progress, cancel)
+
+    def load(model: str, worker: int) -> AnimaticRenderer:
+        loads.append((model, worker))
+        return MeetingRenderer()
+
+    recorder = Recorder()
+    async with RenderPool(load, tmp_path, workers=2) as render_pool:
+        render_pool.add_listener(recorder)
+        for name in ("a", "b"):
+            render_pool.submit(RenderJob(name, name, _request(name, model="animatic")))
+        await recorder.wait(JobFinished, "a")
+        await recorder.wait(JobFinished, "b")
+    assert sorted(loads) == [("animatic", 0), ("animatic", 1)]
+
+
+async def test_cache_salt_separates_clips_of_differently_configured_renderers(
+    tmp_path: Path,
+) -> None:
+    request = _request("salted")
+    plain = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path)
+    salted = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path,
+                        cache_salt=lambda model: "dtype=float16")
+    assert plain.clip_paths(request) != salted.clip_paths(request)
+    assert plain.cache_key(request) == request.cache_key()  # no salt: the request's own key
+    unsalted = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path,
+                          cache_salt=lambda model: "")
+    assert unsalted.clip_paths(request) == plain.clip_paths(request)
