@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.app import production
+from bot.app import cuda_device_count, production
 from bot.review import ShotCard, write_review_page
 from bot.settings import Settings
 from bot.terminal import LOCAL_SCOPE, cast_table, render_with_progress, shot_table
@@ -20,6 +20,9 @@ from studio.export import to_markdown
 
 async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | None = None) -> int:
     console = Console(highlight=False)
+    if settings.renderer == "diffusers" and cuda_device_count() == 0:
+        console.print("[yellow]No CUDA GPU found: the diffusion model will render on the CPU, "
+                      "which takes a long time per shot.[/]")
     started = time.perf_counter()
     async with production(settings, render=True) as prod:
         direction = await prod.start_project(LOCAL_SCOPE, "you", brief, style=style)

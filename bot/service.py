@@ -32,12 +32,11 @@ from render.pool import (
 )
 from render.types import Previz, RenderError, RenderRequest
 from studio.diff import diff
-from studio.edits import Edit, ShotChanges, UpdateShot, describe_edit
+from studio.edits import Edit, describe_edit
 from studio.errors import InvalidValue, LimitReached, NotFound, SlateError
 from studio.export import export
 from studio.models import Shot, ShotList, new_seed
 from studio.store import Project, RenderJobRecord, Store, Take, Version
-from studio.vocab import ShotStatus
 
 log = logging.getLogger(__name__)
 
@@ -368,10 +367,7 @@ class Production:
             take = await self.store.take(project_id, take_id)
             if take.shot_uid != target.uid:
                 raise InvalidValue(f"Take {take_id} belongs to another shot, not shot {target.number}.")
-        await self.store.approve(project_id, target.uid, take.id, user)
-        if target.status is not ShotStatus.APPROVED:
-            await self.store.apply(scope, project_id, UpdateShot(
-                shot=target.number, changes=ShotChanges(status=ShotStatus.APPROVED)), user)
+        await self.store.approve(scope, project_id, target.uid, take.id, user)
         return take
 
     async def chosen_takes(self, scope: str, project_id: int) -> tuple[ShotList, list[Take | None]]:

@@ -20,9 +20,19 @@ from typing import Any
 
 import aiosqlite
 
-from studio.edits import Edit, apply_edits, describe_edits, dump_edits
-from studio.errors import EditError, NotFound
+from studio.edits import (
+    Edit,
+    ShotChanges,
+    UpdateShot,
+    apply_edit,
+    apply_edits,
+    describe_edit,
+    describe_edits,
+    dump_edits,
+)
+from studio.errors import EditError, NotFound, ShotNotFound
 from studio.models import ShotList
+from studio.vocab import ShotStatus
 
 log = logging.getLogger(__name__)
 
@@ -510,9 +520,23 @@ class Store:
         async with self._transaction():
             await self._db.execute(_SET_TAKE_MESSAGE, (message, take_id))
 
-    async def approve(self, project_id: int, shot_uid: str, take_id: int, by: str) -> None:
+    async def approve(
+        self, scope: str, project_id: int, shot_uid: str, take_id: int, by: str
+    ) -> Project:
+        """Record the shot's approved take and mark the shot approved, in one transaction."""
         async with self._transaction():
+            project = await self.project(scope, project_id)
+            shot = next((s for s in project.shotlist.shots if s.uid == shot_uid), None)
+            if shot is None:
+                raise ShotNotFound("That shot is no longer in the list.")
             await self._db.execute(_APPROVE, (project_id, shot_uid, take_id, by))
+            if shot.status is ShotStatus.APPROVED:
+                return project
+            edit = UpdateShot(shot=shot.number, changes=ShotChanges(status=ShotStatus.APPROVED))
+            return await self._commit_version(
+                project, apply_edit(project.shotlist, edit), project.head, describe_edit(edit), by,
+                dump_edits([edit]),
+            )
 
     async def approvals(self, project_id: int) -> dict[str, int]:
         return {uid: take for uid, take in await self._all(_APPROVALS, project_id)}

@@ -375,11 +375,19 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     assert [t.id for t in await store.takes(project.id, uid1)] == [take.id, second.id]
     assert await store.takes(project.id, uid2) == []
 
-    await store.approve(project.id, uid1, take.id, "ana")
+    approved = await store.approve("g", project.id, uid1, take.id, "ana")
     assert await store.approvals(project.id) == {uid1: take.id}
-    await store.approve(project.id, uid1, second.id, "ben")  # upsert: one approval per shot
+    assert approved.shotlist.shot("1").status.value == "approved"  # same transaction
+    head = approved.head
+    again = await store.approve("g", project.id, uid1, second.id, "ben")  # upsert: one per shot
     assert await store.approvals(project.id) == {uid1: second.id}
+    assert again.head == head  # already approved: no new version
     assert await store.approvals(other.id) == {}
+    with pytest.raises(NotFound):
+        await store.approve("h", project.id, uid1, take.id, "eve")  # another scope
+    with pytest.raises(ShotNotFound):
+        await store.approve("g", project.id, "deadbeef", take.id, "ana")
+    assert await store.approvals(project.id) == {uid1: second.id}
 
 
 async def test_unreported_batches(store: Store, db_path: Path) -> None:
