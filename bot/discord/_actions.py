@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.discord._format import (
+    clip,
     direction_reply,
     message_pages,
     parse_shots,
@@ -20,12 +21,13 @@ from bot.discord._limits import denial, may, require
 from bot.discord._replies import reply
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.service import Direction
-from studio.errors import InvalidValue, SlateError
+from studio.errors import InvalidValue, LimitReached, NotFound, SlateError
 from studio.store import Project
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
 
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: ids from custom_ids are checked against it
 
 def scope_of(interaction: discord.Interaction) -> str:
     if interaction.guild_id is None:
@@ -45,6 +47,8 @@ async def project_for(interaction: discord.Interaction, project_id: int | None) 
     """The project named by id (in this guild only), else the one whose thread this is."""
     bot, scope = bot_of(interaction), scope_of(interaction)
     if project_id is not None:
+        if not 0 < project_id <= MAX_ID:  # a crafted custom_id; SQLite would overflow
+            raise NotFound(f"There is no project #{clip(str(project_id), 20)} here.")
         return await bot.production.project(scope, project_id)
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
@@ -91,6 +95,7 @@ async def render(interaction: discord.Interaction, project: Project, shots: str 
     permit(interaction, project, "render")
     numbers = [shot.number for shot in project.shotlist.shots]
     chosen = parse_shots(shots, numbers)
+    await check_render_capacity(bot, scope_of(interaction), author_of(interaction.user))
     await interaction.response.defer(thinking=True)
     batch = await bot.production.render(scope_of(interaction), project.id,
                                         author_of(interaction.user), chosen, model=model,
@@ -106,6 +111,20 @@ async def render(interaction: discord.Interaction, project: Project, shots: str 
         if batch.skipped:
             text += f"\n-# Already rendered as they are: {', '.join(batch.skipped)}."
     await reply(interaction, text, ephemeral=False)
+
+
+async def check_render_capacity(bot: SlateBot, scope: str, user: str) -> None:
+    """The production's refusals that can be told before deferring (so they stay ephemeral): no
+    render pool, or the user already at the open-render limit. Going over it with this very
+    batch is only known once skipped shots are counted, after the defer."""
+    production = bot.production
+    if production.pool is None:
+        raise SlateError("Rendering is not set up in this session.")
+    open_now = await production.store.count_open_jobs(scope, user)
+    if open_now >= production.max_open_renders:
+        raise LimitReached(f"You have {open_now} renders queued or running; the limit is "
+                           f"{production.max_open_renders}. Wait for some to finish or cancel a "
+                           "few.")
 
 
 async def approve(interaction: discord.Interaction, project: Project, shot: str,
@@ -162,6 +181,8 @@ async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Directi
 
 
 async def storyboard(interaction: discord.Interaction, project: Project) -> None:
+    if not project.shotlist.shots:
+        raise InvalidValue("There are no shots to board.")
     await interaction.response.defer(thinking=True)
     path = await bot_of(interaction).production.storyboard(scope_of(interaction), project.id)
     await reply(interaction, f"🗂️ Storyboard of **{project.shotlist.title}**.", ephemeral=False,

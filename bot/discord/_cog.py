@@ -20,12 +20,13 @@ from bot.discord._format import (
     message_pages,
     shot_field,
     shotlist_embeds,
+    strip_mentions,
 )
 from bot.discord._replies import late_reply, reply
 from bot.service import MAX_BRIEF
 from render.diffusers import PRESETS
 from studio.edits import SetCharacter, SetStyle
-from studio.errors import InvalidValue, SlateError
+from studio.errors import InvalidValue, NotFound, SlateError
 from studio.styles import find_style, style_names
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _F = TypeVar("_F", bound=Any)
+PROJECT_SEARCH = 1000  # autocomplete searches this many of the guild's newest projects
+MAX_CAST_NAME, MAX_CAST_DESCRIPTION = 80, 1000  # studio.edits.SetCharacter's limits
 THREADS_EXHAUSTED = 160006  # "maximum number of active threads reached"
 _MODELS = [app_commands.Choice(name="animatic (fast previz)", value="animatic"),
            *(app_commands.Choice(name=name, value=name) for name in list(PRESETS)[:20])]
@@ -52,10 +55,12 @@ async def _project_choices(interaction: discord.Interaction,
     if interaction.guild_id is None:
         return []
     bot: SlateBot = interaction.client  # type: ignore[assignment]
-    projects = await bot.production.store.projects(scope_of(interaction), limit=25)
-    current = current.lower().lstrip("#")
+    projects = await bot.production.store.projects(scope_of(interaction), limit=PROJECT_SEARCH)
+    typed = current.strip().lower().lstrip("#")
+    found = [p for p in projects if typed in str(p.id) or typed in p.shotlist.title.lower()]
+    found.sort(key=lambda p: str(p.id) != typed)  # the project with exactly that id first
     return [app_commands.Choice(name=clip(f"#{p.id} {p.shotlist.title}", 100), value=p.id)
-            for p in projects if current in f"{p.id} {p.shotlist.title}".lower()][:25]
+            for p in found[:25]]
 
 
 def _project(func: _F) -> _F:
@@ -72,11 +77,20 @@ class Cast(app_commands.Group, name="cast", description="The characters of the f
     @app_commands.command(name="add", description="Add a character, or change one's description")
     @app_commands.autocomplete(project=_project_choices)
     @_project
-    async def add(self, interaction: discord.Interaction, name: str, description: str,
+    async def add(self, interaction: discord.Interaction,
+                  name: app_commands.Range[str, 1, MAX_CAST_NAME],
+                  description: app_commands.Range[str, 1, MAX_CAST_DESCRIPTION],
                   project: int | None = None) -> None:
+        # Discord enforces the lengths in the client; a crafted request still gets a clear no.
+        name, description = name.strip(), description.strip()
+        if not name or len(name) > MAX_CAST_NAME:
+            raise InvalidValue(f"A character's name takes 1 to {MAX_CAST_NAME} characters.")
+        if len(description) > MAX_CAST_DESCRIPTION:
+            raise InvalidValue(f"That description is {len(description)} characters; keep it "
+                               f"under {MAX_CAST_DESCRIPTION}.")
         found = await project_for(interaction, project)
         permit(interaction, found, "edit cast")
-        edit = SetCharacter(name=name.strip()[:80], description=description.strip()[:1000])
+        edit = SetCharacter(name=name, description=description)
         await self.cog.apply(interaction, found.id, edit)
 
     @app_commands.command(name="list", description="List the characters")
@@ -161,6 +175,7 @@ class Studio(commands.Cog):
             channel = channel.parent
         if not isinstance(channel, discord.TextChannel):
             raise InvalidValue("Use `/direct` in a text channel: I open a thread there for the film.")
+        self.bot.directions.hit((interaction.guild_id or 0, interaction.user.id))
         await interaction.response.defer(thinking=True)
         direction = await self.production.start_project(
             scope_of(interaction), author_of(interaction.user), brief, style=style)
@@ -182,9 +197,10 @@ class Studio(commands.Cog):
         await self.production.store.set_room(project.scope, project.id, str(thread.id))
         project = await self.production.project(project.scope, project.id)
         await thread.add_user(interaction.user)
-        intro = direction_reply(direction.reply, [], direction.notes)
-        await thread.send(f"{intro}\n-# Mention me here with notes to revise "
-                          "(“shot 2: close-up”); `/help` lists the commands.")
+        await thread.send(direction_reply(
+            direction.reply, [], direction.notes,
+            footer="-# Mention me here with notes to revise (“shot 2: close-up”); "
+                   "`/help` lists the commands."))
         await _actions.post_shotlist(thread, project)
         # The thread and shot list above are ordinary bot messages; only this pointer rides on
         # the interaction token, which a slow director may have outlived.
@@ -198,18 +214,17 @@ class Studio(commands.Cog):
         if message.author.bot or message.guild is None or not isinstance(message.channel,
                                                                            discord.Thread):
             return
-        me = self.bot.user
-        mentioned = me is not None and me in message.mentions
+        me, role = self.bot.user, message.guild.self_role
+        mentioned = (me is not None and me in message.mentions) or (
+            role is not None and role in message.role_mentions)  # the bot's managed role
         if not (mentioned or self.bot.settings.discord_message_content):
             return
-        scope = f"discord:{message.guild.id}"
+        scope = self.bot.scope(message.guild.id)
         project = await self.production.store.project_in_room(scope, str(message.channel.id))
         if project is None:
             return
-        text = message.content
-        if me is not None:
-            text = text.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "")
-        if not text.strip():
+        text = strip_mentions(message.content, me.id if me else None, role.id if role else None)
+        if not text:
             return
         try:
             self.bot.directions.hit((message.guild.id, message.author.id))
@@ -256,10 +271,18 @@ class Studio(commands.Cog):
         pool = self.production.pool
         if pool is None:
             raise InvalidValue("Rendering is not set up in this session.")
-        mine = {p.id for p in await self.production.store.projects(scope, limit=100)}
+        ours: dict[int, bool] = {}
         lines = []
         for entry in pool.queue():
-            if entry.project_id not in mine:
+            if entry.project_id is None:
+                continue
+            if entry.project_id not in ours:
+                try:  # found within this guild's scope, or it is another guild's
+                    await self.production.store.project(scope, entry.project_id)
+                    ours[entry.project_id] = True
+                except NotFound:
+                    ours[entry.project_id] = False
+            if not ours[entry.project_id]:
                 continue  # other guilds' renders are not ours to see
             where = "rendering" if entry.position == 0 else f"#{entry.position} in line"
             lines.append(f"{entry.label} · <@{entry.user}> · {where}")
@@ -302,7 +325,7 @@ class Studio(commands.Cog):
         found = await project_for(interaction, project)
         permit(interaction, found, "delete")
         await self.production.cancel(found.scope, found.id, author_of(interaction.user))
-        await self.production.store.delete_project(found.scope, found.id)
+        await self.production.delete_project(found.scope, found.id)  # stops its renders too
         await interaction.response.send_message(
             f"🗑️ Deleted project #{found.id} **{clip(found.shotlist.title, 200)}**.")
 
@@ -363,6 +386,14 @@ class Studio(commands.Cog):
     @_project
     async def cut(self, interaction: discord.Interaction, project: int | None = None) -> None:
         found = await project_for(interaction, project)
+        # The cut's own refusals (no shots, shots without a take), before deferring: ephemeral.
+        shotlist, takes = await self.production.chosen_takes(found.scope, found.id)
+        missing = [shot.number for shot, take in zip(shotlist.shots, takes, strict=True)
+                   if take is None]
+        if not shotlist.shots or missing:
+            raise InvalidValue("There are no shots to cut." if not shotlist.shots else
+                               clip(f"No take yet for shot(s) {', '.join(missing)}: render "
+                                    "first.", 1000))
         await interaction.response.defer(thinking=True)
         result = await self.production.cut(found.scope, found.id)
         timeline = discord.File(result.timeline, filename=f"cut-{found.id}.otio")

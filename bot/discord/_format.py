@@ -34,8 +34,13 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
-def _embed_size(embed: discord.Embed) -> int:
-    return len(embed)
+def strip_mentions(text: str, user_id: int | None, role_id: int | None = None) -> str:
+    """`text` without mentions of the bot: `<@id>`, `<@!id>` and its managed role's `<@&id>`."""
+    if user_id is not None:
+        text = re.sub(rf"<@!?{user_id}>", "", text)
+    if role_id is not None:
+        text = text.replace(f"<@&{role_id}>", "")
+    return text.strip()
 
 
 def shot_field(shot: Shot) -> tuple[str, str]:
@@ -64,7 +69,7 @@ def shotlist_embeds(shotlist: ShotList, project_id: int) -> list[discord.Embed]:
     for shot in shotlist.shots:
         name, value = shot_field(shot)
         full = len(current.fields) >= MAX_FIELDS
-        if full or _embed_size(current) + len(name) + len(value) > _EMBED_BUDGET:
+        if full or len(current) + len(name) + len(value) > _EMBED_BUDGET:
             embeds.append(current)
             current = discord.Embed(colour=SLATE_COLOUR)
         current.add_field(name=name, value=value, inline=False)
@@ -81,7 +86,7 @@ def message_pages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     current: list[discord.Embed] = []
     size = 0
     for embed in embeds:
-        length = _embed_size(embed)
+        length = len(embed)
         if current and (len(current) >= MAX_MESSAGE_EMBEDS or size + length > MAX_EMBED_CHARS):
             pages.append(current)
             current, size = [], 0
@@ -93,30 +98,48 @@ def message_pages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
 
 
 def diff_block(changes: Sequence[str], limit: int = 1500) -> str:
-    """The diff lines as a ```diff block, cut at a line boundary with a count of what was left."""
+    """The diff lines as a ```diff block of at most `limit` characters, fences included, cut at a
+    line boundary with a count of what was left."""
     if not changes:
         return ""
+    opening, closing = "```diff\n", "\n```"
+    room = limit - len(opening) - len(closing)
+    lines = [clip(line.replace("```", "ˋˋˋ"), 300) for line in changes]
+    if len("\n".join(lines)) <= room:
+        return opening + "\n".join(lines) + closing
+    room -= len(_more_changes(len(lines))) + 1  # the "… and N more" line must fit too
     kept: list[str] = []
     used = 0
-    for index, line in enumerate(changes):
-        line = clip(line.replace("```", "ˋˋˋ"), 300)
-        if used + len(line) + 1 > limit:
-            kept.append(f"… and {len(changes) - index} more change{'s' if len(changes) - index > 1 else ''}")
+    for line in lines:
+        if used + len(line) + 1 > room:
             break
         kept.append(line)
         used += len(line) + 1
-    return "```diff\n" + "\n".join(kept) + "\n```"
+    if not kept and room < 0:
+        return ""
+    return opening + "\n".join([*kept, _more_changes(len(lines) - len(kept))]) + closing
 
 
-def direction_reply(reply: str, changes: Sequence[str], notes: Iterable[str] = ()) -> str:
-    """The director's answer, what changed and any film-grammar notes, within 2000 characters."""
-    parts = [clip(reply, 600)]
-    block = diff_block(changes)
-    if block:
-        parts.append(block)
-    tips = [f"-# note: {clip(note, 200)}" for note in notes]
-    text = "\n".join([*parts, *tips])
-    return clip(text, MAX_CONTENT) if len(text) > MAX_CONTENT else text
+def _more_changes(count: int) -> str:
+    return f"… and {count} more change{'s' if count > 1 else ''}"
+
+
+def direction_reply(reply: str, changes: Sequence[str], notes: Iterable[str] = (),
+                    footer: str = "") -> str:
+    """The director's answer, what changed, any film-grammar notes and an optional footer line,
+    within 2000 characters: the diff block gets the room left and is never cut open."""
+    head = clip(reply, 600)
+    tail = [f"-# note: {clip(note, 200)}" for note in notes]
+    if footer:
+        tail.append(footer)
+    # Notes give way (the footer, last, is kept) until the diff keeps a useful share.
+    reserve = 600 if changes else 0
+    while tail and len(head) + len("\n".join(tail)) + 2 + reserve > MAX_CONTENT:
+        tail.pop(-2 if footer and len(tail) > 1 else -1)
+    room = MAX_CONTENT - len(head) - len("\n".join(tail)) - 2
+    block = diff_block(changes, min(1500, room)) if changes else ""
+    text = "\n".join(part for part in (head, block, *tail) if part)
+    return clip(text, MAX_CONTENT)
 
 
 def progress_bar(step: int, total: int, width: int = 10) -> str:
@@ -182,9 +205,17 @@ def status_text(title: str, jobs: Sequence[JobLine]) -> str:
     text = "\n".join(lines)
     if len(text) <= MAX_CONTENT:
         return text
-    # Many shots: keep the open ones visible and summarise the rest.
+    # Many shots: keep the open ones visible, whole lines only, and summarise the rest.
+    kept = [header, f"-# {done} finished"]
     open_lines = [job_line(job) for job in jobs if job.open]
-    return clip("\n".join([header, f"-# {done} finished", *open_lines]), MAX_CONTENT)
+    used = len("\n".join(kept))
+    for index, line in enumerate(open_lines):
+        if used + 1 + len(line) > MAX_CONTENT - 40:  # room for the "… more" line
+            kept.append(f"-# … and {len(open_lines) - index} more waiting or rendering")
+            break
+        kept.append(line)
+        used += 1 + len(line)
+    return "\n".join(kept)
 
 
 def take_embed(take: Take, shot: Shot | None, shot_number: str, *, note: str = "") -> discord.Embed:
@@ -237,7 +268,7 @@ HELP = """**Slate: your director's assistant**
 In a project thread, mention me with a note (“shot 2: close-up, slow push-in”) to revise.
 `/shots` `/shot n` the list · `/revise n instruction` change one shot · `/undo`
 `/render [shots] [model]` render (e.g. `1,3-5`) · `/reroll n` new seed · `/approve n [take]`
-`/cut` the final cut · `/storyboard` contact sheet · `/export format` md/csv/json/otio
-`/cast add|list` characters · `/style set|show` look · `/queue` · `/cancel [shot|all]`
+`/cut` the final cut · `/storyboard` contact sheet · `/export [format]` md/csv/json/otio
+`/cast add|list` characters · `/style set|show` look · `/queue` · `/cancel [shot|all]` · `/delete`
 Outside a thread, pass `project`. Anyone may direct and revise; the owner and the crew role may
 also render, approve, cancel, undo, delete, set the style and add to the cast."""

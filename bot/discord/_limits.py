@@ -23,14 +23,28 @@ class SlidingWindow:
     def hit(self, key: tuple[int, int], what: str = "directions") -> None:
         """Count one event for `key`, or raise LimitReached saying when to try again."""
         now = self._clock()
+        # Forget keys whose every event has left the window, so idle users don't pile up.
+        for idle in [k for k, events in self._events.items() if now - events[-1] >= self.window]:
+            del self._events[idle]
         events = self._events.setdefault(key, deque())
         while events and now - events[0] >= self.window:
             events.popleft()
         if len(events) >= self.limit:
             wait = max(1, round(self.window - (now - events[0])))
-            raise LimitReached(f"Easy there: at most {self.limit} {what} a minute. "
+            raise LimitReached(f"Easy there: at most {self.limit} {what} {_per(self.window)}. "
                                f"Try again in {wait} s.")
         events.append(now)
+
+
+def _per(window: float) -> str:
+    """"a minute", "every 5 minutes", "every 10 s": the window in words."""
+    if window == 60:
+        return "a minute"
+    if window == 3600:
+        return "an hour"
+    if window >= 60 and window % 60 == 0:
+        return f"every {window / 60:g} minutes"
+    return f"every {window:g} s"
 
 
 # --- who may do what --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import discord
 from PIL import Image
 
 from bot.discord._format import JobLine, shot_by_uid, status_text, take_embed
-from bot.discord._uploads import clip_upload
+from bot.discord._uploads import clip_upload, upload_limit
 from bot.discord._views import status_view, take_view
 from bot.service import ProductionEvent
 from studio.errors import SlateError
@@ -232,8 +232,7 @@ class ProgressReporter:
         channel = await self._channel(batch.channel_id)
         project = await self.bot.production.store.project_by_id(batch.project_id)
         shot = shot_by_uid(project.shotlist, shot_uid)
-        guild = getattr(channel, "guild", None)
-        limit = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+        limit = upload_limit(None, getattr(channel, "guild", None))
         view = take_view(batch.project_id, take.id)
 
         async def send() -> discord.Message:
@@ -245,10 +244,24 @@ class ProgressReporter:
                         embed=take_embed(take, shot, shot_number, note=upload.note),
                         file=upload.file, view=view)
             except SlateError as error:  # neither the clip nor its poster can be uploaded
-                return await channel.send(f"Shot {shot_number}, take #{take.id}: {error}",
-                                          embed=take_embed(take, shot, shot_number), view=view)
+                return await text_only(f"Shot {shot_number}, take #{take.id}: {error}")
 
-        message = await _retrying(send)
+        async def text_only(content: str) -> discord.Message:
+            return await channel.send(content, embed=take_embed(take, shot, shot_number),
+                                      view=view)
+
+        try:
+            message = await _retrying(send)
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                raise  # retried and still failing: Discord is in trouble, not this upload
+            # A refusal of this upload (413 / 40005 too large, a bad file...): post the take
+            # without its clip so the batch keeps reporting and the take gets its buttons.
+            log.warning("take #%d upload refused (%d %s); posting it without the clip",
+                        take.id, error.status, error.code)
+            note = (f"Shot {shot_number}, take #{take.id}: the clip couldn't be attached "
+                    f"(Discord refused the upload: {error.status}).")
+            message = await _retrying(lambda: text_only(note))
         await self.bot.production.store.set_take_message(take.id, str(message.id))
 
 

@@ -13,6 +13,11 @@ from studio.errors import SlateError
 log = logging.getLogger(__name__)
 
 GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again."
+# What a public "thinking…" message becomes when the command then fails: the reason goes to the
+# user alone (the first message after a defer replaces the thinking one and keeps its visibility,
+# so an ephemeral followup needs that one settled first; a deleted one can't be followed up).
+LATE_REFUSAL = "-# That didn't go through."
+_ANSWERED = "slate_answered"  # Interaction.extras key: a followup already replaced the thinking
 
 
 async def reply(interaction: discord.Interaction, content: str, *,
@@ -20,6 +25,7 @@ async def reply(interaction: discord.Interaction, content: str, *,
     """Answer an interaction whether or not it was already acknowledged."""
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
+        interaction.extras[_ANSWERED] = True
     else:
         await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
 
@@ -56,6 +62,10 @@ async def answer_error(interaction: discord.Interaction, error: BaseException) -
         log.error("unexpected error in %s", command, exc_info=original)
         text = GENERIC_ERROR
     try:
+        if (interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+                and not interaction.extras.get(_ANSWERED)):
+            await interaction.edit_original_response(content=LATE_REFUSAL)
+            interaction.extras[_ANSWERED] = True
         await reply(interaction, text)
     except discord.HTTPException:
         log.warning("could not deliver an error reply", exc_info=True)

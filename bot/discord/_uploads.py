@@ -27,13 +27,19 @@ class Upload:
     note: str  # why the upload is not the original clip ("" when it is)
 
 
+REQUEST_LIMIT = 25 * 1024 * 1024  # Discord caps one request at 25 MiB whatever the guild's tier
+
+
 def upload_limit(interaction: discord.Interaction | None, guild: discord.Guild | None) -> int:
-    """The per-file limit right now: the interaction's when there is one, else the guild's."""
+    """The per-file limit right now: the interaction's when there is one, else the guild's; never
+    over the per-request cap (a boosted guild's 50 or 100 MiB still travels in one request)."""
     if interaction is not None:
-        return interaction.filesize_limit
-    if guild is not None:
-        return guild.filesize_limit
-    return 10 * 1024 * 1024
+        limit = interaction.filesize_limit
+    elif guild is not None:
+        limit = guild.filesize_limit
+    else:
+        limit = 10 * 1024 * 1024
+    return min(limit, REQUEST_LIMIT)
 
 
 def _size(path: Path | None) -> int | None:

@@ -1,5 +1,9 @@
 """Buttons and modals. Every button is a DynamicItem whose custom_id carries its state, so buttons
-posted before a restart keep working after it; the guild of the click scopes every lookup."""
+posted before a restart keep working after it; the guild of the click scopes every lookup.
+
+A crafted custom_id (another guild's project, an id past SQLite's 64-bit integers) is refused
+like any unknown project; every callback answers, even an unexpected error (logged, answered
+generically)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ _Button = discord.ui.DynamicItem[discord.ui.Button[Any]]
 async def _take(interaction: discord.Interaction, project_id: int,
                 take_id: int) -> tuple[Project, Take, str]:
     project = await _actions.project_for(interaction, project_id)
+    if not 0 < take_id <= _actions.MAX_ID:
+        raise InvalidValue("That take no longer exists.")
     take = await _actions.bot_of(interaction).production.store.take(project.id, take_id)
     shot = shot_by_uid(project.shotlist, take.shot_uid)
     if shot is None:
@@ -27,7 +33,7 @@ async def _take(interaction: discord.Interaction, project_id: int,
     return project, take, shot.number
 
 
-class TakeButton(_Button, template=r"slate:(?P<action>approve|reroll|revise):(?P<project>\d+):(?P<take>\d+)"):
+class TakeButton(_Button, template=r"slate:(?P<action>approve|reroll|revise):(?P<project>[0-9]+):(?P<take>[0-9]+)"):
     """Approve / Reroll / Revise under a posted take."""
 
     _STYLES = {"approve": (discord.ButtonStyle.success, "Approve", "✅"),
@@ -55,11 +61,11 @@ class TakeButton(_Button, template=r"slate:(?P<action>approve|reroll|revise):(?P
                 await _actions.render(interaction, project, number, reroll=True)
             else:
                 await interaction.response.send_modal(ReviseModal(project.id, number))
-        except SlateError as error:
+        except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
 
-class ProjectButton(_Button, template=r"slate:p:(?P<action>render|revise|board):(?P<project>\d+)"):
+class ProjectButton(_Button, template=r"slate:p:(?P<action>render|revise|board):(?P<project>[0-9]+)"):
     """Render all / Revise / Storyboard under a shot list."""
 
     _STYLES = {"render": (discord.ButtonStyle.success, "Render all", "🎥"),
@@ -86,11 +92,11 @@ class ProjectButton(_Button, template=r"slate:p:(?P<action>render|revise|board):
                 await interaction.response.send_modal(ReviseModal(project.id, None))
             else:
                 await _actions.storyboard(interaction, project)
-        except SlateError as error:
+        except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
 
-class CancelButton(_Button, template=r"slate:cancel:(?P<project>\d+):(?P<batch>[0-9a-f]+)"):
+class CancelButton(_Button, template=r"slate:cancel:(?P<project>[0-9]+):(?P<batch>[0-9a-f]{1,32})"):
     """Cancel on a running batch's status message."""
 
     def __init__(self, project_id: int, batch_id: str) -> None:
@@ -120,7 +126,7 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>\d+):(?P<batch>[
                         continue
             await reply(interaction, f"⏹ Cancelling {cancelled} render(s)." if cancelled
                         else "Nothing left to cancel in this batch.")
-        except SlateError as error:
+        except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
 
@@ -146,7 +152,7 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
             shot = self.shot or (self.number.value.strip() if self.number else "")
             project = await _actions.project_for(interaction, self.project_id)
             await _actions.revise(interaction, project, shot, self.instruction.value)
-        except SlateError as error:
+        except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
     async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument

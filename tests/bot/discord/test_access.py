@@ -104,3 +104,30 @@ async def test_direction_rate_limit(world: Any, settings: Any) -> None:
     revise = await world.bob.slash(thread, "revise", number="2", instruction="low angle")
     assert revise.ephemeral and "Try again" in revise.response.content
     swallowed(world, LimitReached)
+
+
+async def test_crafted_buttons_fail_cleanly(world: Any) -> None:
+    """A custom_id naming another guild's project, or an id past SQLite's integers, is refused
+    with an ephemeral answer, never an unanswered click or a traceback."""
+    import discord
+
+    from bot.discord._views import CancelButton, ProjectButton, TakeButton
+
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    project = await project_of(world, thread_of(world.channel))
+    other = world.env.create_guild(name="Studio B")
+    lobby = other.create_text_channel("lobby")
+    dave = other.add_member(world.env.create_user("dave"))
+    view = discord.ui.View(timeout=None)
+    for item in (ProjectButton("board", project.id), TakeButton("approve", project.id, 1),
+                 ProjectButton("render", 10**40), TakeButton("reroll", 1, 10**40),
+                 CancelButton(10**30, "ab")):
+        view.add_item(item)
+    message = await world.env.bot.get_channel(lobby.id).send("crafted", view=view)
+    for custom_id in (f"slate:p:board:{project.id}", f"slate:approve:{project.id}:1",
+                      f"slate:p:render:{10**40}", f"slate:reroll:1:{10**40}",
+                      f"slate:cancel:{10**30}:ab"):
+        result = await dave.click(message, custom_id=custom_id)
+        assert result.ephemeral and "no project" in result.response.content.lower(), custom_id
+    assert all(isinstance(getattr(e, "original", e), NotFound) for e in world.env.errors)
+    world.env.errors.clear()

@@ -158,3 +158,21 @@ async def test_the_smaller_commands(world: Any) -> None:
     assert "Nothing" in (await world.alice.slash(thread, "cancel")).response.content
     undone = await world.alice.slash(thread, "undo")
     assert "Undone" in undone.response.content
+
+
+async def test_cut_without_takes_is_refused_ephemerally(world: Any) -> None:
+    """The refusal came after the public defer, so the whole channel saw it."""
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    result = await world.alice.slash(thread, "cut")
+    assert result.ephemeral and not result.deferred and "render first" in result.response.content
+    world.env.errors.clear()
+
+
+async def test_help_names_every_command(world: Any) -> None:
+    result = await world.bob.slash(world.channel, "help")
+    tree = world.env.bot.tree
+    names = [c.name for c in tree.get_commands()]
+    assert set(names) >= {"direct", "delete", "cast", "style"}
+    missing = [n for n in names if f"/{n}" not in result.response.content and n != "help"]
+    assert not missing, missing

@@ -65,6 +65,27 @@ def test_direction_reply_stays_under_2000_characters() -> None:
     assert len(text) <= MAX_CONTENT
 
 
+def test_a_long_reply_and_a_long_diff_never_cut_the_diff_open() -> None:
+    """A 600-character reply and a 1500-character diff used to pass 2000 and lose the closing
+    fence, turning the rest of the thread message into code."""
+    changes = [f"~ shot {i}: size medium shot → close-up, move static → dolly in" for i in range(200)]
+    for notes in ((), ["a" * 300] * 3, ["note"] * 50):
+        text = direction_reply("é" * 3000, changes, notes)
+        assert len(text) <= MAX_CONTENT
+        body = text.split("```diff\n", 1)[1]
+        assert "\n```" in body and "more changes" in body.split("\n```")[0]
+    block = diff_block(changes, limit=400)
+    assert len(block) <= 400 and block.endswith("\n```")
+
+
+def test_the_footer_fits_inside_the_limit() -> None:
+    """/direct's intro adds a hint line: with many notes it used to reach 2000 first and the
+    thread message was refused (50035)."""
+    footer = "-# Mention me here with notes to revise"
+    text = direction_reply("Planned " + "t" * 700, [], ["a long note " * 30] * 12, footer=footer)
+    assert len(text) <= MAX_CONTENT and text.endswith(footer)
+
+
 def test_status_text_shows_each_shot() -> None:
     jobs = [JobLine("1", "done", take_id=4), JobLine("2", "running", step=12, total=30, eta_s=75),
             JobLine("3", "queued", position=2), JobLine("4", "failed", reason="out of memory")]
@@ -74,6 +95,17 @@ def test_status_text_shows_each_shot() -> None:
     assert "#2 in line" in text and "out of memory" in text
     many = [JobLine(str(i), "done", take_id=i) for i in range(300)] + [JobLine("300")]
     assert len(status_text("Epic", many)) <= MAX_CONTENT and "Shot 300" in status_text("Epic", many)
+
+
+
+def test_a_200_shot_batch_status_keeps_whole_lines() -> None:
+    """Cutting mid-line left an unclosed ** or ` that garbled the status message."""
+    jobs = [JobLine(str(i), "running", step=3, total=30, eta_s=90) for i in range(200)]
+    text = status_text("🎬" * 150, jobs)
+    assert len(text) <= MAX_CONTENT and not text.endswith("…")
+    assert all(line.count("**") % 2 == 0 and line.count("`") % 2 == 0
+               for line in text.splitlines())
+    assert "more waiting or rendering" in text.splitlines()[-1]
 
 
 def test_parse_shots() -> None:

@@ -50,9 +50,9 @@ class HeldRenderer:
         return self.inner.render(request, progress, cancel)
 
 
-def held_loader(settings: Settings, gate: threading.Event) -> Callable[[str], Renderer]:
+def held_loader(settings: Settings, gate: threading.Event) -> Callable[[str, int], Renderer]:
     real = renderer_loader(settings)
-    return lambda model: HeldRenderer(gate, real(model))
+    return lambda model, worker=0: HeldRenderer(gate, real(model, worker))
 
 
 @pytest.fixture
