@@ -68,8 +68,3 @@ def request_for(
         )
         check_request(request, preset)
     return request
-
-
-def fingerprint(shotlist: ShotList, shot: Shot, defaults: RenderDefaults) -> str:
-    """What the shot looks like to the camera: equal fingerprints need no new render."""
-    return request_for(shotlist, shot, defaults).cache_key()

@@ -18,7 +18,7 @@ from PIL import Image
 
 from agents.base import Director, DirectorReply, RenderAsk
 from agents.offline import grammar_notes
-from bot.camera import ANIMATIC, RenderDefaults, fingerprint, request_for
+from bot.camera import ANIMATIC, RenderDefaults, request_for
 from render.pool import (
     JobCancelled,
     JobFailed,
@@ -279,7 +279,7 @@ class Production:
         todo: list[tuple[Shot, str, RenderRequest]] = []
         skipped: list[str] = []
         for shot, request in planned:
-            key = request.cache_key()
+            key = self._fingerprint(request)
             if not (force or reroll) and (key in rendered or key in in_flight):
                 skipped.append(shot.number)
                 continue
@@ -305,6 +305,11 @@ class Production:
 
     async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:
         return await self.render(scope, project_id, user, [shot], reroll=True)
+
+    def _fingerprint(self, request: RenderRequest) -> str:
+        """What a shot looks like to the camera, renderer configuration included: a take with the
+        same fingerprint needs no new render."""
+        return self.pool.cache_key(request) if self.pool is not None else request.cache_key()
 
     def _defaults(self, model: str | None) -> RenderDefaults:
         if model is None:
@@ -382,7 +387,7 @@ class Production:
             if approved is not None:
                 chosen.append(approved)
                 continue
-            key = fingerprint(project.shotlist, shot, self.render_defaults)
+            key = self._fingerprint(request_for(project.shotlist, shot, self.render_defaults))
             current = [t for t in takes if t.shot_uid == shot.uid and t.fingerprint == key]
             latest = [t for t in takes if t.shot_uid == shot.uid]
             pick = current or latest

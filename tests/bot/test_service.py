@@ -290,3 +290,17 @@ async def test_delete_project_stops_its_renders(tmp_path: Path, monkeypatch: pyt
         assert prod.pool.queue() == []
         with pytest.raises(NotFound):
             await prod.project(SCOPE, project.id)
+
+
+async def test_a_pixel_changing_renderer_option_renders_again(tmp_path: Path, tiny_wan_path: Path) -> None:
+    common = dict(renderer="diffusers", model=str(tiny_wan_path), render_width=64, render_height=64,
+                  render_steps=1)
+    brief = "Mia waits at the station."
+    async with production(settings_for(tmp_path, **common), render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", brief)).project
+        await prod.wait((await prod.render(SCOPE, project.id, "ana", ["1"])).id)
+        assert (await prod.render(SCOPE, project.id, "ana", ["1"])).skipped == ["1"]
+    async with production(settings_for(tmp_path, **common, vae_tiling=True), render=True) as prod:
+        again = await prod.render(SCOPE, project.id, "ana", ["1"])
+        assert [number for _, number in again.jobs] == ["1"]  # a new look: not skipped
+        await prod.wait(again.id)
