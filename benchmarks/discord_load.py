@@ -34,8 +34,12 @@ BRIEFS = [
     "An astronaut tends a greenhouse on the moon and finds a weed growing.",
     "A violinist busks in the subway while a crowd slowly gathers around her.",
 ]
-DIRECTIONS = ["shot 1: wide shot", "shot 2: close-up, slow push-in", "shot 3: low angle",
-              "make it film noir"]
+DIRECTIONS = [
+    "shot 1: wide shot",
+    "shot 2: close-up, slow push-in",
+    "shot 3: low angle",
+    "make it film noir",
+]
 
 
 def _ack_clock() -> dict[int, float]:
@@ -55,8 +59,11 @@ def _ack_clock() -> dict[int, float]:
 async def main() -> None:
     acked = _ack_clock()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(_env_file=None, data_dir=Path(folder),  # type: ignore[call-arg]
-                            directions_per_minute=100)
+        settings = Settings(
+            _env_file=None,
+            data_dir=Path(folder),  # type: ignore[call-arg]
+            directions_per_minute=100,
+        )
         async with production(settings, render=True) as prod:
             events: list[tuple[str, str]] = []  # (queued|started, job id) in order
 
@@ -70,13 +77,14 @@ async def main() -> None:
                 await run(env, prod, acked, events)
 
 
-async def run(env: Any, prod: Any, acked: dict[int, float],
-              events: list[tuple[str, str]]) -> None:
+async def run(env: Any, prod: Any, acked: dict[int, float], events: list[tuple[str, str]]) -> None:
     guild = env.create_guild(name="Load")
     crew = guild.create_role("Crew")
     channel = guild.create_text_channel("films")
-    members = [guild.add_member(env.create_user(f"m{i}"), roles=[crew])
-               for i in range(THREADS * MEMBERS_PER_THREAD)]
+    members = [
+        guild.add_member(env.create_user(f"m{i}"), roles=[crew])
+        for i in range(THREADS * MEMBERS_PER_THREAD)
+    ]
     latencies: list[float] = []
     results: list[Any] = []
 
@@ -122,10 +130,16 @@ def report(env: Any, threads: list[Any], latencies: list[float], results: list[A
     ms = sorted(x * 1000 for x in latencies)
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     print(f"interactions: {len(results)}, acknowledged: {sum(r.acknowledged for r in results)}")
-    print(f"time to acknowledge (real wall clock): p50 {statistics.median(ms):.1f} ms, "
-          f"p99 {p99:.1f} ms, max {ms[-1]:.1f} ms")
-    replies = sum(1 for t in threads for m in t.history()
-                  if m.reference is not None and m.author.id == env.bot.user.id)
+    print(
+        f"time to acknowledge (real wall clock): p50 {statistics.median(ms):.1f} ms, "
+        f"p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+    )
+    replies = sum(
+        1
+        for t in threads
+        for m in t.history()
+        if m.reference is not None and m.author.id == env.bot.user.id
+    )
     print(f"direction replies: {replies}/{THREADS * MEMBERS_PER_THREAD}")
 
 

@@ -29,7 +29,9 @@ def build_director(settings: Settings) -> Director:
         from agents.llm import LLMDirector
 
         model = make_chat_model(
-            settings.llm_model, api_key=settings.llm_api_key, base_url=settings.llm_base_url,
+            settings.llm_model,
+            api_key=settings.llm_api_key,
+            base_url=settings.llm_base_url,
             timeout=settings.llm_timeout_s,
         )
         return LLMDirector(model, name=f"director ({settings.llm_model})")
@@ -62,8 +64,11 @@ def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOpti
     from render.diffusers import DiffusersOptions
 
     return DiffusersOptions(
-        device=device, cpu_offload=settings.cpu_offload, vae_tiling=settings.vae_tiling,
-        compile=settings.compile, first_block_cache=settings.first_block_cache,
+        device=device,
+        cpu_offload=settings.cpu_offload,
+        vae_tiling=settings.vae_tiling,
+        compile=settings.compile,
+        first_block_cache=settings.first_block_cache,
     )
 
 
@@ -79,7 +84,9 @@ def renderer_loader(
             return AnimaticRenderer()
         from render.diffusers import DiffusersRenderer
 
-        return DiffusersRenderer(model, diffusers_options(settings, render_device(worker, device_count)))
+        return DiffusersRenderer(
+            model, diffusers_options(settings, render_device(worker, device_count))
+        )
 
     return load
 
@@ -102,16 +109,24 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
         if render:
             from render.pool import RenderPool
 
-            pool = RenderPool(renderer_loader(settings), settings.renders_dir,
-                              workers=settings.render_workers,
-                              cache_salt=render_cache_salt(settings))
+            pool = RenderPool(
+                renderer_loader(settings),
+                settings.renders_dir,
+                workers=settings.render_workers,
+                cache_salt=render_cache_salt(settings),
+            )
             await pool.start()
             stack.push_async_callback(pool.close)
         prod = Production(
-            store, build_director(settings), pool=pool,
+            store,
+            build_director(settings),
+            pool=pool,
             render_defaults=RenderDefaults(
-                model=settings.render_model, width=settings.render_width,
-                height=settings.render_height, steps=settings.render_steps),
+                model=settings.render_model,
+                width=settings.render_width,
+                height=settings.render_height,
+                steps=settings.render_steps,
+            ),
             cuts_dir=settings.data_dir / "cuts",
             max_open_renders=settings.max_open_renders_per_user,
         )

@@ -83,8 +83,11 @@ def settings_errors(error: Any) -> list[str]:
     lines = []
     for problem in error.errors():
         field = "_".join(str(part) for part in problem["loc"]) or "settings"
-        shown = ("" if any(word in field for word in ("token", "key", "secret"))
-                 else f" (got {problem.get('input')!r})")
+        shown = (
+            ""
+            if any(word in field for word in ("token", "key", "secret"))
+            else f" (got {problem.get('input')!r})"
+        )
         lines.append(f"SLATE_{field.upper()}: {problem['msg']}{shown}")
     return lines
 
@@ -98,8 +101,14 @@ def file_error(error: OSError) -> str:
 
 
 def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
-    handlers = {"plan": _plan, "chat": _chat, "export": _export, "projects": _projects,
-                "demo": _demo, "bot": _bot}
+    handlers = {
+        "plan": _plan,
+        "chat": _chat,
+        "export": _export,
+        "projects": _projects,
+        "demo": _demo,
+        "bot": _bot,
+    }
     return handlers[args.command](args, settings)
 
 
@@ -123,8 +132,10 @@ async def _plan(args: argparse.Namespace, settings: Any) -> int:
         console.print(cast)
     for note in direction.notes:
         console.print(f"[dim]note: {note}[/]")
-    console.print(f"[dim]Saved as project #{direction.project.id} · {prod.director.name} · "
-                  f"revise it with: slate chat --project {direction.project.id}[/]")
+    console.print(
+        f"[dim]Saved as project #{direction.project.id} · {prod.director.name} · "
+        f"revise it with: slate chat --project {direction.project.id}[/]"
+    )
     return 0
 
 
@@ -158,7 +169,9 @@ async def _projects(args: argparse.Namespace, settings: Any) -> int:
     async with production(settings) as prod:
         for project in await prod.store.projects(LOCAL_SCOPE, limit=100):
             shotlist = project.shotlist
-            print(f"#{project.id}\t{shotlist.title}\t{len(shotlist.shots)} shots\t{shotlist.runtime:g}s\tv{project.head}")
+            print(
+                f"#{project.id}\t{shotlist.title}\t{len(shotlist.shots)} shots\t{shotlist.runtime:g}s\tv{project.head}"
+            )
     return 0
 
 
@@ -170,8 +183,9 @@ async def _demo(args: argparse.Namespace, settings: Any) -> int:
         overrides.update(renderer="diffusers", model=args.model)
     if args.renderer:
         overrides["renderer"] = args.renderer
-    return await run_demo(settings.model_copy(update=overrides), args.brief, args.out,
-                          style=args.style)
+    return await run_demo(
+        settings.model_copy(update=overrides), args.brief, args.out, style=args.style
+    )
 
 
 async def _bot(args: argparse.Namespace, settings: Any) -> int:

@@ -21,8 +21,10 @@ from studio.export import to_markdown
 async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | None = None) -> int:
     console = Console(highlight=False)
     if settings.renderer == "diffusers" and cuda_device_count() == 0:
-        console.print("[yellow]No CUDA GPU found: the diffusion model will render on the CPU, "
-                      "which takes a long time per shot.[/]")
+        console.print(
+            "[yellow]No CUDA GPU found: the diffusion model will render on the CPU, "
+            "which takes a long time per shot.[/]"
+        )
     started = time.perf_counter()
     async with production(settings, render=True) as prod:
         direction = await prod.start_project(LOCAL_SCOPE, "you", brief, style=style)
@@ -47,23 +49,38 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
             shots_dir.mkdir(parents=True, exist_ok=True)
             cards = []
             for shot, take in zip(shotlist.shots, cut.takes, strict=True):
-                name = f"shot-{int(shot.number):02d}" if shot.number.isdigit() else f"shot-{shot.number}"
+                name = (
+                    f"shot-{int(shot.number):02d}"
+                    if shot.number.isdigit()
+                    else f"shot-{shot.number}"
+                )
                 _place(Path(take.clip), shots_dir / f"{name}.mp4")
                 _place(Path(take.poster), shots_dir / f"{name}.png")
-                cards.append(ShotCard(shot.number, f"shots/{name}.mp4", f"shots/{name}.png",
-                                      take.seed, take.model, take.seconds,
-                                      str(take.request.get("prompt", "")),
-                                      approvals.get(shot.uid) == take.id))
+                cards.append(
+                    ShotCard(
+                        shot.number,
+                        f"shots/{name}.mp4",
+                        f"shots/{name}.png",
+                        take.seed,
+                        take.model,
+                        take.seconds,
+                        str(take.request.get("prompt", "")),
+                        approvals.get(shot.uid) == take.id,
+                    )
+                )
             for source in (cut.film, cut.timeline, cut.contact_sheet):
                 _place(source, out / source.name)
             (out / "shotlist.md").write_text(to_markdown(shotlist), encoding="utf-8")
-            return write_review_page(out / "index.html", shotlist, cards, cut.film.name,
-                                     cut.contact_sheet.name)
+            return write_review_page(
+                out / "index.html", shotlist, cards, cut.film.name, cut.contact_sheet.name
+            )
 
         page = await asyncio.to_thread(publish)
     elapsed = time.perf_counter() - started
-    console.print(f"\n[bold green]Done[/] in {elapsed:.1f}s · {len(shotlist.shots)} shots · "
-                  f"{shotlist.runtime:g}s of film · {prod.director.name}")
+    console.print(
+        f"\n[bold green]Done[/] in {elapsed:.1f}s · {len(shotlist.shots)} shots · "
+        f"{shotlist.runtime:g}s of film · {prod.director.name}"
+    )
     console.print(f"  review page   {page}")
     console.print(f"  final cut     {out / cut.film.name}")
     console.print(f"  timeline      {out / cut.timeline.name}")

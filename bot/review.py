@@ -36,8 +36,9 @@ class ShotCard:
     approved: bool
 
 
-def write_review_page(out: Path, shotlist: ShotList, cards: list[ShotCard], film: str,
-                      sheet: str) -> Path:
+def write_review_page(
+    out: Path, shotlist: ShotList, cards: list[ShotCard], film: str, sheet: str
+) -> Path:
     """Write `out` (index.html); paths in `cards`, `film` and `sheet` are relative to it."""
     e = html.escape
 
@@ -55,9 +56,19 @@ def write_review_page(out: Path, shotlist: ShotList, cards: list[ShotCard], film
         f"<p><a href='{url(sheet)}'>Storyboard contact sheet</a></p></section><div class=grid>",
     ]
     for shot, card in zip(shotlist.shots, cards, strict=True):
-        tags = "".join(f"<span>{e(t)}</span>" for t in (
-            shot.scene.slugline, shot.size.value, shot.angle.value, shot.move_label,
-            f"{shot.duration:g}s", f"seed {card.seed}", card.model, f"rendered in {card.seconds:.1f}s"))
+        tags = "".join(
+            f"<span>{e(t)}</span>"
+            for t in (
+                shot.scene.slugline,
+                shot.size.value,
+                shot.angle.value,
+                shot.move_label,
+                f"{shot.duration:g}s",
+                f"seed {card.seed}",
+                card.model,
+                f"rendered in {card.seconds:.1f}s",
+            )
+        )
         status = "<span class=approved>✔ approved</span>" if card.approved else ""
         dialogue = f"<div>“{e(shot.dialogue)}”</div>" if shot.dialogue else ""
         parts.append(

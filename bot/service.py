@@ -131,8 +131,13 @@ class Cut:
 
 class Production:
     def __init__(
-        self, store: Store, director: Director, *, pool: RenderPool | None = None,
-        render_defaults: RenderDefaults | None = None, cuts_dir: Path | None = None,
+        self,
+        store: Store,
+        director: Director,
+        *,
+        pool: RenderPool | None = None,
+        render_defaults: RenderDefaults | None = None,
+        cuts_dir: Path | None = None,
         max_open_renders: int = 24,
     ) -> None:
         self.store = store
@@ -150,7 +155,13 @@ class Production:
             pool.add_listener(self._inbox.put_nowait)
 
     async def start_project(
-        self, scope: str, owner: str, brief: str, *, style: str | None = None, room: str | None = None
+        self,
+        scope: str,
+        owner: str,
+        brief: str,
+        *,
+        style: str | None = None,
+        room: str | None = None,
     ) -> Direction:
         brief = brief.strip()
         if not brief:
@@ -160,8 +171,10 @@ class Production:
         shotlist = await self.director.plan(brief, style=style)
         project = await self.store.create_project(scope, owner, shotlist, room=room)
         await self.store.add_turn(project.id, "user", owner, brief)
-        reply = (f"Planned **{shotlist.title}**: {len(shotlist.shots)} shots, "
-                 f"{shotlist.runtime:g} s, {shotlist.style.name} style.")
+        reply = (
+            f"Planned **{shotlist.title}**: {len(shotlist.shots)} shots, "
+            f"{shotlist.runtime:g} s, {shotlist.style.name} style."
+        )
         await self.store.add_turn(project.id, "director", self.director.name, reply)
         changes = diff(ShotList(), shotlist)
         return Direction(project, reply, changes, notes=grammar_notes(shotlist))
@@ -171,7 +184,9 @@ class Production:
         if not message:
             raise InvalidValue("Say what to change, e.g. “shot 3: slow dolly-in, close-up”.")
         if len(message) > MAX_DIRECTION:
-            raise InvalidValue(f"That message is too long ({len(message)} characters); keep it under {MAX_DIRECTION}.")
+            raise InvalidValue(
+                f"That message is too long ({len(message)} characters); keep it under {MAX_DIRECTION}."
+            )
         before = await self.store.project(scope, project_id)
         history = await self.store.turns(project_id)
         await self.store.add_turn(project_id, "user", author, message)
@@ -182,7 +197,9 @@ class Production:
             reply = DirectorReply(text=str(error))
         after = await self.store.project(scope, project_id)
         await self.store.add_turn(project_id, "director", self.director.name, reply.text)
-        return Direction(after, reply.text, diff(before.shotlist, after.shotlist), reply.render, reply.notes)
+        return Direction(
+            after, reply.text, diff(before.shotlist, after.shotlist), reply.render, reply.notes
+        )
 
     async def project(self, scope: str, project_id: int | None = None) -> Project:
         """A project by id, or the scope's most recent one."""
@@ -196,13 +213,19 @@ class Production:
     async def undo(self, scope: str, project_id: int, author: str) -> Direction:
         before = await self.store.project(scope, project_id)
         after = await self.store.undo(scope, project_id, author)
-        return Direction(after, f"Undone: the shot list is as it was before the last change "
-                                f"(now version {after.head}).", diff(before.shotlist, after.shotlist))
+        return Direction(
+            after,
+            f"Undone: the shot list is as it was before the last change "
+            f"(now version {after.head}).",
+            diff(before.shotlist, after.shotlist),
+        )
 
     async def revert(self, scope: str, project_id: int, version: int, author: str) -> Direction:
         before = await self.store.project(scope, project_id)
         after = await self.store.revert(scope, project_id, version, author)
-        return Direction(after, f"Restored version {version}.", diff(before.shotlist, after.shotlist))
+        return Direction(
+            after, f"Restored version {version}.", diff(before.shotlist, after.shotlist)
+        )
 
     async def history(self, scope: str, project_id: int) -> list[Version]:
         return await self.store.versions(scope, project_id)
@@ -215,7 +238,9 @@ class Production:
         """Apply one typed edit directly (a form or command, not a conversation)."""
         before = await self.store.project(scope, project_id)
         after = await self.store.apply(scope, project_id, edit, author)
-        return Direction(after, f"Done: {describe_edit(edit)}.", diff(before.shotlist, after.shotlist))
+        return Direction(
+            after, f"Done: {describe_edit(edit)}.", diff(before.shotlist, after.shotlist)
+        )
 
     # --- renders ---------------------------------------------------------------------------------
 
@@ -233,8 +258,15 @@ class Production:
         self._consumer = asyncio.create_task(self._consume(), name="production-events")
         for record in await self.store.open_jobs():
             project = await self.store.project_by_id(record.project_id)
-            ref = _JobRef(record.batch_id, project.scope, record.project_id, record.shot_uid,
-                          record.shot_number, record.fingerprint, _request(record.request))
+            ref = _JobRef(
+                record.batch_id,
+                project.scope,
+                record.project_id,
+                record.shot_uid,
+                record.shot_number,
+                record.fingerprint,
+                _request(record.request),
+            )
             log.info("resuming render job %s (shot %s)", record.id, record.shot_number)
             await self.store.set_job_state(record.id, "queued")
             self._submit(record.id, record.user, record.priority, ref)
@@ -254,12 +286,21 @@ class Production:
         self._jobs[job_id] = ref
         self._waiters.setdefault(ref.batch_id, asyncio.Event())
         label = f"#{ref.project_id} shot {ref.shot_number}"
-        self._require_pool().submit(RenderJob(job_id, user, ref.request, priority, label,
-                                              project_id=ref.project_id))
+        self._require_pool().submit(
+            RenderJob(job_id, user, ref.request, priority, label, project_id=ref.project_id)
+        )
 
     async def render(
-        self, scope: str, project_id: int, user: str, shots: Sequence[str] = (), *,
-        model: str | None = None, force: bool = False, reroll: bool = False, priority: int = 0,
+        self,
+        scope: str,
+        project_id: int,
+        user: str,
+        shots: Sequence[str] = (),
+        *,
+        model: str | None = None,
+        force: bool = False,
+        reroll: bool = False,
+        priority: int = 0,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
         already has a take are skipped unless `force`; `reroll` renders with fresh seeds."""
@@ -294,14 +335,25 @@ class Production:
                     f"You have {open_now} renders queued or running; the limit is "
                     f"{self.max_open_renders}. Wait for some to finish or cancel a few."
                 )
-            rows = [(secrets.token_hex(8), shot.uid, shot.number, key, user, priority,
-                     _request_data(request)) for shot, key, request in todo]
+            rows = [
+                (
+                    secrets.token_hex(8),
+                    shot.uid,
+                    shot.number,
+                    key,
+                    user,
+                    priority,
+                    _request_data(request),
+                )
+                for shot, key, request in todo
+            ]
             await self.store.add_batch(batch_id, project_id, user, rows)
             for (job_id, *_), (shot, key, request) in zip(rows, todo, strict=True):
                 ref = _JobRef(batch_id, scope, project_id, shot.uid, shot.number, key, request)
                 self._submit(job_id, user, priority, ref)
-        return RenderBatch(batch_id, project_id, [(row[0], row[2]) for row in rows] if todo else [],
-                           skipped)
+        return RenderBatch(
+            batch_id, project_id, [(row[0], row[2]) for row in rows] if todo else [], skipped
+        )
 
     async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:
         return await self.render(scope, project_id, user, [shot], reroll=True)
@@ -314,9 +366,16 @@ class Production:
     def _defaults(self, model: str | None) -> RenderDefaults:
         if model is None:
             return self.render_defaults
-        return RenderDefaults(model=model) if model == ANIMATIC else RenderDefaults(
-            model=model, width=self.render_defaults.width, height=self.render_defaults.height,
-            steps=self.render_defaults.steps)
+        return (
+            RenderDefaults(model=model)
+            if model == ANIMATIC
+            else RenderDefaults(
+                model=model,
+                width=self.render_defaults.width,
+                height=self.render_defaults.height,
+                steps=self.render_defaults.steps,
+            )
+        )
 
     async def wait(self, batch_id: str) -> list[RenderJobRecord]:
         """Wait until every job of a batch has finished, failed or been cancelled."""
@@ -371,7 +430,9 @@ class Production:
         else:
             take = await self.store.take(project_id, take_id)
             if take.shot_uid != target.uid:
-                raise InvalidValue(f"Take {take_id} belongs to another shot, not shot {target.number}.")
+                raise InvalidValue(
+                    f"Take {take_id} belongs to another shot, not shot {target.number}."
+                )
         await self.store.approve(scope, project_id, target.uid, take.id, user)
         return take
 
@@ -399,26 +460,54 @@ class Production:
         from render.cut import CutEntry, SheetEntry, contact_sheet, final_cut, write_timeline
 
         shotlist, takes = await self.chosen_takes(scope, project_id)
-        missing = [shot.number for shot, take in zip(shotlist.shots, takes, strict=True) if take is None]
+        missing = [
+            shot.number for shot, take in zip(shotlist.shots, takes, strict=True) if take is None
+        ]
         if not shotlist.shots:
             raise InvalidValue("There are no shots to cut.")
         if missing:
-            raise InvalidValue(f"Shot{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                               "ha{} no take yet: render first.".format("ve" if len(missing) > 1 else "s"))
+            raise InvalidValue(
+                f"Shot{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                "ha{} no take yet: render first.".format("ve" if len(missing) > 1 else "s")
+            )
         ready = [take for take in takes if take is not None]
         out = self.cuts_dir / f"project-{project_id}"
-        entries = [CutEntry(Path(take.clip), _take_seconds(take), f"Shot {shot.number}", {
-            "shot": shot.number, "uid": shot.uid, "take": take.id, "seed": take.seed,
-            "model": take.model, "prompt": take.request.get("prompt", ""),
-            "size": shot.size.value, "movement": shot.move_label, "action": shot.description})
-            for shot, take in zip(shotlist.shots, ready, strict=True)]
-        sheet = [SheetEntry(Path(take.poster), shot.number, shot.size.abbreviation, shot.move_label,
-                            shot.description) for shot, take in zip(shotlist.shots, ready, strict=True)]
+        entries = [
+            CutEntry(
+                Path(take.clip),
+                _take_seconds(take),
+                f"Shot {shot.number}",
+                {
+                    "shot": shot.number,
+                    "uid": shot.uid,
+                    "take": take.id,
+                    "seed": take.seed,
+                    "model": take.model,
+                    "prompt": take.request.get("prompt", ""),
+                    "size": shot.size.value,
+                    "movement": shot.move_label,
+                    "action": shot.description,
+                },
+            )
+            for shot, take in zip(shotlist.shots, ready, strict=True)
+        ]
+        sheet = [
+            SheetEntry(
+                Path(take.poster),
+                shot.number,
+                shot.size.abbreviation,
+                shot.move_label,
+                shot.description,
+            )
+            for shot, take in zip(shotlist.shots, ready, strict=True)
+        ]
 
         def build() -> Cut:
             out.mkdir(parents=True, exist_ok=True)
             film = final_cut([entry.clip for entry in entries], out / "final-cut.mp4")
-            timeline = write_timeline(entries, out / "final-cut.otio", fps=ready[0].request.get("fps", 16))
+            timeline = write_timeline(
+                entries, out / "final-cut.otio", fps=ready[0].request.get("fps", 16)
+            )
             board = contact_sheet(sheet, out / "contact-sheet.png")
             return Cut(film, timeline, board, ready)
 
@@ -446,8 +535,15 @@ class Production:
                     request = request_for(shotlist, shot, defaults)
                     frames = animatic.render(replace(request, frames=1)).frames
                     image = Image.fromarray(frames[0])
-                entries.append(SheetEntry(image, shot.number, shot.size.abbreviation,
-                                          shot.move_label, shot.description))
+                entries.append(
+                    SheetEntry(
+                        image,
+                        shot.number,
+                        shot.size.abbreviation,
+                        shot.move_label,
+                        shot.description,
+                    )
+                )
             out.parent.mkdir(parents=True, exist_ok=True)
             return contact_sheet(entries, out)
 
@@ -477,8 +573,16 @@ class Production:
         waiter = self._waiters.get(ref.batch_id)
         if waiter is not None:
             waiter.set()
-        news = ProductionEvent("failed", job_id, ref.batch_id, ref.scope, ref.project_id,
-                               ref.shot_uid, ref.shot_number, reason=UNRECORDED)
+        news = ProductionEvent(
+            "failed",
+            job_id,
+            ref.batch_id,
+            ref.scope,
+            ref.project_id,
+            ref.shot_uid,
+            ref.shot_number,
+            reason=UNRECORDED,
+        )
         for listener in list(self._listeners):
             try:
                 listener(news)
@@ -489,8 +593,15 @@ class Production:
         ref = self._jobs.get(event.job_id)
         if ref is None:
             return
-        base = ProductionEvent("queued", event.job_id, ref.batch_id, ref.scope, ref.project_id,
-                               ref.shot_uid, ref.shot_number)
+        base = ProductionEvent(
+            "queued",
+            event.job_id,
+            ref.batch_id,
+            ref.scope,
+            ref.project_id,
+            ref.shot_uid,
+            ref.shot_number,
+        )
         news: ProductionEvent
         match event:
             case JobQueued(position=position):
@@ -499,13 +610,23 @@ class Production:
                 await self.store.set_job_state(event.job_id, "running")
                 news = replace(base, kind="started")
             case JobProgress(step=step, total=total, eta_s=eta, preview=preview):
-                news = replace(base, kind="progress", step=step, total=total, eta_s=eta,
-                               preview=preview)
+                news = replace(
+                    base, kind="progress", step=step, total=total, eta_s=eta, preview=preview
+                )
             case JobFinished(clip=clip, poster=poster, seconds=seconds, cache_hit=hit):
                 request = ref.request
                 take = await self.store.finish_job(
-                    event.job_id, ref.project_id, ref.shot_uid, ref.fingerprint, request.seed,
-                    request.model, _request_data(request), str(clip), str(poster), seconds)
+                    event.job_id,
+                    ref.project_id,
+                    ref.shot_uid,
+                    ref.fingerprint,
+                    request.seed,
+                    request.model,
+                    _request_data(request),
+                    str(clip),
+                    str(poster),
+                    seconds,
+                )
                 news = replace(base, kind="finished", take=take, cache_hit=hit)
             case JobFailed(reason=reason):
                 await self.store.set_job_state(event.job_id, "failed", reason)

@@ -18,14 +18,18 @@ class Settings(BaseSettings):
     data_dir: Path = Path("slate-data")
 
     # The director. No model → the offline rule-based director.
-    llm_model: str | None = Field(default=None, description="provider:model, e.g. openai:gpt-4.1-mini")
+    llm_model: str | None = Field(
+        default=None, description="provider:model, e.g. openai:gpt-4.1-mini"
+    )
     llm_api_key: SecretStr | None = None
     llm_base_url: str | None = None
     llm_timeout_s: float = 60.0
 
     # The camera.
     renderer: Literal["animatic", "diffusers"] = "animatic"
-    model: str = Field(default="wan2.1-1.3b", description="diffusers preset, hub id or local folder")
+    model: str = Field(
+        default="wan2.1-1.3b", description="diffusers preset, hub id or local folder"
+    )
     render_workers: int = Field(default=1, ge=1, le=16)
     render_steps: int | None = Field(default=None, ge=1, le=200)
     render_width: int | None = Field(default=None, ge=64, le=4096)

@@ -33,18 +33,35 @@ def shot_table(shotlist: ShotList) -> Table:
     table = Table(
         title=f"{shotlist.title}",
         caption=f"{len(shotlist.shots)} shots · {shotlist.runtime:g}s{target} · style: {shotlist.style.name}",
-        show_lines=False, expand=False,
+        show_lines=False,
+        expand=False,
     )
-    for name, justify in (("#", "right"), ("Scene", "left"), ("Size", "left"), ("Angle", "left"),
-                          ("Move", "left"), ("Dur", "right"), ("Action", "left"), ("Cast", "left")):
+    for name, justify in (
+        ("#", "right"),
+        ("Scene", "left"),
+        ("Size", "left"),
+        ("Angle", "left"),
+        ("Move", "left"),
+        ("Dur", "right"),
+        ("Action", "left"),
+        ("Cast", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     scene = None
     for shot in shotlist.shots:
         slug = shot.scene.slugline if shot.scene != scene else ""
         scene = shot.scene
         action = shot.description + (f' "{shot.dialogue}"' if shot.dialogue else "")
-        table.add_row(shot.number, slug, shot.size.abbreviation, shot.angle.value, shot.move_label,
-                      f"{shot.duration:g}s", action, ", ".join(shot.characters))
+        table.add_row(
+            shot.number,
+            slug,
+            shot.size.abbreviation,
+            shot.angle.value,
+            shot.move_label,
+            f"{shot.duration:g}s",
+            action,
+            ", ".join(shot.characters),
+        )
     return table
 
 
@@ -84,10 +101,17 @@ class ChatSession:
         self.author = author
         self.project_id: int | None = None
         self._commands: dict[str, Callable[[str], Awaitable[None]]] = {
-            "show": self._show, "undo": self._undo, "history": self._history,
-            "revert": self._revert, "export": self._export, "help": self._help,
-            "render": self._render, "reroll": self._reroll, "approve": self._approve,
-            "cut": self._cut, "storyboard": self._storyboard,
+            "show": self._show,
+            "undo": self._undo,
+            "history": self._history,
+            "revert": self._revert,
+            "export": self._export,
+            "help": self._help,
+            "render": self._render,
+            "reroll": self._reroll,
+            "approve": self._approve,
+            "cut": self._cut,
+            "storyboard": self._storyboard,
         }
 
     @property
@@ -95,7 +119,9 @@ class ChatSession:
         return self.production.director.name
 
     async def start(self, brief: str, style: str | None = None) -> None:
-        direction = await self.production.start_project(LOCAL_SCOPE, self.author, brief, style=style)
+        direction = await self.production.start_project(
+            LOCAL_SCOPE, self.author, brief, style=style
+        )
         self.project_id = direction.project.id
         self.console.print(f"[bold cyan]Slate[/] [dim]({self.label})[/]: {direction.reply}")
         self._print_list(direction.project.shotlist)
@@ -125,7 +151,9 @@ class ChatSession:
                     await command(argument.strip())
                 return True
             assert self.project_id is not None
-            direction = await self.production.direct(LOCAL_SCOPE, self.project_id, self.author, line)
+            direction = await self.production.direct(
+                LOCAL_SCOPE, self.project_id, self.author, line
+            )
             show_direction(self.console, direction, self.label)
             if direction.render is not None and self.production.pool is not None:
                 await self._render(" ".join(direction.render.shots))
@@ -156,8 +184,13 @@ class ChatSession:
         project = await self.production.project(LOCAL_SCOPE, self.project_id)
         for version in await self.production.history(LOCAL_SCOPE, self.project_id):
             marker = " ◀" if version.number == project.head else ""
-            table.add_row(f"{version.number}{marker}", str(version.parent or ""), version.summary,
-                          version.author, version.created_at[:19].replace("T", " "))
+            table.add_row(
+                f"{version.number}{marker}",
+                str(version.parent or ""),
+                version.summary,
+                version.author,
+                version.created_at[:19].replace("T", " "),
+            )
         self.console.print(table)
 
     async def _revert(self, argument: str) -> None:
@@ -165,7 +198,9 @@ class ChatSession:
         if not argument.isdigit():
             self.console.print("[red]Usage: /revert VERSION (see /history).[/]")
             return
-        direction = await self.production.revert(LOCAL_SCOPE, self.project_id, int(argument), self.author)
+        direction = await self.production.revert(
+            LOCAL_SCOPE, self.project_id, int(argument), self.author
+        )
         show_direction(self.console, direction, self.label)
 
     async def _export(self, argument: str) -> None:
@@ -203,19 +238,27 @@ class ChatSession:
         if not shot:
             self.console.print("[red]Usage: /approve SHOT [TAKE][/]")
             return
-        chosen = await self.production.approve(LOCAL_SCOPE, self.project_id, self.author, shot,
-                                               int(take) if take.strip().isdigit() else None)
+        chosen = await self.production.approve(
+            LOCAL_SCOPE,
+            self.project_id,
+            self.author,
+            shot,
+            int(take) if take.strip().isdigit() else None,
+        )
         self.console.print(f"Approved take {chosen.id} of shot {shot} (seed {chosen.seed}).")
 
     async def _cut(self, _: str) -> None:
         assert self.project_id is not None
         cut = await self.production.cut(LOCAL_SCOPE, self.project_id)
-        self.console.print(f"Final cut: {cut.film}\nTimeline:  {cut.timeline}\n"
-                           f"Storyboard: {cut.contact_sheet}")
+        self.console.print(
+            f"Final cut: {cut.film}\nTimeline:  {cut.timeline}\nStoryboard: {cut.contact_sheet}"
+        )
 
     async def _storyboard(self, _: str) -> None:
         assert self.project_id is not None
-        self.console.print(f"Storyboard: {await self.production.storyboard(LOCAL_SCOPE, self.project_id)}")
+        self.console.print(
+            f"Storyboard: {await self.production.storyboard(LOCAL_SCOPE, self.project_id)}"
+        )
 
     async def _help(self, _: str) -> None:
         self.console.print(CHAT_HELP)
@@ -227,6 +270,7 @@ class ChatSession:
 
 async def read_line(prompt: str, stream: TextIO) -> str | None:
     """Read one line without blocking the event loop; None at end of input."""
+
     def _read() -> str | None:
         if stream.isatty():
             try:
@@ -240,7 +284,11 @@ async def read_line(prompt: str, stream: TextIO) -> str | None:
 
 
 async def run_chat(
-    production: Production, *, project_id: int | None, as_json: bool, style: str | None,
+    production: Production,
+    *,
+    project_id: int | None,
+    as_json: bool,
+    style: str | None,
     author: str = "you",
 ) -> int:
     interactive = sys.stdin.isatty()
@@ -251,7 +299,9 @@ async def run_chat(
         await session.resume(project_id)
     else:
         if interactive:
-            console.print(f"[bold]Slate[/] — {session.label}. Describe your film (one or two sentences).")
+            console.print(
+                f"[bold]Slate[/] — {session.label}. Describe your film (one or two sentences)."
+            )
         while session.project_id is None:
             brief = await read_line("brief> ", sys.stdin)
             if brief is None:
@@ -290,11 +340,17 @@ async def render_with_progress(
         console.print(f"[dim]Unchanged since their last take: shot {', '.join(batch.skipped)}[/]")
     if not batch.jobs:
         return []
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[state]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
-        tasks = {job_id: progress.add_task(f"shot {number:>3}", total=1, state="queued")
-                 for job_id, number in batch.jobs}
+        tasks = {
+            job_id: progress.add_task(f"shot {number:>3}", total=1, state="queued")
+            for job_id, number in batch.jobs
+        }
 
         def on_event(event: ProductionEvent) -> None:
             task = tasks.get(event.job_id)
@@ -305,8 +361,12 @@ async def render_with_progress(
             elif event.kind == "started":
                 progress.update(task, state="rendering")
             elif event.kind == "progress":
-                progress.update(task, total=event.total, completed=event.step,
-                                state=f"step {event.step}/{event.total}")
+                progress.update(
+                    task,
+                    total=event.total,
+                    completed=event.step,
+                    state=f"step {event.step}/{event.total}",
+                )
             elif event.kind == "finished":
                 seconds = event.take.seconds if event.take else 0.0
                 state = "cached" if event.cache_hit else f"done in {seconds:.1f}s"

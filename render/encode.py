@@ -234,7 +234,12 @@ def fit_to_size(src: Path, dst: Path, max_bytes: int) -> Path:
             encode_clip(decode_frames(src, size), fps, attempt, crf=crf, preset="faster")
             smallest = attempt.stat().st_size
             log.debug(
-                "fit_to_size %s: crf %d at %dx%d -> %d bytes", src.name, crf, width, height, smallest
+                "fit_to_size %s: crf %d at %dx%d -> %d bytes",
+                src.name,
+                crf,
+                width,
+                height,
+                smallest,
             )
             if smallest <= max_bytes:
                 os.replace(attempt, dst)

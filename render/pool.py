@@ -359,7 +359,9 @@ class RenderPool:
         self._running[job.job_id] = running
         self._by_key[key] = job.job_id
         self._emit(JobStarted(job.job_id))
-        for twin_id in [i for i, (_, q) in self._queued.items() if self.cache_key(q.request) == key]:
+        for twin_id in [
+            i for i, (_, q) in self._queued.items() if self.cache_key(q.request) == key
+        ]:
             self._follow(job.job_id, self._queued.pop(twin_id)[1])
 
         def on_progress(update: RenderProgress) -> None:  # worker thread
@@ -385,8 +387,11 @@ class RenderPool:
             outcome = JobFailed(job.job_id, str(error))
         except OSError as error:
             log.exception("render %s could not write its clip", job.job_id)
-            reason = (DISK_FULL if error.errno in (errno.ENOSPC, errno.EDQUOT)
-                      else f"The clip could not be written: {error.strerror or error}.")
+            reason = (
+                DISK_FULL
+                if error.errno in (errno.ENOSPC, errno.EDQUOT)
+                else f"The clip could not be written: {error.strerror or error}."
+            )
             outcome = JobFailed(job.job_id, reason)
         except Exception:
             log.exception("render %s (model %r) crashed", job.job_id, job.request.model)

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from studio.models import Shot, ShotList
 
-_FIELDS = ("size", "angle", "movement", "direction", "speed", "lens_mm", "duration", "description",
-           "dialogue", "characters", "transition", "sound", "notes", "scene")
+_FIELDS = (
+    "size",
+    "angle",
+    "movement",
+    "direction",
+    "speed",
+    "lens_mm",
+    "duration",
+    "description",
+    "dialogue",
+    "characters",
+    "transition",
+    "sound",
+    "notes",
+    "scene",
+)
 
 
 def _show(shot: Shot, field: str) -> str:
@@ -37,8 +51,11 @@ def diff(before: ShotList, after: ShotList) -> list[str]:
         if previous is None:
             lines.append(f"+ {shot_line(shot)}")
             continue
-        changes = [f"{field} {_show(previous, field)} → {_show(shot, field)}"
-                   for field in _FIELDS if getattr(previous, field) != getattr(shot, field)]
+        changes = [
+            f"{field} {_show(previous, field)} → {_show(shot, field)}"
+            for field in _FIELDS
+            if getattr(previous, field) != getattr(shot, field)
+        ]
         if changes:
             lines.append(f"~ {shot.number}. " + "; ".join(changes))
         elif previous.number != shot.number:
@@ -50,7 +67,9 @@ def diff(before: ShotList, after: ShotList) -> list[str]:
         if was is None:
             lines.append(f"* cast: + {character.name}: {character.description}")
         elif was.description != character.description:
-            lines.append(f"* cast: {character.name}: {was.description or '—'} → {character.description}")
+            lines.append(
+                f"* cast: {character.name}: {was.description or '—'} → {character.description}"
+            )
     for location in after.locations:
         was_loc = before.location(location.name)
         if was_loc is None or was_loc.description != location.description:

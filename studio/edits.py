@@ -113,7 +113,9 @@ class SwapShots(_Model):
 class SplitShot(_Model):
     kind: Literal["split_shot"] = "split_shot"
     shot: str
-    second: ShotChanges = Field(default_factory=ShotChanges, description="changes for the new second half")
+    second: ShotChanges = Field(
+        default_factory=ShotChanges, description="changes for the new second half"
+    )
 
 
 class SetStyle(_Model):
@@ -157,8 +159,17 @@ class ReplaceShots(_Model):
 
 
 Edit = Annotated[
-    AddShot | UpdateShot | RemoveShot | MoveShot | SwapShots | SplitShot | SetStyle | SetCharacter
-    | SetLocation | SetProjectInfo | ReplaceShots,
+    AddShot
+    | UpdateShot
+    | RemoveShot
+    | MoveShot
+    | SwapShots
+    | SplitShot
+    | SetStyle
+    | SetCharacter
+    | SetLocation
+    | SetProjectInfo
+    | ReplaceShots,
     Field(discriminator="kind"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
@@ -167,8 +178,10 @@ EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
 def _renumbered(shotlist: ShotList, shots: list[Shot]) -> ShotList:
     if len(shots) > MAX_SHOTS:
         raise EditError(f"A shot list holds at most {MAX_SHOTS} shots.")
-    numbered = [s if s.number == str(i) else s.model_copy(update={"number": str(i)})
-                for i, s in enumerate(shots, start=1)]
+    numbered = [
+        s if s.number == str(i) else s.model_copy(update={"number": str(i)})
+        for i, s in enumerate(shots, start=1)
+    ]
     return shotlist.model_copy(update={"shots": tuple(numbered)})
 
 
@@ -242,8 +255,10 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
                 raise EditError(f"Shot {number} is too short to split ({original.duration:g} s).")
             # The first half keeps the original's uid and seed, so its takes stay linked to it.
             head = original.model_copy(update={"duration": half})
-            tail = _new_shot(changes, shots, template=original.model_copy(update={"duration": half}))
-            shots[index:index + 1] = [head, tail]
+            tail = _new_shot(
+                changes, shots, template=original.model_copy(update={"duration": half})
+            )
+            shots[index : index + 1] = [head, tail]
             return _renumbered(shotlist, shots)
         case SetStyle():
             return shotlist.model_copy(update={"style": _styled(shotlist.style, edit)})
@@ -352,9 +367,11 @@ def dump_edits(edits: Sequence[Edit]) -> str:
     return "[" + ", ".join(edit.model_dump_json(exclude_none=True) for edit in edits) + "]"
 
 
+# fmt: off
 __all__ = [
     "AddShot", "UpdateShot", "RemoveShot", "MoveShot", "SwapShots", "SplitShot", "SetStyle",
     "SetCharacter", "SetLocation", "SetProjectInfo", "ReplaceShots", "ShotChanges", "Edit",
     "apply_edit", "apply_edits", "describe_edit", "describe_edits", "parse_edit", "parse_edits",
     "dump_edits",
 ]
+# fmt: on

@@ -42,10 +42,17 @@ def to_data(shotlist: ShotList) -> dict[str, Any]:
         "runtime": shotlist.runtime,
         "aspect_ratio": shotlist.aspect_ratio,
         "fps": shotlist.fps,
-        "style": {"name": style.name, "description": style.description, "palette": style.palette,
-                  "lighting": style.lighting, "camera": style.camera},
+        "style": {
+            "name": style.name,
+            "description": style.description,
+            "palette": style.palette,
+            "lighting": style.lighting,
+            "camera": style.camera,
+        },
         "cast": [{"name": c.name, "description": c.description} for c in shotlist.characters],
-        "locations": [{"name": loc.name, "description": loc.description} for loc in shotlist.locations],
+        "locations": [
+            {"name": loc.name, "description": loc.description} for loc in shotlist.locations
+        ],
         "shots": [shot_row(shot) for shot in shotlist.shots],
     }
 
@@ -63,15 +70,22 @@ def to_markdown(shotlist: ShotList) -> str:
     if shotlist.logline:
         lines += [f"_{shotlist.logline}_", ""]
     target = f" (target {shotlist.target_length:g} s)" if shotlist.target_length else ""
-    lines += [f"**Style:** {shotlist.style.name} — {shotlist.style.description}  ",
-              f"**Runtime:** {shotlist.runtime:g} s{target} · {len(shotlist.shots)} shots · "
-              f"{shotlist.aspect_ratio}", ""]
+    lines += [
+        f"**Style:** {shotlist.style.name} — {shotlist.style.description}  ",
+        f"**Runtime:** {shotlist.runtime:g} s{target} · {len(shotlist.shots)} shots · "
+        f"{shotlist.aspect_ratio}",
+        "",
+    ]
     if shotlist.characters:
         lines += ["## Cast", ""]
         lines += [f"- **{c.name}**: {c.description or '—'}" for c in shotlist.characters]
         lines.append("")
-    lines += ["## Shots", "", "| # | Scene | Size | Angle | Move | Dur | Action | Characters |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "## Shots",
+        "",
+        "| # | Scene | Size | Angle | Move | Dur | Action | Characters |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for shot in shotlist.shots:
         action = shot.description + (f' — "{shot.dialogue}"' if shot.dialogue else "")
         lines.append(
@@ -85,7 +99,9 @@ def to_markdown(shotlist: ShotList) -> str:
 def to_csv(shotlist: ShotList) -> str:
     buffer = io.StringIO()
     rows = [shot_row(shot) for shot in shotlist.shots]
-    fields = list(shot_row(shotlist.shots[0]) if shotlist.shots else shot_row(Shot(description="-")))
+    fields = list(
+        shot_row(shotlist.shots[0]) if shotlist.shots else shot_row(Shot(description="-"))
+    )
     writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for row in rows:

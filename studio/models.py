@@ -148,7 +148,10 @@ class Shot(_Model):
         """'slow dolly in', 'pan left', 'static'."""
         if self.movement is CameraMove.STATIC:
             return "static"
-        parts = [self.speed.value if self.speed is not MoveSpeed.MEDIUM else "", self.movement.value]
+        parts = [
+            self.speed.value if self.speed is not MoveSpeed.MEDIUM else "",
+            self.movement.value,
+        ]
         if self.direction is not MoveDirection.NONE:
             parts.append(self.direction.value)
         return " ".join(p for p in parts if p)

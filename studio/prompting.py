@@ -96,7 +96,9 @@ def compile_prompt(shotlist: ShotList, shot: Shot) -> RenderPrompt:
     inside = {IntExt.INT: "interior", IntExt.EXT: "exterior", IntExt.INT_EXT: "interior/exterior"}
     setting = f"{inside[scene.int_ext]}, {place}, {scene.time_of_day.value.lower()}"
     style = shotlist.style
-    look = ", ".join(p for p in (style.description, style.palette, style.lighting, style.camera) if p)
+    look = ", ".join(
+        p for p in (style.description, style.palette, style.lighting, style.camera) if p
+    )
     dialogue = f' They say: "{shot.dialogue}"' if shot.dialogue else ""
     prompt = _template("shot_prompt.txt").format(
         framing=framing_phrase(shot)[:1].upper() + framing_phrase(shot)[1:],

@@ -146,7 +146,9 @@ _RECENT_TURNS = """
     ) ORDER BY id"""
 
 _INSERT_BATCH = "INSERT INTO render_batches (id, project_id, requested_by) VALUES (?, ?, ?)"
-_SELECT_BATCH = "SELECT id, project_id, requested_by, status_message FROM render_batches WHERE id = ?"
+_SELECT_BATCH = (
+    "SELECT id, project_id, requested_by, status_message FROM render_batches WHERE id = ?"
+)
 _SET_BATCH_MESSAGE = "UPDATE render_batches SET status_message = ? WHERE id = ?"
 _JOB_COLUMNS = """id, batch_id, project_id, shot_uid, shot_number, fingerprint, user, priority,
     request, state, reason, take_id"""
@@ -201,24 +203,46 @@ _APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
 
 def _project(row: Sequence[Any]) -> Project:
     return Project(
-        id=row[0], scope=row[1], owner=row[2], head=row[3], room=row[4],
+        id=row[0],
+        scope=row[1],
+        owner=row[2],
+        head=row[3],
+        room=row[4],
         shotlist=ShotList.model_validate_json(row[5]),
     )
 
 
 def _job(row: Sequence[Any]) -> RenderJobRecord:
     return RenderJobRecord(
-        id=row[0], batch_id=row[1], project_id=row[2], shot_uid=row[3], shot_number=row[4],
-        fingerprint=row[5], user=row[6], priority=row[7], request=json.loads(row[8]),
-        state=row[9], reason=row[10], take_id=row[11],
+        id=row[0],
+        batch_id=row[1],
+        project_id=row[2],
+        shot_uid=row[3],
+        shot_number=row[4],
+        fingerprint=row[5],
+        user=row[6],
+        priority=row[7],
+        request=json.loads(row[8]),
+        state=row[9],
+        reason=row[10],
+        take_id=row[11],
     )
 
 
 def _take(row: Sequence[Any]) -> Take:
     return Take(
-        id=row[0], project_id=row[1], shot_uid=row[2], fingerprint=row[3], seed=row[4],
-        model=row[5], request=json.loads(row[6]), clip=row[7], poster=row[8], seconds=row[9],
-        message=row[10], created_at=row[11],
+        id=row[0],
+        project_id=row[1],
+        shot_uid=row[2],
+        fingerprint=row[3],
+        seed=row[4],
+        model=row[5],
+        request=json.loads(row[6]),
+        clip=row[7],
+        poster=row[8],
+        seconds=row[9],
+        message=row[10],
+        created_at=row[11],
     )
 
 
@@ -307,7 +331,12 @@ class Store:
     # --- projects and versions -------------------------------------------------------------------
 
     async def create_project(
-        self, scope: str, owner: str, shotlist: ShotList, *, room: str | None = None,
+        self,
+        scope: str,
+        owner: str,
+        shotlist: ShotList,
+        *,
+        room: str | None = None,
         summary: str = "plan",
     ) -> Project:
         async with self._transaction():
@@ -350,7 +379,12 @@ class Store:
                 raise NotFound(f"There is no project #{project_id} here.")
 
     async def _commit_version(
-        self, project: Project, shotlist: ShotList, parent: int | None, summary: str, author: str,
+        self,
+        project: Project,
+        shotlist: ShotList,
+        parent: int | None,
+        summary: str,
+        author: str,
         edit: str | None,
     ) -> Project:
         number = project.head + 1
@@ -432,7 +466,10 @@ class Store:
     # --- renders ---------------------------------------------------------------------------------
 
     async def add_batch(
-        self, batch_id: str, project_id: int, requested_by: str,
+        self,
+        batch_id: str,
+        project_id: int,
+        requested_by: str,
         jobs: Sequence[tuple[str, str, str, str, str, int, dict[str, Any]]],
     ) -> None:
         """Record a render batch and its jobs: (id, shot_uid, shot_number, fingerprint, user,
@@ -442,8 +479,17 @@ class Store:
             for job_id, uid, number, fingerprint, user, priority, request in jobs:
                 await self._db.execute(
                     _INSERT_JOB,
-                    (job_id, batch_id, project_id, uid, number, fingerprint, user, priority,
-                     json.dumps(request)),
+                    (
+                        job_id,
+                        batch_id,
+                        project_id,
+                        uid,
+                        number,
+                        fingerprint,
+                        user,
+                        priority,
+                        json.dumps(request),
+                    ),
                 )
 
     async def batch(self, batch_id: str) -> Batch:
@@ -473,8 +519,9 @@ class Store:
             return [_job(row) for row in await self._all(_OPEN_JOBS)]
         return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
 
-    async def unreported_batches(self, scope_prefix: str, *, since: str = "",
-                                 limit: int = 50) -> list[Batch]:
+    async def unreported_batches(
+        self, scope_prefix: str, *, since: str = "", limit: int = 50
+    ) -> list[Batch]:
         """Batches of projects whose scope starts with `scope_prefix` that a front-end still has
         to report: with open jobs, a done job whose take has no message, or no status message.
         Only those created at or after `since` (an ISO-8601 UTC time, as the store writes them),
@@ -490,15 +537,33 @@ class Store:
         return int(row[0])
 
     async def finish_job(
-        self, job_id: str, project_id: int, shot_uid: str, fingerprint: str, seed: int, model: str,
-        request: dict[str, Any], clip: str, poster: str, seconds: float,
+        self,
+        job_id: str,
+        project_id: int,
+        shot_uid: str,
+        fingerprint: str,
+        seed: int,
+        model: str,
+        request: dict[str, Any],
+        clip: str,
+        poster: str,
+        seconds: float,
     ) -> Take:
         """Record the take and mark its job done, together."""
         async with self._transaction():
             cursor = await self._db.execute(
                 _INSERT_TAKE,
-                (project_id, shot_uid, fingerprint, seed, model, json.dumps(request), clip, poster,
-                 seconds),
+                (
+                    project_id,
+                    shot_uid,
+                    fingerprint,
+                    seed,
+                    model,
+                    json.dumps(request),
+                    clip,
+                    poster,
+                    seconds,
+                ),
             )
             take_id = int(cursor.lastrowid or 0)
             await self._db.execute(_SET_JOB_STATE, ("done", None, take_id, job_id))
@@ -534,7 +599,11 @@ class Store:
                 return project
             edit = UpdateShot(shot=shot.number, changes=ShotChanges(status=ShotStatus.APPROVED))
             return await self._commit_version(
-                project, apply_edit(project.shotlist, edit), project.head, describe_edit(edit), by,
+                project,
+                apply_edit(project.shotlist, edit),
+                project.head,
+                describe_edit(edit),
+                by,
                 dump_edits([edit]),
             )
 

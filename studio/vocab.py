@@ -151,6 +151,7 @@ class TimeOfDay(StrEnum):
 
 
 # Synonyms and abbreviations beyond each value's own spelling and its member name.
+# fmt: off
 _ALIASES: dict[type[StrEnum], dict[str, str]] = {
     ShotSize: {
         "ews": "extreme wide shot", "els": "extreme wide shot", "extreme long shot": "extreme wide shot",
@@ -229,6 +230,7 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "afternoon": "DAY", "noon": "DAY",
     },
 }
+# fmt: on
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -255,7 +257,9 @@ def parse(enum: type[E], text: str | E) -> E:
     member = _lookup(enum).get(fold(str(text)))
     if member is None:
         options = ", ".join(m.value for m in enum if m.value)
-        raise InvalidValue(f"'{text}' is not a {_LABELS.get(enum, enum.__name__)} I know. Try one of: {options}.")
+        raise InvalidValue(
+            f"'{text}' is not a {_LABELS.get(enum, enum.__name__)} I know. Try one of: {options}."
+        )
     return member
 
 
@@ -277,9 +281,11 @@ _LABELS: dict[type[StrEnum], str] = {
 }
 
 # Moves whose direction words are folded into the move name on input ("pan left").
+# fmt: off
 DIRECTION_HINTS: dict[str, MoveDirection] = {
     "pan left": MoveDirection.LEFT, "pan right": MoveDirection.RIGHT,
     "tilt up": MoveDirection.UP, "tilt down": MoveDirection.DOWN,
     "truck left": MoveDirection.LEFT, "truck right": MoveDirection.RIGHT,
     "crane up": MoveDirection.UP, "crane down": MoveDirection.DOWN,
 }
+# fmt: on

@@ -28,7 +28,7 @@ def _context_from(history: Sequence[Turn]) -> int | None:
         refs = _refs(turn.content, MAX_SHOTS)
         if refs:
             last = refs[-1]
-            if _REMOVE_RE.search(turn.content[max(0, last.start - 30):last.end]):
+            if _REMOVE_RE.search(turn.content[max(0, last.start - 30) : last.end]):
                 return None  # that shot was cut: "make it 20 seconds" now means the film
             return last.numbers[0]
     return None
@@ -78,8 +78,12 @@ class OfflineDirector:
             if step.say is not None:
                 lines.append(step.say(previous, local))
             if step.render is not None:
-                render = RenderAsk(shots=tuple(s.number for s in current.shots if s.uid in step.render))
-        notes = [n for n in grammar_notes(current) if n not in grammar_notes(before)] if edits else []
+                render = RenderAsk(
+                    shots=tuple(s.number for s in current.shots if s.uid in step.render)
+                )
+        notes = (
+            [n for n in grammar_notes(current) if n not in grammar_notes(before)] if edits else []
+        )
         return _reply("\n".join(lines), edits=len(edits), render=render, notes=notes)
 
 
@@ -93,6 +97,7 @@ async def _undo(editor: ProjectEditor, before: ShotList) -> DirectorReply:
     return _reply(f"Undone: {what}.", edits=1)
 
 
-def _reply(text: str, *, edits: int = 0, render: RenderAsk | None = None,
-           notes: list[str] | None = None) -> DirectorReply:
+def _reply(
+    text: str, *, edits: int = 0, render: RenderAsk | None = None, notes: list[str] | None = None
+) -> DirectorReply:
     return DirectorReply(text=f"{text}\n{FOOTER}", edits=edits, render=render, notes=notes or [])

@@ -19,13 +19,23 @@ from studio.vocab import (
 # Film grammar
 # ---------------------------------------------------------------------------------------------
 
-_LADDER = (ShotSize.EXTREME_WIDE, ShotSize.WIDE, ShotSize.FULL, ShotSize.MEDIUM_WIDE, ShotSize.MEDIUM,
-           ShotSize.MEDIUM_CLOSE_UP, ShotSize.CLOSE_UP, ShotSize.EXTREME_CLOSE_UP)
+_LADDER = (
+    ShotSize.EXTREME_WIDE,
+    ShotSize.WIDE,
+    ShotSize.FULL,
+    ShotSize.MEDIUM_WIDE,
+    ShotSize.MEDIUM,
+    ShotSize.MEDIUM_CLOSE_UP,
+    ShotSize.CLOSE_UP,
+    ShotSize.EXTREME_CLOSE_UP,
+)
 
 
 def _size_name(size: ShotSize) -> str:
     """How a size reads in a sentence: 'a POV shot', not 'a point of view'."""
-    return {ShotSize.POV: "POV shot", ShotSize.OVER_THE_SHOULDER: "over-the-shoulder shot"}.get(size, size.value)
+    return {ShotSize.POV: "POV shot", ShotSize.OVER_THE_SHOULDER: "over-the-shoulder shot"}.get(
+        size, size.value
+    )
 
 
 def _plural(size: ShotSize) -> str:
@@ -41,18 +51,27 @@ def grammar_notes(shotlist: ShotList) -> list[str]:
         previous = shots[i - 1] if i else None
         if previous is None or previous.scene.location != shot.scene.location:
             if shot.size.tightness >= ShotSize.MEDIUM_CLOSE_UP.tightness:
-                notes.append(f"Scene {shot.scene.location} opens on {_article(_size_name(shot.size))} "
-                             f"(shot {shot.number}); consider an establishing shot first.")
+                notes.append(
+                    f"Scene {shot.scene.location} opens on {_article(_size_name(shot.size))} "
+                    f"(shot {shot.number}); consider an establishing shot first."
+                )
             continue
-        if (previous.size is shot.size and previous.angle is shot.angle
-                and previous.characters == shot.characters):
+        if (
+            previous.size is shot.size
+            and previous.angle is shot.angle
+            and previous.characters == shot.characters
+        ):
             who = f" of {_and(list(shot.characters))}" if shot.characters else ""
-            notes.append(f"Shots {previous.number} and {shot.number} are both {_plural(shot.size)}{who}: "
-                         "consider varying the size or angle (30° rule) to avoid a jump cut.")
+            notes.append(
+                f"Shots {previous.number} and {shot.number} are both {_plural(shot.size)}{who}: "
+                "consider varying the size or angle (30° rule) to avoid a jump cut."
+            )
     target = shotlist.target_length
     if target and shots and abs(shotlist.runtime - target) > max(1.0, target * 0.1):
-        notes.append(f"The cut runs {_seconds(shotlist.runtime)} against a target of {_seconds(target)}; "
-                     f"say 'make it {target:g} seconds' to retime the shots.")
+        notes.append(
+            f"The cut runs {_seconds(shotlist.runtime)} against a target of {_seconds(target)}; "
+            f"say 'make it {target:g} seconds' to retime the shots."
+        )
     return notes
 
 
@@ -64,7 +83,8 @@ def fit_durations(durations: Sequence[float], target: float) -> list[float]:
     if not count * MIN_DURATION <= target <= count * MAX_DURATION:
         raise InvalidValue(
             f"{count} shots can't add up to {_seconds(target)}: each lasts {MIN_DURATION:g}–"
-            f"{MAX_DURATION:g} s, so the film can run {count * MIN_DURATION:g}–{count * MAX_DURATION:g} s.")
+            f"{MAX_DURATION:g} s, so the film can run {count * MIN_DURATION:g}–{count * MAX_DURATION:g} s."
+        )
     weights = [max(d, 0.1) for d in durations]
     fitted = [0.0] * count
     free = set(range(count))
@@ -87,6 +107,10 @@ def fit_durations(durations: Sequence[float], target: float) -> list[float]:
         if not gap:
             break
         room = [i for i in range(count) if MIN_DURATION <= rounded[i] + gap <= MAX_DURATION]
-        i = max(room, key=lambda k: rounded[k]) if room else max(range(count), key=lambda k: rounded[k])
+        i = (
+            max(room, key=lambda k: rounded[k])
+            if room
+            else max(range(count), key=lambda k: rounded[k])
+        )
         rounded[i] = round(min(MAX_DURATION, max(MIN_DURATION, rounded[i] + gap)), 1)
     return rounded

@@ -56,6 +56,7 @@ from studio.vocab import (
 # Reading a brief
 # ---------------------------------------------------------------------------------------------
 
+# fmt: off
 _EXTERIORS = (
     "street", "streets", "alley", "alleyway", "rooftop", "roof", "beach", "forest", "woods", "park",
     "field", "fields", "desert", "mountain", "mountains", "road", "highway", "bridge", "harbor",
@@ -67,6 +68,8 @@ _EXTERIORS = (
     "swamp", "glacier", "wasteland", "battlefield", "runway", "train tracks", "suburb", "suburbs",
     "neighborhood", "neighbourhood", "countryside", "trail", "lane", "cul-de-sac", "vineyard",
 )
+# fmt: on
+# fmt: off
 _INTERIORS = (
     "kitchen", "diner", "bar", "pub", "restaurant", "cafe", "café", "office", "apartment", "flat",
     "bedroom", "bathroom", "living room", "hallway", "corridor", "room", "house", "home", "library",
@@ -80,22 +83,40 @@ _INTERIORS = (
     "lighthouse", "newsroom", "study", "ward", "locker room", "dressing room", "greenhouse",
     "concert hall", "backstage", "airlock", "control room", "coffee shop", "bank", "vault",
 )
+# fmt: on
 # Buildings whose rooms are the real sets: "at home, … in the kitchen" plays in the kitchen.
-_BUILDINGS = {"HOME", "HOUSE", "APARTMENT", "FLAT", "HOTEL", "SCHOOL", "HOSPITAL", "CABIN", "CASTLE", "PALACE"}
+_BUILDINGS = {
+    "HOME",
+    "HOUSE",
+    "APARTMENT",
+    "FLAT",
+    "HOTEL",
+    "SCHOOL",
+    "HOSPITAL",
+    "CABIN",
+    "CASTLE",
+    "PALACE",
+}
 _LOCATION_KIND = {**{w: IntExt.EXT for w in _EXTERIORS}, **{w: IntExt.INT for w in _INTERIORS}}
 _LOC_WORDS = _alternation([re.escape(w) for w in _LOCATION_KIND])
-_LOC_PREP = (r"back at|back in|back to|in|at|inside|outside|into|onto|on|through|across|to|toward|down|past|"
-             r"towards|near|from|under|along|over|around|enters|leaves|exits|reaches|crosses|fills|opens")
+_LOC_PREP = (
+    r"back at|back in|back to|in|at|inside|outside|into|onto|on|through|across|to|toward|down|past|"
+    r"towards|near|from|under|along|over|around|enters|leaves|exits|reaches|crosses|fills|opens"
+)
 _ADJ = r"(?:(?!(?:the|a|an|of|and|with|in|at|on|to|from|her|his|their|its|as|then|while)\b)[\w'’-]+\s+)"
 _LOCATION_RE = re.compile(
     rf"\b(?P<prep>{_LOC_PREP})\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|their\s+|its\s+|my\s+|"
     rf"[A-Z][\w]*['’]s\s+)?(?P<adj>{_ADJ}{{0,3}}?)(?P<loc>{_LOC_WORDS})\b",
     re.IGNORECASE,
 )
-_LOOK_RE = re.compile(r"\b(?:looks?|gazes?|stares?|glances?|peers?|points?|watch(?:es)?)(?:\s+(?:up|down|out|back))?\s*$",
-                      re.IGNORECASE)
+_LOOK_RE = re.compile(
+    r"\b(?:looks?|gazes?|stares?|glances?|peers?|points?|watch(?:es)?)(?:\s+(?:up|down|out|back))?\s*$",
+    re.IGNORECASE,
+)
 _SLUGLINE_RE = re.compile(
-    r"\b(?P<ie>INT\.?/EXT|INT|EXT)\.?\s+(?P<loc>[A-Z0-9'’ ]+?)\s*(?:[-–—]\s*(?P<tod>[A-Z]+))?(?=[.\n]|$|\s{2})")
+    r"\b(?P<ie>INT\.?/EXT|INT|EXT)\.?\s+(?P<loc>[A-Z0-9'’ ]+?)\s*(?:[-–—]\s*(?P<tod>[A-Z]+))?(?=[.\n]|$|\s{2})"
+)
+# fmt: off
 _TIME_WORDS = {
     "night": TimeOfDay.NIGHT, "nighttime": TimeOfDay.NIGHT, "midnight": TimeOfDay.NIGHT,
     "dawn": TimeOfDay.DAWN, "sunrise": TimeOfDay.DAWN, "daybreak": TimeOfDay.DAWN,
@@ -104,15 +125,20 @@ _TIME_WORDS = {
     "noon": TimeOfDay.DAY, "daytime": TimeOfDay.DAY, "daylight": TimeOfDay.DAY,
     "next day": TimeOfDay.DAY, "that day": TimeOfDay.DAY,
 }
+# fmt: on
 _TIME_RE = re.compile(rf"\b({_alternation(list(_TIME_WORDS))})\b", re.IGNORECASE)
 _BARE_LOCATION_RE = re.compile(
     rf"^\s*(?:the\s+|a\s+|an\s+)?(?P<adj>{_ADJ}{{0,3}}?)(?P<loc>{_LOC_WORDS})"
-    rf"(?:\s*,?\s*(?:at\s+|by\s+)?(?:{_alternation(list(_TIME_WORDS))}|day))?\s*$", re.IGNORECASE)
+    rf"(?:\s*,?\s*(?:at\s+|by\s+)?(?:{_alternation(list(_TIME_WORDS))}|day))?\s*$",
+    re.IGNORECASE,
+)
 
+# fmt: off
 _FORMATS = ("teaser", "trailer", "spot", "short", "film", "ad", "advert", "commercial", "promo",
             "clip", "video", "piece", "sequence", "reel", "montage", "story", "movie", "sizzle",
             "intro", "opener", "animatic", "scene", "sting", "bumper", "thriller", "drama", "comedy",
             "documentary", "doc", "mystery", "romance")
+# fmt: on
 _TARGET_RE = re.compile(
     rf"{_AMOUNT}(?=(?:\s+long\b|\s+in length\b|(?:\s+[\w-]+){{0,2}}\s+(?:{'|'.join(_FORMATS)})s?\b))"
     rf"|\b(?:runtime|running time|length|duration)\s*(?:of|:|is|=)?\s*{_AMOUNT.replace('?P<', '?P<t_')}",
@@ -121,12 +147,15 @@ _TARGET_RE = re.compile(
 
 # Presets named outright; the rest of the style aliases ("dark", "warm", "desert") are everyday
 # words in a brief, so they only count with a cue ("horror teaser", "western style").
+# fmt: off
 _CLEAR_STYLES = ("film noir", "neo-noir", "neo noir", "noir", "cyberpunk", "blade runner",
                  "wes anderson", "ghibli", "storybook", "anime", "70s film", "1970s", "seventies",
                  "16mm", "golden hour", "sci-fi", "scifi", "vérité", "verite", "spaghetti western",
                  "black and white", "documentary")
+# fmt: on
 _STYLE_CUE = rf"(?:style|styled|look|feel|vibe|aesthetic|{'|'.join(_FORMATS)})"
 
+# fmt: off
 _COMMON = {
     "a", "an", "the", "and", "but", "or", "so", "then", "when", "while", "as", "after", "before",
     "suddenly", "finally", "later", "meanwhile", "now", "soon", "at", "in", "on", "inside",
@@ -151,19 +180,26 @@ _COMMON = {
     "big", "small", "old", "young", "new", "dark", "bright", "cold", "hot", "quiet", "loud",
     "christmas", "halloween", "easter", "whose",
 }
+# fmt: on
+# fmt: off
 _HONORIFICS = {"detective", "officer", "captain", "doctor", "dr", "professor", "agent", "sergeant",
                "mr", "mrs", "ms", "miss", "lady", "lord", "sir", "king", "queen", "prince",
                "princess", "uncle", "aunt", "grandma", "grandpa", "father", "mother", "sister",
                "brother", "coach", "judge", "inspector", "general", "chief", "old", "little", "young"}
+# fmt: on
 _NAME_RE = re.compile(r"\b[A-Z][a-z'’]+(?:\.?\s+[A-Z][a-z'’]+){0,2}\b")
 _DESCRIBES_RE = re.compile(
     r"^(?P<name>[A-Z][\w'’.]*(?:\s+[A-Z][\w'’.]*){0,2})\s*(?:,\s*)?(?:is|was|:)\s+"
-    r"(?P<desc>(?:a|an|the|her|his|their)\s+.+)$")
+    r"(?P<desc>(?:a|an|the|her|his|their)\s+.+)$"
+)
 _SENTENCES_RE = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”])\s+|\n+")
-_APPOSITIVE_RE = re.compile(r"\b(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?),\s+(?:a|an)\s+(?P<desc>[^,]{3,80}),")
+_APPOSITIVE_RE = re.compile(
+    r"\b(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?),\s+(?:a|an)\s+(?P<desc>[^,]{3,80}),"
+)
 _PRONOUNS_ONE = re.compile(r"\b(she|her|hers|herself|he|him|his|himself)\b", re.IGNORECASE)
 _PRONOUNS_MANY = re.compile(r"\b(they|them|their|both|together|each other)\b", re.IGNORECASE)
 
+# fmt: off
 _OBJECTS = (
     "letter", "key", "keys", "photo", "photograph", "picture", "phone", "note", "gun", "pistol",
     "ring", "map", "watch", "box", "envelope", "knife", "badge", "ticket", "clock", "book",
@@ -173,6 +209,7 @@ _OBJECTS = (
     "drawer", "receipt", "newspaper", "poster", "sign", "coffee", "chip", "drive", "syringe",
     "bullet", "ledger", "postcard", "umbrella", "hat", "shoe", "glove", "compass", "pendant",
 )
+# fmt: on
 _OBJECT_RE = re.compile(
     r"\b(?:finds?|found|picks? up|holds?|reads?|opens?|grabs?|takes?|pulls? out|notices?|discovers?|"
     r"drops?|hands?|unfolds?|clutches|pockets?|hides?|reveals?|checks?|lights?|loads?|dials?|"
@@ -200,48 +237,110 @@ _TALK_RE = re.compile(
     re.IGNORECASE,
 )
 # Ad language: "…, logo on the cup" is its own beat (and an insert).
-_PRODUCT_RE = re.compile(r"^(?:and\s+)?(?:the\s+|a\s+)?(?:logo|tagline|title card|end card|packshot|pack shot|"
-                         r"product shot|product|brand name|slogan)\b", re.IGNORECASE)
+_PRODUCT_RE = re.compile(
+    r"^(?:and\s+)?(?:the\s+|a\s+)?(?:logo|tagline|title card|end card|packshot|pack shot|"
+    r"product shot|product|brand name|slogan)\b",
+    re.IGNORECASE,
+)
 # Hands at work read best as an insert: "a barista pours latte art".
 _DETAIL_RE = re.compile(
     r"\b(?:pours?|stirs?|types?|writes?|signs?|sews?|chops?|slices?|kneads?|sketches|paints?|bandages?|"
-    r"stitches|ties|unlocks?|dials?|sprinkles?|frosts?|brews?)\b", re.IGNORECASE)
+    r"stitches|ties|unlocks?|dials?|sprinkles?|frosts?|brews?)\b",
+    re.IGNORECASE,
+)
 _QUOTE_RE = re.compile(r"[\"“](?P<q>[^\"”]{1,300})[\"”]")
 
 # The camera move a beat's language suggests, in priority order: (pattern, move, direction, speed).
 _MOVE_RULES: tuple[tuple[re.Pattern[str], CameraMove, MoveDirection, MoveSpeed], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), move, direction, speed) for pattern, move, direction, speed in (
-        (r"\b(?:fights?|struggles?|scuffles?|brawls?|panics?|chaos|stumbles?|explodes?|explosion|"
-         r"attacks?|grapples?|crash(?:es)?|crashing|collides?|tumbles?|wipes? out)\b", CameraMove.HANDHELD, MoveDirection.NONE, MoveSpeed.FAST),
-        (r"\b(?:runs?|running|chases?|chasing|flees|fleeing|races|racing|(?<!\ba )(?<!\bthe )race|sprints?|"
-         r"pursues?|escapes?|rushes|dashes|speeds|(?:rides?|riding|cycles?|cycling|pedals?|skates?|skating|"
-         r"gallops?)(?!\s+(?:in|on)\s+(?:a|an|the)\s+(?:car|train|bus|taxi|cab|elevator|lift)))\b", CameraMove.FOLLOW, MoveDirection.NONE, MoveSpeed.FAST),
-        (r"\b(?:looks?|gazes?|stares?|glances?|peers?|cranes?)\s+up\b|\bup at\b", CameraMove.TILT,
-         MoveDirection.UP, MoveSpeed.SLOW),
-        (r"\b(?:looks?|gazes?|stares?|glances?|peers?)\s+down\b|\bdown at\b", CameraMove.TILT,
-         MoveDirection.DOWN, MoveSpeed.SLOW),
-        (r"\b(?:reveals?|revealing|revealed|discovers?|discovery|uncovers?|unveils?)\b",
-         CameraMove.DOLLY_IN, MoveDirection.NONE, MoveSpeed.SLOW),
-        (r"\b(?:walks?|strolls?|moves?|drifts?|wanders?|crosses)\s+(?:across|along|past)\b",
-         CameraMove.TRUCK, MoveDirection.RIGHT, MoveSpeed.MEDIUM),
-        (r"\b(?:tension|tense|realis\w*|realiz\w*|dread|suspense|slowly|uneasy|suspects?|remembers?|"
-         r"understands?|stares?|creeps?)\b", CameraMove.DOLLY_IN, MoveDirection.NONE, MoveSpeed.SLOW),
-        (r"\b(?:walks?|wanders?|follows?|strolls?|paces|approaches|makes (?:her|his|their) way)\b",
-         CameraMove.STEADICAM, MoveDirection.NONE, MoveSpeed.MEDIUM),
-        (r"\b(?:circles?|circling|spins?|turns around|surrounded|embrace\w*)\b", CameraMove.ARC,
-         MoveDirection.NONE, MoveSpeed.SLOW),
-        (r"\b(?:dizzy|vertigo|reels|disoriented)\b", CameraMove.DOLLY_ZOOM, MoveDirection.NONE,
-         MoveSpeed.MEDIUM),
-        (r"\b(?:walks away|drives away|drives off|disappears|vanishes|alone|goodbye|fades away)\b",
-         CameraMove.DOLLY_OUT, MoveDirection.NONE, MoveSpeed.SLOW),
-    ))
+    (re.compile(pattern, re.IGNORECASE), move, direction, speed)
+    for pattern, move, direction, speed in (
+        (
+            r"\b(?:fights?|struggles?|scuffles?|brawls?|panics?|chaos|stumbles?|explodes?|explosion|"
+            r"attacks?|grapples?|crash(?:es)?|crashing|collides?|tumbles?|wipes? out)\b",
+            CameraMove.HANDHELD,
+            MoveDirection.NONE,
+            MoveSpeed.FAST,
+        ),
+        (
+            r"\b(?:runs?|running|chases?|chasing|flees|fleeing|races|racing|(?<!\ba )(?<!\bthe )race|sprints?|"
+            r"pursues?|escapes?|rushes|dashes|speeds|(?:rides?|riding|cycles?|cycling|pedals?|skates?|skating|"
+            r"gallops?)(?!\s+(?:in|on)\s+(?:a|an|the)\s+(?:car|train|bus|taxi|cab|elevator|lift)))\b",
+            CameraMove.FOLLOW,
+            MoveDirection.NONE,
+            MoveSpeed.FAST,
+        ),
+        (
+            r"\b(?:looks?|gazes?|stares?|glances?|peers?|cranes?)\s+up\b|\bup at\b",
+            CameraMove.TILT,
+            MoveDirection.UP,
+            MoveSpeed.SLOW,
+        ),
+        (
+            r"\b(?:looks?|gazes?|stares?|glances?|peers?)\s+down\b|\bdown at\b",
+            CameraMove.TILT,
+            MoveDirection.DOWN,
+            MoveSpeed.SLOW,
+        ),
+        (
+            r"\b(?:reveals?|revealing|revealed|discovers?|discovery|uncovers?|unveils?)\b",
+            CameraMove.DOLLY_IN,
+            MoveDirection.NONE,
+            MoveSpeed.SLOW,
+        ),
+        (
+            r"\b(?:walks?|strolls?|moves?|drifts?|wanders?|crosses)\s+(?:across|along|past)\b",
+            CameraMove.TRUCK,
+            MoveDirection.RIGHT,
+            MoveSpeed.MEDIUM,
+        ),
+        (
+            r"\b(?:tension|tense|realis\w*|realiz\w*|dread|suspense|slowly|uneasy|suspects?|remembers?|"
+            r"understands?|stares?|creeps?)\b",
+            CameraMove.DOLLY_IN,
+            MoveDirection.NONE,
+            MoveSpeed.SLOW,
+        ),
+        (
+            r"\b(?:walks?|wanders?|follows?|strolls?|paces|approaches|makes (?:her|his|their) way)\b",
+            CameraMove.STEADICAM,
+            MoveDirection.NONE,
+            MoveSpeed.MEDIUM,
+        ),
+        (
+            r"\b(?:circles?|circling|spins?|turns around|surrounded|embrace\w*)\b",
+            CameraMove.ARC,
+            MoveDirection.NONE,
+            MoveSpeed.SLOW,
+        ),
+        (
+            r"\b(?:dizzy|vertigo|reels|disoriented)\b",
+            CameraMove.DOLLY_ZOOM,
+            MoveDirection.NONE,
+            MoveSpeed.MEDIUM,
+        ),
+        (
+            r"\b(?:walks away|drives away|drives off|disappears|vanishes|alone|goodbye|fades away)\b",
+            CameraMove.DOLLY_OUT,
+            MoveDirection.NONE,
+            MoveSpeed.SLOW,
+        ),
+    )
+)
 _ANGLE_RULES: tuple[tuple[re.Pattern[str], Angle], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), angle) for pattern, angle in (
-        (r"\b(?:towering|looms?|looming|from below|menacing|towers over|giant|mighty)\b", Angle.LOW),
-        (r"\b(?:from above|small|vulnerable|trapped|helpless|cowers?|cowering|lost|tiny)\b", Angle.HIGH),
+    (re.compile(pattern, re.IGNORECASE), angle)
+    for pattern, angle in (
+        (
+            r"\b(?:towering|looms?|looming|from below|menacing|towers over|giant|mighty)\b",
+            Angle.LOW,
+        ),
+        (
+            r"\b(?:from above|small|vulnerable|trapped|helpless|cowers?|cowering|lost|tiny)\b",
+            Angle.HIGH,
+        ),
         (r"\b(?:dizzy|disoriented|drunk|unhinged|off-kilter|delirious)\b", Angle.DUTCH),
         (r"\b(?:bird['’]?s[- ]eye|top-down|aerial|overhead)\b", Angle.OVERHEAD),
-    ))
+    )
+)
 
 
 @dataclass
@@ -271,11 +370,18 @@ class _Planned:
     def changes(self, duration: float) -> ShotChanges:
         place = self.place
         return ShotChanges(
-            description=self.description[:MAX_TEXT], dialogue=self.dialogue[:MAX_TEXT] or None,
-            characters=self.characters, size=self.size, angle=self.angle, movement=self.movement,
-            direction=self.direction, speed=self.speed, duration=duration,
+            description=self.description[:MAX_TEXT],
+            dialogue=self.dialogue[:MAX_TEXT] or None,
+            characters=self.characters,
+            size=self.size,
+            angle=self.angle,
+            movement=self.movement,
+            direction=self.direction,
+            speed=self.speed,
+            duration=duration,
             int_ext=place.int_ext if place else IntExt.INT,
-            location=place.name if place else "UNSPECIFIED", time_of_day=self.time,
+            location=place.name if place else "UNSPECIFIED",
+            time_of_day=self.time,
         )
 
 
@@ -299,8 +405,14 @@ def _vary(size: ShotSize, previous: ShotSize | None) -> ShotSize:
     return _LADDER[index + 1] if index < _LADDER.index(ShotSize.CLOSE_UP) else _LADDER[index - 1]
 
 
-def _design(text: str, characters: list[str], place: _Place | None, time: TimeOfDay,
-            previous: ShotSize | None, opens_scene: bool) -> _Planned:
+def _design(
+    text: str,
+    characters: list[str],
+    place: _Place | None,
+    time: TimeOfDay,
+    previous: ShotSize | None,
+    opens_scene: bool,
+) -> _Planned:
     """Frame one beat the way its language asks for."""
     shot = _Planned(description=_sentence(text), place=place, time=time, characters=characters)
     terms = _scan(text, story=True)
@@ -338,7 +450,9 @@ def _design(text: str, characters: list[str], place: _Place | None, time: TimeOf
     if isinstance(angle := terms.get(Angle), Angle):
         shot.angle = angle
     else:
-        shot.angle = next((a for pattern, a in _ANGLE_RULES if pattern.search(text)), Angle.EYE_LEVEL)
+        shot.angle = next(
+            (a for pattern, a in _ANGLE_RULES if pattern.search(text)), Angle.EYE_LEVEL
+        )
     quote = _QUOTE_RE.search(text)
     if quote and talk:
         shot.dialogue = quote.group("q").strip()
@@ -353,11 +467,12 @@ def _detect_style(text: str) -> str | None:
     tokens = re.findall(r"[\w'-]+", lowered)
     for n in (3, 2, 1):
         for i in range(len(tokens) - n + 1):
-            phrase = " ".join(tokens[i:i + n])
+            phrase = " ".join(tokens[i : i + n])
             cue = tokens[i + n] if i + n < len(tokens) else ""
-            before = " ".join(tokens[max(0, i - 3):i])
-            if (find_style(phrase) and (re.fullmatch(_STYLE_CUE + "s?", cue)
-                                        or before.endswith("in the style of"))):
+            before = " ".join(tokens[max(0, i - 3) : i])
+            if find_style(phrase) and (
+                re.fullmatch(_STYLE_CUE + "s?", cue) or before.endswith("in the style of")
+            ):
                 return find_style(phrase)
     return None
 
@@ -380,29 +495,41 @@ def _find_characters(text: str, places: set[str]) -> dict[str, str]:
     for match in _NAME_RE.finditer(text):
         words = match.group().replace(".", "").split()
         # Drop leading common words ("The", "Then") but keep honorifics ("Detective Cole").
-        while words and (words[0].lower() in _COMMON or words[0].lower() in lowered_words) \
-                and words[0].lower() not in _HONORIFICS:
+        while (
+            words
+            and (words[0].lower() in _COMMON or words[0].lower() in lowered_words)
+            and words[0].lower() not in _HONORIFICS
+        ):
             words = words[1:]
         words = [w.removesuffix("'s").removesuffix("’s") for w in words]
         if not words or all(w.lower() in _HONORIFICS for w in words):
             continue
         name = " ".join(words)
         last = words[-1].lower()
-        opens_sentence = re.search(r"(?:^|[.!?][\"”]?\s+|\n)$", text[:match.start()]) is not None
-        acts = re.match(r"\s*(?:,|and\b|is\b|was\b|has\b|['’]s\b|[a-z]+(?:s|ed)\b)", text[match.end():])
+        opens_sentence = re.search(r"(?:^|[.!?][\"”]?\s+|\n)$", text[: match.start()]) is not None
+        acts = re.match(
+            r"\s*(?:,|and\b|is\b|was\b|has\b|['’]s\b|[a-z]+(?:s|ed)\b)", text[match.end() :]
+        )
         named_again = re.search(rf"[a-z,;:]\s+{re.escape(words[-1])}\b", text)
         if opens_sentence and len(words) == 1 and not acts and not named_again:
             continue  # "Kids run." / "Umbrellas open.": a plural noun, not a name
-        preceding = text[max(0, match.start() - 12):match.start()].lower()
-        if (last in _COMMON or last in lowered_words or last in styles or last in _LOCATION_KIND
-                or name.upper() in places or re.search(r"\b(?:in|at|to|from|into|near|across|a|an)\s+$", preceding)):
+        preceding = text[max(0, match.start() - 12) : match.start()].lower()
+        if (
+            last in _COMMON
+            or last in lowered_words
+            or last in styles
+            or last in _LOCATION_KIND
+            or name.upper() in places
+            or re.search(r"\b(?:in|at|to|from|into|near|across|a|an)\s+$", preceding)
+        ):
             continue
         # "Cole" after "Detective Cole" is the same person.
         known = next((c for c in cast if c.split()[-1] == words[-1]), None)
         if known is None:
             cast[name] = ""
     for match in list(_APPOSITIVE_RE.finditer(text)) + [
-            m for s in _SENTENCES_RE.split(text) if (m := _DESCRIBES_RE.match(s.strip()))]:
+        m for s in _SENTENCES_RE.split(text) if (m := _DESCRIBES_RE.match(s.strip()))
+    ]:
         described = next((c for c in cast if match.group("name") in (c, c.split()[-1])), None)
         if described and not cast[described]:
             cast[described] = _describe_text(match.group("desc"))
@@ -414,13 +541,16 @@ def _find_places(text: str, *, sluglines_only: bool = False) -> Iterator[tuple[i
     for match in _SLUGLINE_RE.finditer(text):
         name = _tidy(match.group("loc")).upper()[:MAX_NAME]
         if name:
-            kind = IntExt.EXT if match.group("ie").upper().startswith("EXT") else (
-                IntExt.INT_EXT if "/" in match.group("ie") else IntExt.INT)
+            kind = (
+                IntExt.EXT
+                if match.group("ie").upper().startswith("EXT")
+                else (IntExt.INT_EXT if "/" in match.group("ie") else IntExt.INT)
+            )
             yield match.start(), _Place(name, name.lower(), kind)
     if sluglines_only:  # a brief written in sluglines names its own sets
         return
     for match in _LOCATION_RE.finditer(text):
-        if not _LOOK_RE.search(text[:match.start()]):  # "looks down at the city" is not a new set
+        if not _LOOK_RE.search(text[: match.start()]):  # "looks down at the city" is not a new set
             yield match.start(), _place(match)
     for clause in re.finditer(r"[^.;\n]+", text):
         bare = _BARE_LOCATION_RE.match(clause.group())
@@ -438,8 +568,11 @@ def _place(match: re.Match[str]) -> _Place:
 
 
 def _title_from(text: str, cast: Sequence[str], places: Sequence[_Place]) -> str:
-    quoted = re.search(r"(?:titled|called|named|title)\s*:?\s*[\"“‘'](?P<t>[^\"”’']{1,150})[\"”’']", text,
-                       re.IGNORECASE) or re.match(r"\s*[\"“](?P<t>[^\"”]{1,150})[\"”]", text)
+    quoted = re.search(
+        r"(?:titled|called|named|title)\s*:?\s*[\"“‘'](?P<t>[^\"”’']{1,150})[\"”’']",
+        text,
+        re.IGNORECASE,
+    ) or re.match(r"\s*[\"“](?P<t>[^\"”]{1,150})[\"”]", text)
     if quoted:
         return _tidy(quoted.group("t"))
     plain = re.search(r"\btitle\s*:\s*(?P<t>[^.\n]{1,150})", text, re.IGNORECASE)
@@ -454,8 +587,12 @@ def _title_from(text: str, cast: Sequence[str], places: Sequence[_Place]) -> str
         return f"The {places[0].name.title()}"
     small = {"a", "an", "the", "of", "in", "on", "at", "to", "and", "for", "by", "with"}
     words = re.findall(r"[A-Za-z][\w'’-]*", text)[:5]
-    return " ".join(w if i and w.lower() in small else w[:1].upper() + w[1:]
-                    for i, w in enumerate(words)) or "Untitled"
+    return (
+        " ".join(
+            w if i and w.lower() in small else w[:1].upper() + w[1:] for i, w in enumerate(words)
+        )
+        or "Untitled"
+    )
 
 
 def _is_brief(text: str) -> bool:
@@ -463,34 +600,64 @@ def _is_brief(text: str) -> bool:
     words = re.findall(r"[A-Za-z][a-z'’-]*", text)
     if not words:
         return False
-    known = sum(1 for w in words if w.lower() in _COMMON or w.lower() in _LOCATION_KIND
-                or _ACTION_RE.fullmatch(w) or _EMOTION_RE.fullmatch(w) or _TALK_RE.fullmatch(w)
-                or w.lower() in _OBJECTS or w.lower() in _TIME_WORDS)
+    known = sum(
+        1
+        for w in words
+        if w.lower() in _COMMON
+        or w.lower() in _LOCATION_KIND
+        or _ACTION_RE.fullmatch(w)
+        or _EMOTION_RE.fullmatch(w)
+        or _TALK_RE.fullmatch(w)
+        or w.lower() in _OBJECTS
+        or w.lower() in _TIME_WORDS
+    )
     return known >= 1 and len(words) >= 2
 
 
-_BRIEF_HELP = ("Tell me the story in a sentence or two, e.g. \"A 30-second noir teaser: Mia, a "
-               "detective, walks through a rain-soaked alley at night, then finds a letter.\"")
+_BRIEF_HELP = (
+    'Tell me the story in a sentence or two, e.g. "A 30-second noir teaser: Mia, a '
+    'detective, walks through a rain-soaked alley at night, then finds a letter."'
+)
 
 
 # "A short documentary about a fisherman…" frames the film; nothing happens in it yet.
 _FRAMING_RE = re.compile(
     rf"^(?:(?:a|an|the|this|our)\s+)?(?:[\w'’-]+\s+){{0,4}}?(?:{'|'.join(_FORMATS)}|documentary|doc)s?\s+"
-    r"(?:about|of|following|on|profiling|portraying|celebrating|set in|where)\b", re.IGNORECASE)
+    r"(?:about|of|following|on|profiling|portraying|celebrating|set in|where)\b",
+    re.IGNORECASE,
+)
 # A clause that already has its own subject does not borrow one ("Alarms flash; she seals the door").
 _OWN_SUBJECT_RE = re.compile(
     r"^(?:she|he|they|it|we|i|you|a|an|the|his|her|their|its|this|that|these|those|someone|everyone|"
-    r"nobody|no one|there|both|all|each|one|two|three|four|five)\b", re.IGNORECASE)
+    r"nobody|no one|there|both|all|each|one|two|three|four|five)\b",
+    re.IGNORECASE,
+)
 _PLURAL_DETS = {"two", "three", "four", "five", "six", "some", "several", "many", "both", "all"}
 _NOUN_PHRASE_RE = re.compile(
     r"^(?P<det>the|a|an|two|three|four|five|six|some|several|many|both|all|his|her|their|its|our|my)\s+"
-    r"(?P<words>(?:[a-z][\w'’-]*(?:\s+|[.!?]*$)){1,4})", re.IGNORECASE)
-_IRREGULAR_PLURALS = {"children", "people", "men", "women", "kids", "police", "crowd", "family", "couple"}
+    r"(?P<words>(?:[a-z][\w'’-]*(?:\s+|[.!?]*$)){1,4})",
+    re.IGNORECASE,
+)
+_IRREGULAR_PLURALS = {
+    "children",
+    "people",
+    "men",
+    "women",
+    "kids",
+    "police",
+    "crowd",
+    "family",
+    "couple",
+}
 
 
 def _verb_like(word: str) -> bool:
-    return bool(_ACTION_RE.fullmatch(word) or _EMOTION_RE.fullmatch(word) or _TALK_RE.fullmatch(word)
-                or re.fullmatch(r"[a-z]+(?<!s)s|[a-z]+(?:ches|shes|sses)", word))
+    return bool(
+        _ACTION_RE.fullmatch(word)
+        or _EMOTION_RE.fullmatch(word)
+        or _TALK_RE.fullmatch(word)
+        or re.fullmatch(r"[a-z]+(?<!s)s|[a-z]+(?:ches|shes|sses)", word)
+    )
 
 
 def _subject(clause: str) -> str | None:
@@ -503,16 +670,26 @@ def _subject(clause: str) -> str | None:
         plural = det in _PLURAL_DETS
         for k in range(min(3, len(words) - 1)):
             noun, verb = words[k].lower(), words[k + 1].lower()
-            if plural and (noun.endswith("s") or noun in _IRREGULAR_PLURALS) and (
-                    _ACTION_RE.fullmatch(verb) or _EMOTION_RE.fullmatch(verb) or _TALK_RE.fullmatch(verb)
-                    or not verb.endswith("s")):
-                return "The " + " ".join(words[:k + 1])
+            if (
+                plural
+                and (noun.endswith("s") or noun in _IRREGULAR_PLURALS)
+                and (
+                    _ACTION_RE.fullmatch(verb)
+                    or _EMOTION_RE.fullmatch(verb)
+                    or _TALK_RE.fullmatch(verb)
+                    or not verb.endswith("s")
+                )
+            ):
+                return "The " + " ".join(words[: k + 1])
             if not plural and _verb_like(verb):
-                return "The " + " ".join(words[:k + 1])
+                return "The " + " ".join(words[: k + 1])
         return None
     names = re.match(r"(?:[A-Z][\w'’]*\s+){1,2}", clause)
-    if names and not _ACTION_RE.fullmatch(names.group().split()[0]) and \
-            names.group().split()[0].lower() not in _COMMON:
+    if (
+        names
+        and not _ACTION_RE.fullmatch(names.group().split()[0])
+        and names.group().split()[0].lower() not in _COMMON
+    ):
         return names.group().strip()
     return None
 
@@ -534,12 +711,17 @@ def _split_beats(body: str) -> list[str]:
         clauses: list[str] = []
         for clause in re.split(r"\s*;\s*|,?\s+and then\s+|,?\s+then\s+|\s+[—–]\s+", sentence):
             # "a barista pours latte art, a customer smiles, logo on the cup": three beats.
-            parts = re.split(r",\s+(?=(?:and\s+)?(?:a|an|the|his|her|their)\s+|(?:and\s+)?logo\b|tagline\b)",
-                             clause)
+            parts = re.split(
+                r",\s+(?=(?:and\s+)?(?:a|an|the|his|her|their)\s+|(?:and\s+)?logo\b|tagline\b)",
+                clause,
+            )
             merged = [parts[0]]
             for part in parts[1:]:
-                if (_has_action(re.sub(r"^and\s+", "", part)) or _PRODUCT_RE.match(part)) and \
-                        _has_action(merged[-1]) or _PRODUCT_RE.match(part):
+                if (
+                    (_has_action(re.sub(r"^and\s+", "", part)) or _PRODUCT_RE.match(part))
+                    and _has_action(merged[-1])
+                    or _PRODUCT_RE.match(part)
+                ):
                     merged.append(re.sub(r"^and\s+", "", part))
                 else:
                     merged[-1] += ", " + part
@@ -549,12 +731,23 @@ def _split_beats(body: str) -> list[str]:
             if not re.search(r"[A-Za-z]{2}", clause):
                 continue
             words = [w.strip(",.!?").lower() for w in clause.split()]
-            if all(w in _COMMON or w in _FORMATS or w in _NUMBER_WORDS or find_style(w) or not w.isalpha()
-                   for w in words):
+            if all(
+                w in _COMMON
+                or w in _FORMATS
+                or w in _NUMBER_WORDS
+                or find_style(w)
+                or not w.isalpha()
+                for w in words
+            ):
                 continue  # "Short, cyberpunk." frames the brief; nothing happens in it
             # "…, then crash into a hedge" borrows the subject of the clause before it.
-            if beats and clause[0].islower() and not _OWN_SUBJECT_RE.match(clause) \
-                    and not _PRODUCT_RE.match(clause) and (subject := _subject(beats[-1])):
+            if (
+                beats
+                and clause[0].islower()
+                and not _OWN_SUBJECT_RE.match(clause)
+                and not _PRODUCT_RE.match(clause)
+                and (subject := _subject(beats[-1]))
+            ):
                 clause = f"{subject} {clause}"
             beats.append(clause)
     return beats
@@ -564,15 +757,21 @@ _SIDE_RE = re.compile(r"^(outside|outdoors|inside|indoors)\b", re.IGNORECASE)
 _WHEN = {TimeOfDay.MORNING: " in the morning", TimeOfDay.EVENING: " in the evening"}
 _ARRIVAL_RE = re.compile(
     r"\b(?:arrives?|steps? (?:out|in|up)|enters?|walks? (?:in|up)|approaches|joins?|comes? (?:in|over|up)|"
-    r"appears?|turns? up|shows? up|meets?)\b", re.IGNORECASE)
+    r"appears?|turns? up|shows? up|meets?)\b",
+    re.IGNORECASE,
+)
 _LOC_WORD_RE = re.compile(rf"\b(?:{_LOC_WORDS})\b", re.IGNORECASE)
 _LEAD_RE = re.compile(
     rf"^(?P<lead>(?:(?:back|out|later|then|and)\s+)?(?:{_LOC_PREP}|{_alternation(list(_TIME_WORDS))}|during|after|"
     r"before|by|the next|next|that|one|later|meanwhile|outside|inside|outdoors|indoors|suddenly|finally|soon|"
-    r"moments)\b[^,:;]{0,60}?)\s*[,:]\s+(?=\S)", re.IGNORECASE)
+    r"moments)\b[^,:;]{0,60}?)\s*[,:]\s+(?=\S)",
+    re.IGNORECASE,
+)
 _LEAD_WORDS_RE = re.compile(
     r"^(?:later|meanwhile|outside|outdoors|inside|indoors|suddenly|finally|soon|moments later|"
-    r"that (?:night|morning|evening)|the next (?:day|morning|night|evening)|next (?:day|morning))$", re.IGNORECASE)
+    r"that (?:night|morning|evening)|the next (?:day|morning|night|evening)|next (?:day|morning))$",
+    re.IGNORECASE,
+)
 
 
 def _story_text(beat: str) -> str:
@@ -580,10 +779,17 @@ def _story_text(beat: str) -> str:
     text = beat
     while (lead := _LEAD_RE.match(text)) is not None:
         words = lead.group("lead").strip()
-        setting = _TIME_RE.search(words) or _LOC_WORD_RE.search(words) or _LEAD_WORDS_RE.match(words)
-        if len(words.split()) > 7 or not setting or _ACTION_RE.search(words) or _EMOTION_RE.search(words):
+        setting = (
+            _TIME_RE.search(words) or _LOC_WORD_RE.search(words) or _LEAD_WORDS_RE.match(words)
+        )
+        if (
+            len(words.split()) > 7
+            or not setting
+            or _ACTION_RE.search(words)
+            or _EMOTION_RE.search(words)
+        ):
             break
-        text = text[lead.end():]
+        text = text[lead.end() :]
     return text if len(text.split()) >= 2 else beat
 
 
@@ -598,14 +804,24 @@ def _plan(brief: str, style: str | None) -> ShotList:
     # A short "A 30-second noir teaser:" header frames the brief; the story follows it.
     body = text
     header = re.match(r"^(?P<h>[^.:\n]{1,120}):\s+(?=\S)", text)
-    framing = header and re.search(rf"\b(?:{'|'.join(_FORMATS)}|title|titled|called)s?\b", header.group("h"),
-                                   re.IGNORECASE)
-    if header and framing and len(header.group("h").split()) <= 12 and not _ACTION_RE.search(header.group("h")):
-        body = text[header.end():]
+    framing = header and re.search(
+        rf"\b(?:{'|'.join(_FORMATS)}|title|titled|called)s?\b", header.group("h"), re.IGNORECASE
+    )
+    if (
+        header
+        and framing
+        and len(header.group("h").split()) <= 12
+        and not _ACTION_RE.search(header.group("h"))
+    ):
+        body = text[header.end() :]
     elif target_span:
         body = _blank(text, [target_span])
-    body = re.sub(r"(?:titled|called|named)\s*:?\s*[\"“‘'][^\"”’']{1,150}[\"”’']|\btitle\s*:[^.\n]*\.?",
-                  " ", body, flags=re.IGNORECASE)
+    body = re.sub(
+        r"(?:titled|called|named)\s*:?\s*[\"“‘'][^\"”’']{1,150}[\"”’']|\btitle\s*:[^.\n]*\.?",
+        " ",
+        body,
+        flags=re.IGNORECASE,
+    )
 
     body = re.sub(r"\b(INT|EXT)\.(?=\s+[A-Z])", r"\1", body)  # keep "INT. KITCHEN" in one sentence
     written = bool(_SLUGLINE_RE.search(body))
@@ -627,14 +843,18 @@ def _plan(brief: str, style: str | None) -> ShotList:
         if described and any(described.group("name") in (c, c.split()[-1]) for c in cast):
             continue  # "Mia is a red-haired detective." describes, it does not happen
         beat = _APPOSITIVE_RE.sub(lambda m: m.group("name"), beat)
-        beat_places = [places.setdefault(p.name, p) for _, p in
-                       sorted(_find_places(beat, sluglines_only=written), key=lambda item: item[0])]
+        beat_places = [
+            places.setdefault(p.name, p)
+            for _, p in sorted(_find_places(beat, sluglines_only=written), key=lambda item: item[0])
+        ]
         if beat_places:
             rooms = [p for p in beat_places if p.name not in _BUILDINGS and p.int_ext is IntExt.INT]
             current = rooms[0] if beat_places[0].name in _BUILDINGS and rooms else beat_places[0]
         elif current is not None and (side := _SIDE_RE.match(beat)) is not None:
             kind = IntExt.EXT if side.group(1).lower() in ("outside", "outdoors") else IntExt.INT
-            if current.int_ext is not kind:  # "Outside, her father hugs her": the same place, outdoors
+            if (
+                current.int_ext is not kind
+            ):  # "Outside, her father hugs her": the same place, outdoors
                 current = _Place(current.name, current.description, kind)
         if (beat_time := _TIME_RE.search(beat)) is not None:
             time = _TIME_WORDS[beat_time.group(1).lower()]
@@ -648,8 +868,13 @@ def _plan(brief: str, style: str | None) -> ShotList:
             names = last_people[-1:]
         if names:
             last_people = [p for p in last_people if p not in names] + names
-        setting_only = (not names and len(beat.split()) <= 8 and (beat_places or _TIME_RE.search(beat))
-                        and not _ACTION_RE.search(beat) and not _OBJECT_RE.search(beat))
+        setting_only = (
+            not names
+            and len(beat.split()) <= 8
+            and (beat_places or _TIME_RE.search(beat))
+            and not _ACTION_RE.search(beat)
+            and not _OBJECT_RE.search(beat)
+        )
         key = current.name if current else ""
         if setting_only:
             setting_text.setdefault(key, beat)
@@ -662,29 +887,61 @@ def _plan(brief: str, style: str | None) -> ShotList:
             wide = ShotSize.EXTREME_WIDE if current.int_ext is IntExt.EXT else ShotSize.WIDE
             when = "" if time is TimeOfDay.DAY else _WHEN.get(time, f" at {time.value.lower()}")
             what = setting_text.get(key) or f"Establishing: {_article(current.description)}{when}"
-            planned.append(_Planned(
-                description=_sentence(what), place=current, time=time, size=wide,
-                movement=CameraMove.PAN if current.int_ext is IntExt.EXT else CameraMove.STATIC,
-                direction=MoveDirection.RIGHT if current.int_ext is IntExt.EXT else MoveDirection.NONE,
-                speed=MoveSpeed.SLOW, establishing=True))
+            planned.append(
+                _Planned(
+                    description=_sentence(what),
+                    place=current,
+                    time=time,
+                    size=wide,
+                    movement=CameraMove.PAN if current.int_ext is IntExt.EXT else CameraMove.STATIC,
+                    direction=MoveDirection.RIGHT
+                    if current.int_ext is IntExt.EXT
+                    else MoveDirection.NONE,
+                    speed=MoveSpeed.SLOW,
+                    establishing=True,
+                )
+            )
             scene_changed = False
         previous = planned[-1].size if planned else None
-        planned.append(_design(_story_text(beat), names, current, time, previous,
-                               opens_scene=scene_changed and bool(planned)))
+        planned.append(
+            _design(
+                _story_text(beat),
+                names,
+                current,
+                time,
+                previous,
+                opens_scene=scene_changed and bool(planned),
+            )
+        )
         # Someone arrives where another is waiting: cover the meeting over the waiting one's shoulder.
         waiting = [p for p in scene_people if p not in names]
         arriving = [n for n in names if n not in scene_people]
         if waiting and arriving and _ARRIVAL_RE.search(beat):
-            planned.append(_Planned(
-                description=_sentence(f"Over {waiting[-1]}'s shoulder: {arriving[0]} faces {waiting[-1]}"),
-                place=current, time=time, characters=[waiting[-1], arriving[0]],
-                size=ShotSize.OVER_THE_SHOULDER, coverage=True))
+            planned.append(
+                _Planned(
+                    description=_sentence(
+                        f"Over {waiting[-1]}'s shoulder: {arriving[0]} faces {waiting[-1]}"
+                    ),
+                    place=current,
+                    time=time,
+                    characters=[waiting[-1], arriving[0]],
+                    size=ShotSize.OVER_THE_SHOULDER,
+                    coverage=True,
+                )
+            )
         scene_people += [n for n in names if n not in scene_people]
     if not planned and setting_text:
         for key, what in setting_text.items():
             place = places.get(key)
-            planned.append(_Planned(description=_sentence(what), place=place, time=time,
-                                    size=ShotSize.EXTREME_WIDE, establishing=True))
+            planned.append(
+                _Planned(
+                    description=_sentence(what),
+                    place=place,
+                    time=time,
+                    size=ShotSize.EXTREME_WIDE,
+                    establishing=True,
+                )
+            )
     if not planned:
         raise InvalidValue(f"I couldn't find any action in that brief. {_BRIEF_HELP}")
 
@@ -696,18 +953,27 @@ def _plan(brief: str, style: str | None) -> ShotList:
     if target:
         durations = fit_durations(durations, target)
 
-    title = _title_from(text, list(cast), list(places.values()))[:MAX_NAME * 2]
+    title = _title_from(text, list(cast), list(places.values()))[: MAX_NAME * 2]
     logline = _tidy(body)
     if len(logline) > 240:
         logline = logline[:240].rsplit(" ", 1)[0] + "…"
-    edits: list[Edit] = [SetProjectInfo(title=title or "Untitled", logline=logline, target_length=target)]
+    edits: list[Edit] = [
+        SetProjectInfo(title=title or "Untitled", logline=logline, target_length=target)
+    ]
     edits += [SetCharacter(name=name[:MAX_NAME], description=desc) for name, desc in cast.items()]
-    used = dict.fromkeys(s.place.name for s in planned if s.place)  # "at home" that never plays is no set
-    edits += [SetLocation(name=p.name, description=p.description[:MAX_TEXT]) for p in places.values()
-              if p.name in used]
+    used = dict.fromkeys(
+        s.place.name for s in planned if s.place
+    )  # "at home" that never plays is no set
+    edits += [
+        SetLocation(name=p.name, description=p.description[:MAX_TEXT])
+        for p in places.values()
+        if p.name in used
+    ]
     if style_name:
         edits.append(SetStyle(preset=style_name))
-    edits.append(ReplaceShots(shots=[s.changes(d) for s, d in zip(planned, durations, strict=True)]))
+    edits.append(
+        ReplaceShots(shots=[s.changes(d) for s, d in zip(planned, durations, strict=True)])
+    )
     shotlist = ShotList()
     for edit in edits:
         shotlist = apply_edit(shotlist, edit)
@@ -717,24 +983,33 @@ def _plan(brief: str, style: str | None) -> ShotList:
 def _fit_count(planned: list[_Planned], target: float | None) -> list[_Planned]:
     """Merge beats when there are too many for the runtime; add coverage when too few."""
     scenes = sum(1 for s in planned if s.establishing)
-    most = max(12, scenes + 8) if target is None else max(1, min(max(12, math.ceil(target / 6)),
-                                                                math.floor(target / 1.5)))
+    most = (
+        max(12, scenes + 8)
+        if target is None
+        else max(1, min(max(12, math.ceil(target / 6)), math.floor(target / 1.5)))
+    )
     while len(planned) > most and (extra := next((s for s in planned if s.coverage), None)):
         planned.remove(extra)  # an extra angle goes before any beat is merged
     while len(planned) > most:
         # Merge the adjacent pair in one scene whose merged shot stays shortest; a scene keeps its
         # establishing shot.
-        beats = [i for i in range(len(planned) - 1)
-                 if not planned[i].establishing and not planned[i + 1].establishing]
-        pairs = [i for i in beats if planned[i].place is planned[i + 1].place] or beats \
+        beats = [
+            i
+            for i in range(len(planned) - 1)
+            if not planned[i].establishing and not planned[i + 1].establishing
+        ]
+        pairs = (
+            [i for i in beats if planned[i].place is planned[i + 1].place]
+            or beats
             or list(range(len(planned) - 1))
+        )
         i = min(pairs, key=lambda k: len(planned[k].description) + len(planned[k + 1].description))
         first, second = planned[i], planned[i + 1]
         keep = second if first.establishing else first
         keep.description = _sentence(f"{first.description} {second.description}")
         keep.characters = list(dict.fromkeys(first.characters + second.characters))
         keep.establishing = False
-        planned[i:i + 2] = [keep]
+        planned[i : i + 2] = [keep]
     # A long film wants more set-ups, not 15-second shots: about one every 10 s.
     least = 4 if target is None else max(4, math.ceil(target / 10))
     least = min(least, MAX_SHOTS, len(planned) * (2 if target is None else 8))
@@ -745,17 +1020,40 @@ def _fit_count(planned: list[_Planned], target: float | None) -> list[_Planned]:
         spot = planned.index(beat) + 1
         previous = beat.size
         neighbour = planned[spot].size if spot < len(planned) else None
-        options = (ShotSize.CLOSE_UP, ShotSize.MEDIUM_WIDE, ShotSize.MEDIUM, ShotSize.MEDIUM_CLOSE_UP)
+        options = (
+            ShotSize.CLOSE_UP,
+            ShotSize.MEDIUM_WIDE,
+            ShotSize.MEDIUM,
+            ShotSize.MEDIUM_CLOSE_UP,
+        )
         size = next(s for s in options if s not in (previous, neighbour))
-        who = _and(beat.characters) if beat.characters else (
-            (_subject(beat.description) or "The scene").lower() if not beat.description.startswith(
-                ("They ", "She ", "He ")) else "the scene")
-        angle = {ShotSize.CLOSE_UP: "Close on", ShotSize.MEDIUM_WIDE: "Wider on",
-                 ShotSize.MEDIUM: "Reverse angle on", ShotSize.MEDIUM_CLOSE_UP: "Closer on"}[size]
-        planned.insert(spot, _Planned(
-            description=_sentence(f"{angle} {who}: {beat.description}"), place=beat.place,
-            time=beat.time, characters=list(beat.characters), size=size,
-            movement=CameraMove.DOLLY_IN if size is ShotSize.CLOSE_UP else CameraMove.STATIC,
-            speed=MoveSpeed.SLOW, coverage=True))
+        who = (
+            _and(beat.characters)
+            if beat.characters
+            else (
+                (_subject(beat.description) or "The scene").lower()
+                if not beat.description.startswith(("They ", "She ", "He "))
+                else "the scene"
+            )
+        )
+        angle = {
+            ShotSize.CLOSE_UP: "Close on",
+            ShotSize.MEDIUM_WIDE: "Wider on",
+            ShotSize.MEDIUM: "Reverse angle on",
+            ShotSize.MEDIUM_CLOSE_UP: "Closer on",
+        }[size]
+        planned.insert(
+            spot,
+            _Planned(
+                description=_sentence(f"{angle} {who}: {beat.description}"),
+                place=beat.place,
+                time=beat.time,
+                characters=list(beat.characters),
+                size=size,
+                movement=CameraMove.DOLLY_IN if size is ShotSize.CLOSE_UP else CameraMove.STATIC,
+                speed=MoveSpeed.SLOW,
+                coverage=True,
+            ),
+        )
         index += 1
     return planned

@@ -29,16 +29,62 @@ from studio.vocab import (
 # Words and numbers
 # ---------------------------------------------------------------------------------------------
 
-_NUMBER_WORDS = {word: i for i, word in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-    "twenty",
-))}
-_ORDINAL_WORDS = {word: i for i, word in enumerate((
-    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-    "seventeenth", "eighteenth", "nineteenth", "twentieth",
-))}
+_NUMBER_WORDS = {
+    word: i
+    for i, word in enumerate(
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        )
+    )
+}
+_ORDINAL_WORDS = {
+    word: i
+    for i, word in enumerate(
+        (
+            "zeroth",
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        )
+    )
+}
 
 
 def _alternation(words: Sequence[str]) -> str:
@@ -90,10 +136,16 @@ def _refs(text: str, count: int) -> list[_Ref]:
         if match.group("n"):
             numbers = [_number(match.group("n"), count)]
             more = match.group("more") or ""
-            for sep, token in re.findall(rf"(,|&|\band\b|\bor\b|-|–|\bthrough\b|\bthru\b)\s*(?:shot\s*)?#?\s*({_NUM})\b",
-                                         more, re.IGNORECASE):
+            for sep, token in re.findall(
+                rf"(,|&|\band\b|\bor\b|-|–|\bthrough\b|\bthru\b)\s*(?:shot\s*)?#?\s*({_NUM})\b",
+                more,
+                re.IGNORECASE,
+            ):
                 value = _number(token, count)
-                if sep.lower() in ("-", "–", "through", "thru") and 0 < value - numbers[-1] <= MAX_SHOTS:
+                if (
+                    sep.lower() in ("-", "–", "through", "thru")
+                    and 0 < value - numbers[-1] <= MAX_SHOTS
+                ):
                     numbers.extend(range(numbers[-1] + 1, value + 1))
                 else:
                     numbers.append(value)
@@ -122,11 +174,11 @@ def _tidy(text: str) -> str:
 
 def _sentence(text: str) -> str:
     """Capitalise and end with a full stop: the way a shot description reads."""
-    text = _tidy(text)[:MAX_TEXT - 1]
+    text = _tidy(text)[: MAX_TEXT - 1]
     if not text:
         return text
     text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?…\"”" else text + "."
+    return text if text[-1] in '.!?…"”' else text + "."
 
 
 def _seconds(value: float) -> str:
@@ -155,10 +207,29 @@ _RISKY = {
     TimeOfDay: {"cont", "continuous"},
     Transition: {"cut", "fade"},
 }
-_SPEEDS = {"slow", "slowly", "gentle", "gently", "subtle", "fast", "quick", "quickly", "rapid", "snappy"}
+_SPEEDS = {
+    "slow",
+    "slowly",
+    "gentle",
+    "gently",
+    "subtle",
+    "fast",
+    "quick",
+    "quickly",
+    "rapid",
+    "snappy",
+}
 _DIRECTIONS = {"left", "right", "up", "down"}
 _SCAN_ORDER: tuple[type[StrEnum], ...] = (
-    Transition, Angle, CameraMove, ShotSize, TimeOfDay, IntExt, MoveSpeed, MoveDirection)
+    Transition,
+    Angle,
+    CameraMove,
+    ShotSize,
+    TimeOfDay,
+    IntExt,
+    MoveSpeed,
+    MoveDirection,
+)
 
 
 def _scan_table(enum: type[StrEnum]) -> dict[str, StrEnum]:
@@ -173,13 +244,21 @@ def _scan_table(enum: type[StrEnum]) -> dict[str, StrEnum]:
 _TABLES = {enum: _scan_table(enum) for enum in _SCAN_ORDER}
 # Crew phrasings the vocabulary tables do not carry.
 _TABLES[CameraMove] |= {"lockoff": CameraMove.STATIC, "lockitoff": CameraMove.STATIC}
-_TABLES[TimeOfDay] |= {"goldenhour": TimeOfDay.DUSK, "magichour": TimeOfDay.DUSK, "bluehour": TimeOfDay.DUSK}
+_TABLES[TimeOfDay] |= {
+    "goldenhour": TimeOfDay.DUSK,
+    "magichour": TimeOfDay.DUSK,
+    "bluehour": TimeOfDay.DUSK,
+}
 _TOKEN_RE = re.compile(r"[\w'’°]+(?:-[\w'’°]+)*")
 # "6 seconds", "6s", "6-second", "1.5 minutes", "a minute", "half a minute".
-_AMOUNT = (rf"\b(?:(?P<v>\d+(?:\.\d+)?|{_alternation(list(_NUMBER_WORDS))})\s*-?\s*"
-           r"(?P<u>seconds?|secs?|s|minutes?|mins?|m)|(?P<a>an?|half an?|half a)\s+(?P<au>second|minute))\b")
+_AMOUNT = (
+    rf"\b(?:(?P<v>\d+(?:\.\d+)?|{_alternation(list(_NUMBER_WORDS))})\s*-?\s*"
+    r"(?P<u>seconds?|secs?|s|minutes?|mins?|m)|(?P<a>an?|half an?|half a)\s+(?P<au>second|minute))\b"
+)
 _DURATION_RE = re.compile(rf"{_AMOUNT}(?:\s+long\b)?", re.IGNORECASE)
-_LENS_RE = re.compile(r"\b(?P<mm>\d{1,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b(?:\s+lens\b)?", re.IGNORECASE)
+_LENS_RE = re.compile(
+    r"\b(?P<mm>\d{1,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b(?:\s+lens\b)?", re.IGNORECASE
+)
 
 
 def _duration_value(match: re.Match[str]) -> float:
@@ -206,11 +285,13 @@ class _Terms:
 
 # Single camera words that are everyday words in a story ("follows", "pan", "crane", "close"):
 # a brief only sets a shot's framing with unmistakable camera language.
+# fmt: off
 _EVERYDAY = {"follow", "pan", "crane", "boom", "jib", "zoom", "tilt", "orbit", "arc", "whip", "tracking",
              "crab", "tripod", "shaky", "vertigo", "gimbal", "static", "dolly", "wide", "close", "tight",
              "medium", "insert", "cutaway", "aerial", "overhead", "canted", "tilted", "oblique", "macro",
              "stabilized", "circle", "dissolve", "wipe", "crossfade", "interior", "exterior", "int", "ext",
              "closeup", "establishing", "long"}
+# fmt: on
 
 
 def _scan(text: str, *, story: bool = False) -> _Terms:
@@ -223,12 +304,16 @@ def _scan(text: str, *, story: bool = False) -> _Terms:
             start, end = tokens[i].start(), tokens[i + n - 1].end()
             if re.search(r"[.;:!?,]", text[start:end]):
                 continue  # a phrase does not run across punctuation
-            phrase = " ".join(t.group().lower().replace("’", "'") for t in tokens[i:i + n])
+            phrase = " ".join(t.group().lower().replace("’", "'") for t in tokens[i : i + n])
             key = fold(phrase)
             if story and n == 1 and (key in _EVERYDAY or key.removesuffix("s") in _EVERYDAY):
                 continue
-            hits = [(enum, _TABLES[enum][k]) for k in (key, key.removesuffix("s")) for enum in _SCAN_ORDER
-                    if k in _TABLES[enum]]  # "close-ups" reads as "close-up"
+            hits = [
+                (enum, _TABLES[enum][k])
+                for k in (key, key.removesuffix("s"))
+                for enum in _SCAN_ORDER
+                if k in _TABLES[enum]
+            ]  # "close-ups" reads as "close-up"
             if hits:
                 enum, member = hits[0]
                 terms.values.setdefault(enum, member)

@@ -38,8 +38,12 @@ async def run_bot(settings: Settings) -> None:
                 await bot.start(settings.discord_token.get_secret_value())
         except discord.LoginFailure:
             # discord.py's message never contains the token; ours doesn't either.
-            raise SlateError("Discord rejected the bot token: check SLATE_DISCORD_TOKEN "
-                             "(Developer Portal → your app → Bot → Reset Token).") from None
+            raise SlateError(
+                "Discord rejected the bot token: check SLATE_DISCORD_TOKEN "
+                "(Developer Portal → your app → Bot → Reset Token)."
+            ) from None
         except discord.PrivilegedIntentsRequired:
-            raise SlateError("Discord refused the Message Content intent: enable it in the "
-                             "Developer Portal or unset SLATE_DISCORD_MESSAGE_CONTENT.") from None
+            raise SlateError(
+                "Discord refused the Message Content intent: enable it in the "
+                "Developer Portal or unset SLATE_DISCORD_MESSAGE_CONTENT."
+            ) from None

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: ids from custom_ids are checked against it
 
+
 def scope_of(interaction: discord.Interaction) -> str:
     if interaction.guild_id is None:
         raise InvalidValue("Slate works inside a server, not in direct messages.")
@@ -75,8 +76,9 @@ async def project_channel(bot: SlateBot, project: Project) -> discord.abc.Messag
     return channel if isinstance(channel, discord.abc.Messageable) else None
 
 
-async def post_shotlist(channel: discord.abc.Messageable, project: Project, *,
-                        buttons: bool = True) -> None:
+async def post_shotlist(
+    channel: discord.abc.Messageable, project: Project, *, buttons: bool = True
+) -> None:
     """The shot list as one or more messages; the project buttons go under the last one."""
     from bot.discord._views import project_view
 
@@ -89,17 +91,28 @@ async def post_shotlist(channel: discord.abc.Messageable, project: Project, *,
             await channel.send(embeds=embeds)
 
 
-async def render(interaction: discord.Interaction, project: Project, shots: str | None = None,
-                 *, model: str | None = None, reroll: bool = False) -> None:
+async def render(
+    interaction: discord.Interaction,
+    project: Project,
+    shots: str | None = None,
+    *,
+    model: str | None = None,
+    reroll: bool = False,
+) -> None:
     bot = bot_of(interaction)
     permit(interaction, project, "render")
     numbers = [shot.number for shot in project.shotlist.shots]
     chosen = parse_shots(shots, numbers)
     await check_render_capacity(bot, scope_of(interaction), author_of(interaction.user))
     await interaction.response.defer(thinking=True)
-    batch = await bot.production.render(scope_of(interaction), project.id,
-                                        author_of(interaction.user), chosen, model=model,
-                                        reroll=reroll)
+    batch = await bot.production.render(
+        scope_of(interaction),
+        project.id,
+        author_of(interaction.user),
+        chosen,
+        model=model,
+        reroll=reroll,
+    )
     where = f" in <#{project.room}>" if project.room else ""
     if not batch.jobs:
         text = "Nothing to render: every shot already has a take of its current look."
@@ -122,24 +135,30 @@ async def check_render_capacity(bot: SlateBot, scope: str, user: str) -> None:
         raise SlateError("Rendering is not set up in this session.")
     open_now = await production.store.count_open_jobs(scope, user)
     if open_now >= production.max_open_renders:
-        raise LimitReached(f"You have {open_now} renders queued or running; the limit is "
-                           f"{production.max_open_renders}. Wait for some to finish or cancel a "
-                           "few.")
+        raise LimitReached(
+            f"You have {open_now} renders queued or running; the limit is "
+            f"{production.max_open_renders}. Wait for some to finish or cancel a "
+            "few."
+        )
 
 
-async def approve(interaction: discord.Interaction, project: Project, shot: str,
-                  take_id: int | None) -> None:
+async def approve(
+    interaction: discord.Interaction, project: Project, shot: str, take_id: int | None
+) -> None:
     permit(interaction, project, "approve")
     project.shotlist.shot(shot)  # an unknown shot is refused before deferring
     await interaction.response.defer(thinking=True)
     take = await bot_of(interaction).production.approve(
-        scope_of(interaction), project.id, author_of(interaction.user), shot, take_id)
-    await reply(interaction, f"✅ Shot {shot}: take #{take.id} approved for the cut.",
-                ephemeral=False)
+        scope_of(interaction), project.id, author_of(interaction.user), shot, take_id
+    )
+    await reply(
+        interaction, f"✅ Shot {shot}: take #{take.id} approved for the cut.", ephemeral=False
+    )
 
 
-async def revise(interaction: discord.Interaction, project: Project, shot: str,
-                 instruction: str) -> None:
+async def revise(
+    interaction: discord.Interaction, project: Project, shot: str, instruction: str
+) -> None:
     bot = bot_of(interaction)
     instruction = instruction.strip()
     if not instruction:
@@ -148,20 +167,29 @@ async def revise(interaction: discord.Interaction, project: Project, shot: str,
     project.shotlist.shot(shot)
     bot.directions.hit((interaction.guild_id or 0, interaction.user.id))
     await interaction.response.defer(thinking=True)
-    direction = await bot.production.direct(scope_of(interaction), project.id,
-                                            author_of(interaction.user),
-                                            f"shot {shot}: {instruction}")
+    direction = await bot.production.direct(
+        scope_of(interaction),
+        project.id,
+        author_of(interaction.user),
+        f"shot {shot}: {instruction}",
+    )
     await answer_direction(interaction, direction)
 
 
 async def answer_direction(interaction: discord.Interaction, direction: Direction) -> None:
-    await reply(interaction, direction_reply(direction.reply, direction.changes, direction.notes),
-                ephemeral=False)
+    await reply(
+        interaction,
+        direction_reply(direction.reply, direction.changes, direction.notes),
+        ephemeral=False,
+    )
     if direction.changes and isinstance(interaction.channel, discord.Thread):
         await post_shotlist(interaction.channel, direction.project)
     if direction.render is not None:
-        await reply(interaction, await render_ask(bot_of(interaction), interaction.user,
-                                                  direction), ephemeral=False)
+        await reply(
+            interaction,
+            await render_ask(bot_of(interaction), interaction.user, direction),
+            ephemeral=False,
+        )
 
 
 async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Direction) -> str:
@@ -171,8 +199,9 @@ async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Directi
     if not may(member, project, bot.settings.discord_crew_role, "render"):
         return f"{denial('render', bot.settings.discord_crew_role)} Ask one of them to `/render`."
     try:
-        batch = await bot.production.render(project.scope, project.id, author_of(member),
-                                            list(direction.render.shots))
+        batch = await bot.production.render(
+            project.scope, project.id, author_of(member), list(direction.render.shots)
+        )
     except SlateError as error:
         return str(error)
     if not batch.jobs:
@@ -185,17 +214,28 @@ async def storyboard(interaction: discord.Interaction, project: Project) -> None
         raise InvalidValue("There are no shots to board.")
     await interaction.response.defer(thinking=True)
     path = await bot_of(interaction).production.storyboard(scope_of(interaction), project.id)
-    await reply(interaction, f"🗂️ Storyboard of **{project.shotlist.title}**.", ephemeral=False,
-                file=discord.File(path, filename=f"storyboard-{project.id}.png"))
+    await reply(
+        interaction,
+        f"🗂️ Storyboard of **{project.shotlist.title}**.",
+        ephemeral=False,
+        file=discord.File(path, filename=f"storyboard-{project.id}.png"),
+    )
 
 
-async def send_clip(interaction: discord.Interaction, text: str, clip: str, poster: str | None,
-                    filename: str, extra: Sequence[discord.File] = ()) -> None:
+async def send_clip(
+    interaction: discord.Interaction,
+    text: str,
+    clip: str,
+    poster: str | None,
+    filename: str,
+    extra: Sequence[discord.File] = (),
+) -> None:
     """Send a video through the interaction, fitted to this server's upload limit."""
     from pathlib import Path
 
     limit = upload_limit(interaction, interaction.guild)
-    async with clip_upload(Path(clip), Path(poster) if poster else None, limit,
-                           name=filename) as upload:
+    async with clip_upload(
+        Path(clip), Path(poster) if poster else None, limit, name=filename
+    ) as upload:
         note = f"\n-# {upload.note}" if upload.note else ""
         await reply(interaction, text + note, ephemeral=False, files=[upload.file, *extra])

@@ -17,9 +17,11 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 class SlateTree(app_commands.CommandTree["SlateBot"]):
-    async def on_error(self, interaction: discord.Interaction[SlateBot],
-                       error: app_commands.AppCommandError) -> None:
+    async def on_error(
+        self, interaction: discord.Interaction[SlateBot], error: app_commands.AppCommandError
+    ) -> None:
         await answer_error(interaction, error)
 
 
@@ -29,9 +31,13 @@ class SlateBot(commands.Bot):
         intents.guilds = True
         intents.guild_messages = True
         intents.message_content = settings.discord_message_content
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents,
-                         tree_cls=SlateTree, help_command=None,
-                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False))
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=SlateTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False),
+        )
         self.settings = settings
         self.production = production
         self.directions = SlidingWindow(settings.directions_per_minute)

@@ -60,8 +60,10 @@ def shot_field(shot: Shot) -> tuple[str, str]:
 def shotlist_embeds(shotlist: ShotList, project_id: int) -> list[discord.Embed]:
     """The shot list as embeds, each within Discord's field and character limits."""
     title = clip(f"{shotlist.title} · project #{project_id}", MAX_TITLE)
-    summary = (f"{len(shotlist.shots)} shots · {shotlist.runtime:g} s · {shotlist.style.name} · "
-               f"{shotlist.aspect_ratio}")
+    summary = (
+        f"{len(shotlist.shots)} shots · {shotlist.runtime:g} s · {shotlist.style.name} · "
+        f"{shotlist.aspect_ratio}"
+    )
     if shotlist.logline:
         summary = f"*{clip(shotlist.logline, 1000)}*\n{summary}"
     embeds: list[discord.Embed] = []
@@ -124,8 +126,9 @@ def _more_changes(count: int) -> str:
     return f"… and {count} more change{'s' if count > 1 else ''}"
 
 
-def direction_reply(reply: str, changes: Sequence[str], notes: Iterable[str] = (),
-                    footer: str = "") -> str:
+def direction_reply(
+    reply: str, changes: Sequence[str], notes: Iterable[str] = (), footer: str = ""
+) -> str:
     """The director's answer, what changed, any film-grammar notes and an optional footer line,
     within 2000 characters: the diff block gets the room left and is never cut open."""
     head = clip(reply, 600)
@@ -187,7 +190,8 @@ def job_line(job: JobLine) -> str:
                 return f"{head} · starting…"
             eta = eta_text(job.eta_s)
             return f"{head} · `{progress_bar(job.step, job.total)}` steps" + (
-                f" · ETA {eta}" if eta else "")
+                f" · ETA {eta}" if eta else ""
+            )
         case "done":
             return f"{head} · ✅ take #{job.take_id}" if job.take_id else f"{head} · ✅ done"
         case "failed":
@@ -199,8 +203,11 @@ def job_line(job: JobLine) -> str:
 def status_text(title: str, jobs: Sequence[JobLine]) -> str:
     """The body of a batch's status message: a header and one line per shot."""
     done = sum(1 for job in jobs if not job.open)
-    header = (f"🎬 Rendering **{clip(title, 100)}**: {done}/{len(jobs)} shots finished"
-              if done < len(jobs) else f"🎬 **{clip(title, 100)}**: batch finished")
+    header = (
+        f"🎬 Rendering **{clip(title, 100)}**: {done}/{len(jobs)} shots finished"
+        if done < len(jobs)
+        else f"🎬 **{clip(title, 100)}**: batch finished"
+    )
     lines = [header, *(job_line(job) for job in jobs)]
     text = "\n".join(lines)
     if len(text) <= MAX_CONTENT:
@@ -229,7 +236,10 @@ def take_embed(take: Take, shot: Shot | None, shot_number: str, *, note: str = "
     embed.add_field(name="Seed", value=str(take.seed))
     embed.add_field(name="Model", value=take.model)
     size = f"{request.get('width', '?')}×{request.get('height', '?')}"
-    embed.add_field(name="Frames", value=f"{request.get('frames', '?')} @ {request.get('fps', '?')} fps · {size}")
+    embed.add_field(
+        name="Frames",
+        value=f"{request.get('frames', '?')} @ {request.get('fps', '?')} fps · {size}",
+    )
     embed.add_field(name="Render time", value=f"{take.seconds:.1f} s" if take.seconds else "cached")
     embed.set_footer(text=f"take id {take.id}" + (f" · {note}" if note else ""))
     return embed
@@ -250,12 +260,15 @@ def parse_shots(text: str | None, numbers: Sequence[str]) -> list[str]:
         start, end = match.group(1).upper(), (match.group(2) or match.group(1)).upper()
         if start not in numbers or end not in numbers:
             missing = start if start not in numbers else end
-            raise InvalidValue(f"There is no shot {missing}; this list has shots "
-                               f"{numbers[0]}–{numbers[-1]}." if numbers else "This list has no shots.")
+            raise InvalidValue(
+                f"There is no shot {missing}; this list has shots {numbers[0]}–{numbers[-1]}."
+                if numbers
+                else "This list has no shots."
+            )
         first, last = numbers.index(start), numbers.index(end)
         if first > last:
             first, last = last, first
-        chosen.extend(n for n in numbers[first:last + 1] if n not in chosen)
+        chosen.extend(n for n in numbers[first : last + 1] if n not in chosen)
     return chosen
 
 

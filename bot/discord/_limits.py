@@ -15,8 +15,9 @@ from studio.store import Project
 class SlidingWindow:
     """At most `limit` events per `window` seconds per key (in memory; a restart forgets)."""
 
-    def __init__(self, limit: int, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit, self.window, self._clock = limit, window, clock
         self._events: dict[tuple[int, int], deque[float]] = {}
 
@@ -31,13 +32,15 @@ class SlidingWindow:
             events.popleft()
         if len(events) >= self.limit:
             wait = max(1, round(self.window - (now - events[0])))
-            raise LimitReached(f"Easy there: at most {self.limit} {what} {_per(self.window)}. "
-                               f"Try again in {wait} s.")
+            raise LimitReached(
+                f"Easy there: at most {self.limit} {what} {_per(self.window)}. "
+                f"Try again in {wait} s."
+            )
         events.append(now)
 
 
 def _per(window: float) -> str:
-    """"a minute", "every 5 minutes", "every 10 s": the window in words."""
+    """ "a minute", "every 5 minutes", "every 10 s": the window in words."""
     if window == 60:
         return "a minute"
     if window == 3600:
@@ -57,19 +60,25 @@ EVERYONE, CREW = "everyone", "crew"
 PERMISSIONS: dict[str, str] = {
     "view": EVERYONE,
     "comment": EVERYONE,
-    "direct": EVERYONE,     # /direct, /revise, mentions in the thread, the Revise buttons
-    "render": CREW,         # /render, /reroll, the Render and Reroll buttons, "render it"
+    "direct": EVERYONE,  # /direct, /revise, mentions in the thread, the Revise buttons
+    "render": CREW,  # /render, /reroll, the Render and Reroll buttons, "render it"
     "approve": CREW,
     "cancel": CREW,
     "delete": CREW,
     "undo": CREW,
-    "set style": CREW,      # /style set
-    "edit cast": CREW,      # /cast add
+    "set style": CREW,  # /style set
+    "edit cast": CREW,  # /cast add
 }
 # How a denial names each crew action ("Only ... can <this>").
-_DOING = {"render": "start renders", "approve": "approve takes", "cancel": "cancel renders",
-          "delete": "delete projects", "undo": "undo changes to the shot list",
-          "set style": "change the style preset", "edit cast": "change the cast"}
+_DOING = {
+    "render": "start renders",
+    "approve": "approve takes",
+    "cancel": "cancel renders",
+    "delete": "delete projects",
+    "undo": "undo changes to the shot list",
+    "set style": "change the style preset",
+    "edit cast": "change the cast",
+}
 
 
 def is_crew(member: discord.abc.User, project: Project, crew_role: str) -> bool:
@@ -86,9 +95,11 @@ def may(member: discord.abc.User, project: Project, crew_role: str, action: str)
 
 def denial(action: str, crew_role: str) -> str:
     """Why a member may not do `action`: who may, and what is still open to them."""
-    return (f"Only the project's owner or members with the **{crew_role}** role can "
-            f"{_DOING.get(action, action)}. You can still comment in the thread, direct changes "
-            "and view everything.")
+    return (
+        f"Only the project's owner or members with the **{crew_role}** role can "
+        f"{_DOING.get(action, action)}. You can still comment in the thread, direct changes "
+        "and view everything."
+    )
 
 
 def require(member: discord.abc.User, project: Project, crew_role: str, action: str) -> None:

@@ -47,9 +47,16 @@ CATCH_UP_LIMIT = 50  # ...and at most this many of them, the newest
 _STALE_MESSAGE = 30046  # "can't edit a message older than 1 hour"
 PREVIEW_WIDTH = 320  # px: a glance at the frame, a few tens of KB
 PREVIEW_NAME = "preview.png"
-_STATES = {"queued": "queued", "running": "running", "done": "done", "finished": "done",
-           "failed": "failed", "cancelled": "cancelled", "started": "running",
-           "progress": "running"}
+_STATES = {
+    "queued": "queued",
+    "running": "running",
+    "done": "done",
+    "finished": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "started": "running",
+    "progress": "running",
+}
 
 
 @dataclass
@@ -111,11 +118,16 @@ class ProgressReporter:
         batches with open jobs are always taken (their renders are live)."""
         store = self.bot.production.store
         since = (datetime.now(UTC) - timedelta(days=CATCH_UP_DAYS)).strftime(
-            "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # the store's own timestamp format
+            "%Y-%m-%dT%H:%M:%S.%f"
+        )[:-3] + "Z"  # the store's own timestamp format
         try:
             batch_ids = {job.batch_id for job in await store.open_jobs()}
-            batch_ids |= {batch.id for batch in await store.unreported_batches(
-                "discord:", since=since, limit=CATCH_UP_LIMIT)}
+            batch_ids |= {
+                batch.id
+                for batch in await store.unreported_batches(
+                    "discord:", since=since, limit=CATCH_UP_LIMIT
+                )
+            }
         except Exception:
             log.exception("could not list the render batches to report")
             return
@@ -157,14 +169,30 @@ class ProgressReporter:
             log.info("batch %s: project #%d has no thread to report in", batch_id, project.id)
             return None
         records = await store.batch_jobs(batch_id)
-        jobs = {job.id: JobLine(job.shot_number, _STATES.get(job.state, job.state),
-                                take_id=job.take_id, reason=job.reason or "") for job in records}
-        batch = _Batch(batch_id, project.scope, project.id, project.shotlist.title,
-                       int(project.room), int(record.status_message) if record.status_message else None,
-                       jobs)
+        jobs = {
+            job.id: JobLine(
+                job.shot_number,
+                _STATES.get(job.state, job.state),
+                take_id=job.take_id,
+                reason=job.reason or "",
+            )
+            for job in records
+        }
+        batch = _Batch(
+            batch_id,
+            project.scope,
+            project.id,
+            project.shotlist.title,
+            int(project.room),
+            int(record.status_message) if record.status_message else None,
+            jobs,
+        )
         # Takes that finished while no bot was listening (or mid-post when it stopped).
         for job in records:
-            if job.take_id is not None and (await store.take(project.id, job.take_id)).message is None:
+            if (
+                job.take_id is not None
+                and (await store.take(project.id, job.take_id)).message is None
+            ):
                 batch.unposted[job.take_id] = (job.shot_uid, job.shot_number)
         self._batches[batch_id] = batch
         return batch
@@ -182,7 +210,8 @@ class ProgressReporter:
         text = status_text(batch.title, list(batch.jobs.values()))
         now = self.clock()
         if batch.message_id is not None and (
-            text == batch.shown or (not batch.done and now - batch.shown_at < EDIT_INTERVAL_S)):
+            text == batch.shown or (not batch.done and now - batch.shown_at < EDIT_INTERVAL_S)
+        ):
             return
         view = None if batch.done else status_view(batch.project_id, batch.id)
         channel = await self._channel(batch.channel_id)
@@ -209,14 +238,16 @@ class ProgressReporter:
             try:
                 await _retrying(edit)
                 batch.shown, batch.shown_at = text, now
-                batch.preview_shown = seq if png is not None else (
-                    0 if batch.done else batch.preview_shown)
+                batch.preview_shown = (
+                    seq if png is not None else (0 if batch.done else batch.preview_shown)
+                )
                 return
             except discord.NotFound:
                 log.info("status message of batch %s is gone; posting a new one", batch.id)
             except discord.HTTPException as error:
                 if error.code != _STALE_MESSAGE:
                     raise
+
         async def send() -> discord.Message:
             extra: dict[str, Any] = {"view": view} if view else {}
             if png is not None:
@@ -238,17 +269,22 @@ class ProgressReporter:
         async def send() -> discord.Message:
             # A fresh upload per attempt: discord.py closes the file after each send.
             try:
-                async with clip_upload(Path(take.clip), Path(take.poster), limit,
-                                       name=f"shot-{shot_number}-take-{take.id}.mp4") as upload:
+                async with clip_upload(
+                    Path(take.clip),
+                    Path(take.poster),
+                    limit,
+                    name=f"shot-{shot_number}-take-{take.id}.mp4",
+                ) as upload:
                     return await channel.send(
                         embed=take_embed(take, shot, shot_number, note=upload.note),
-                        file=upload.file, view=view)
+                        file=upload.file,
+                        view=view,
+                    )
             except SlateError as error:  # neither the clip nor its poster can be uploaded
                 return await text_only(f"Shot {shot_number}, take #{take.id}: {error}")
 
         async def text_only(content: str) -> discord.Message:
-            return await channel.send(content, embed=take_embed(take, shot, shot_number),
-                                      view=view)
+            return await channel.send(content, embed=take_embed(take, shot, shot_number), view=view)
 
         try:
             message = await _retrying(send)
@@ -257,10 +293,16 @@ class ProgressReporter:
                 raise  # retried and still failing: Discord is in trouble, not this upload
             # A refusal of this upload (413 / 40005 too large, a bad file...): post the take
             # without its clip so the batch keeps reporting and the take gets its buttons.
-            log.warning("take #%d upload refused (%d %s); posting it without the clip",
-                        take.id, error.status, error.code)
-            note = (f"Shot {shot_number}, take #{take.id}: the clip couldn't be attached "
-                    f"(Discord refused the upload: {error.status}).")
+            log.warning(
+                "take #%d upload refused (%d %s); posting it without the clip",
+                take.id,
+                error.status,
+                error.code,
+            )
+            note = (
+                f"Shot {shot_number}, take #{take.id}: the clip couldn't be attached "
+                f"(Discord refused the upload: {error.status})."
+            )
             message = await _retrying(lambda: text_only(note))
         await self.bot.production.store.set_take_message(take.id, str(message.id))
 

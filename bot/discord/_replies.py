@@ -20,8 +20,9 @@ LATE_REFUSAL = "-# That didn't go through."
 _ANSWERED = "slate_answered"  # Interaction.extras key: a followup already replaced the thinking
 
 
-async def reply(interaction: discord.Interaction, content: str, *,
-                ephemeral: bool = True, **kwargs: Any) -> None:
+async def reply(
+    interaction: discord.Interaction, content: str, *, ephemeral: bool = True, **kwargs: Any
+) -> None:
     """Answer an interaction whether or not it was already acknowledged."""
     if interaction.response.is_done():
         await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
@@ -62,8 +63,10 @@ async def answer_error(interaction: discord.Interaction, error: BaseException) -
         log.error("unexpected error in %s", command, exc_info=original)
         text = GENERIC_ERROR
     try:
-        if (interaction.response.type is discord.InteractionResponseType.deferred_channel_message
-                and not interaction.extras.get(_ANSWERED)):
+        if (
+            interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+            and not interaction.extras.get(_ANSWERED)
+        ):
             await interaction.edit_original_response(content=LATE_REFUSAL)
             interaction.extras[_ANSWERED] = True
         await reply(interaction, text)

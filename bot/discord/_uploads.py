@@ -51,8 +51,9 @@ def _size(path: Path | None) -> int | None:
 
 
 @asynccontextmanager
-async def clip_upload(clip: Path, poster: Path | None, limit: int, *,
-                      name: str | None = None) -> AsyncIterator[Upload]:
+async def clip_upload(
+    clip: Path, poster: Path | None, limit: int, *, name: str | None = None
+) -> AsyncIterator[Upload]:
     """A `discord.File` for `clip` under `limit` bytes: as is, re-encoded, or the poster frame."""
     clip = Path(clip)
     filename = name or clip.name
@@ -69,8 +70,12 @@ async def clip_upload(clip: Path, poster: Path | None, limit: int, *,
             poster_size = _size(poster)
             if poster is None or poster_size is None or poster_size > limit:
                 raise InvalidValue(str(error)) from None
-            yield Upload(discord.File(poster, filename=Path(poster).name),
-                         f"The clip is too large to upload here ({error}); showing its poster frame.")
+            yield Upload(
+                discord.File(poster, filename=Path(poster).name),
+                f"The clip is too large to upload here ({error}); showing its poster frame.",
+            )
             return
-        yield Upload(discord.File(fitted, filename=filename),
-                     f"Re-encoded to fit this server's {limit / 1e6:.0f} MB upload limit.")
+        yield Upload(
+            discord.File(fitted, filename=filename),
+            f"Re-encoded to fit this server's {limit / 1e6:.0f} MB upload limit.",
+        )

@@ -21,8 +21,9 @@ from studio.store import Project, Take
 _Button = discord.ui.DynamicItem[discord.ui.Button[Any]]
 
 
-async def _take(interaction: discord.Interaction, project_id: int,
-                take_id: int) -> tuple[Project, Take, str]:
+async def _take(
+    interaction: discord.Interaction, project_id: int, take_id: int
+) -> tuple[Project, Take, str]:
     project = await _actions.project_for(interaction, project_id)
     if not 0 < take_id <= _actions.MAX_ID:
         raise InvalidValue("That take no longer exists.")
@@ -33,23 +34,34 @@ async def _take(interaction: discord.Interaction, project_id: int,
     return project, take, shot.number
 
 
-class TakeButton(_Button, template=r"slate:(?P<action>approve|reroll|revise):(?P<project>[0-9]+):(?P<take>[0-9]+)"):
+class TakeButton(
+    _Button,
+    template=r"slate:(?P<action>approve|reroll|revise):(?P<project>[0-9]+):(?P<take>[0-9]+)",
+):
     """Approve / Reroll / Revise under a posted take."""
 
-    _STYLES = {"approve": (discord.ButtonStyle.success, "Approve", "✅"),
-               "reroll": (discord.ButtonStyle.secondary, "Reroll", "🎲"),
-               "revise": (discord.ButtonStyle.primary, "Revise", "✏️")}
+    _STYLES = {
+        "approve": (discord.ButtonStyle.success, "Approve", "✅"),
+        "reroll": (discord.ButtonStyle.secondary, "Reroll", "🎲"),
+        "revise": (discord.ButtonStyle.primary, "Revise", "✏️"),
+    }
 
     def __init__(self, action: str, project_id: int, take_id: int) -> None:
         style, label, emoji = self._STYLES[action]
-        super().__init__(discord.ui.Button(
-            style=style, label=label, emoji=emoji,
-            custom_id=f"slate:{action}:{project_id}:{take_id}"))
+        super().__init__(
+            discord.ui.Button(
+                style=style,
+                label=label,
+                emoji=emoji,
+                custom_id=f"slate:{action}:{project_id}:{take_id}",
+            )
+        )
         self.action, self.project_id, self.take_id = action, project_id, take_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> TakeButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> TakeButton:
         return cls(match["action"], int(match["project"]), int(match["take"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -65,22 +77,30 @@ class TakeButton(_Button, template=r"slate:(?P<action>approve|reroll|revise):(?P
             await answer_error(interaction, error)
 
 
-class ProjectButton(_Button, template=r"slate:p:(?P<action>render|revise|board):(?P<project>[0-9]+)"):
+class ProjectButton(
+    _Button, template=r"slate:p:(?P<action>render|revise|board):(?P<project>[0-9]+)"
+):
     """Render all / Revise / Storyboard under a shot list."""
 
-    _STYLES = {"render": (discord.ButtonStyle.success, "Render all", "🎥"),
-               "revise": (discord.ButtonStyle.primary, "Revise", "✏️"),
-               "board": (discord.ButtonStyle.secondary, "Storyboard", "🗂️")}
+    _STYLES = {
+        "render": (discord.ButtonStyle.success, "Render all", "🎥"),
+        "revise": (discord.ButtonStyle.primary, "Revise", "✏️"),
+        "board": (discord.ButtonStyle.secondary, "Storyboard", "🗂️"),
+    }
 
     def __init__(self, action: str, project_id: int) -> None:
         style, label, emoji = self._STYLES[action]
-        super().__init__(discord.ui.Button(style=style, label=label, emoji=emoji,
-                                           custom_id=f"slate:p:{action}:{project_id}"))
+        super().__init__(
+            discord.ui.Button(
+                style=style, label=label, emoji=emoji, custom_id=f"slate:p:{action}:{project_id}"
+            )
+        )
         self.action, self.project_id = action, project_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ProjectButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ProjectButton:
         return cls(match["action"], int(match["project"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -100,13 +120,19 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>[0-9]+):(?P<batc
     """Cancel on a running batch's status message."""
 
     def __init__(self, project_id: int, batch_id: str) -> None:
-        super().__init__(discord.ui.Button(style=discord.ButtonStyle.danger, label="Cancel",
-                                           custom_id=f"slate:cancel:{project_id}:{batch_id}"))
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.danger,
+                label="Cancel",
+                custom_id=f"slate:cancel:{project_id}:{batch_id}",
+            )
+        )
         self.project_id, self.batch_id = project_id, batch_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> CancelButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> CancelButton:
         return cls(int(match["project"]), match["batch"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -124,8 +150,12 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>[0-9]+):(?P<batc
                         cancelled += await production.cancel_job(project.scope, job.id)
                     except SlateError:  # finished meanwhile
                         continue
-            await reply(interaction, f"⏹ Cancelling {cancelled} render(s)." if cancelled
-                        else "Nothing left to cancel in this batch.")
+            await reply(
+                interaction,
+                f"⏹ Cancelling {cancelled} render(s)."
+                if cancelled
+                else "Nothing left to cancel in this batch.",
+            )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
@@ -134,17 +164,21 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
     """One instruction for a shot (the shot number is asked for when it isn't known)."""
 
     instruction: discord.ui.TextInput[ReviseModal] = discord.ui.TextInput(
-        label="What should change?", custom_id="instruction", style=discord.TextStyle.paragraph,
+        label="What should change?",
+        custom_id="instruction",
+        style=discord.TextStyle.paragraph,
         max_length=500,
-        placeholder="close-up, slow push-in, she turns to the window")
+        placeholder="close-up, slow push-in, she turns to the window",
+    )
 
     def __init__(self, project_id: int, shot: str | None) -> None:
         super().__init__(title=f"Revise shot {shot}" if shot else "Revise a shot")
         self.project_id, self.shot = project_id, shot
         self.number: discord.ui.TextInput[ReviseModal] | None = None
         if shot is None:
-            self.number = discord.ui.TextInput(label="Shot number", custom_id="number", max_length=6,
-                                               placeholder="3")
+            self.number = discord.ui.TextInput(
+                label="Shot number", custom_id="number", max_length=6, placeholder="3"
+            )
             self.add_item(self.number)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

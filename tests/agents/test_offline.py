@@ -18,8 +18,10 @@ from studio.models import Scene, Shot, ShotList
 from studio.store import Turn
 from studio.vocab import Angle, CameraMove, IntExt, MoveDirection, MoveSpeed, ShotSize, TimeOfDay
 
-NOIR = ("A 30-second noir teaser: Mia, a red-haired detective, walks through a rain-soaked alley at "
-        "night. She finds a letter in a puddle, then looks up at the tower. Detective Cole runs after her.")
+NOIR = (
+    "A 30-second noir teaser: Mia, a red-haired detective, walks through a rain-soaked alley at "
+    "night. She finds a letter in a puddle, then looks up at the tower. Detective Cole runs after her."
+)
 BRIEFS = [
     NOIR,
     "Sam wakes up in his kitchen at dawn. He makes coffee and stares out of the window. Then he "
@@ -52,14 +54,25 @@ def _base() -> ShotList:
         (diner, "The diner, empty.", ShotSize.WIDE, 4.0, ()),
         (diner, "Mia sits down.", ShotSize.MEDIUM, 4.0, ("Mia",)),
     ]
-    shots = tuple(Shot(uid=f"{i:08x}", seed=i, number=str(i), scene=scene, description=text, size=size,
-                       duration=seconds, characters=cast)
-                  for i, (scene, text, size, seconds, cast) in enumerate(specs, 1))
+    shots = tuple(
+        Shot(
+            uid=f"{i:08x}",
+            seed=i,
+            number=str(i),
+            scene=scene,
+            description=text,
+            size=size,
+            duration=seconds,
+            characters=cast,
+        )
+        for i, (scene, text, size, seconds, cast) in enumerate(specs, 1)
+    )
     return ShotList(title="Test", shots=shots)
 
 
-async def _direct(message: str, shotlist: ShotList | None = None,
-                  history: tuple[Turn, ...] = ()) -> tuple[DirectorReply, ShotList]:
+async def _direct(
+    message: str, shotlist: ShotList | None = None, history: tuple[Turn, ...] = ()
+) -> tuple[DirectorReply, ShotList]:
     editor = MemoryEditor(shotlist or _base())
     reply = await director.direct(message, editor, history)
     return reply, await editor.shotlist()
@@ -85,8 +98,15 @@ async def test_plans_are_valid_varied_and_established(brief: str) -> None:
     assert not [n for n in grammar_notes(plan) if "opens on" in n]
 
 
-@pytest.mark.parametrize(("brief", "target"), [(NOIR, 30), (BRIEFS[2], 60), (BRIEFS[4], 90),
-                                               ("A 15 second ad: Jo runs along the beach.", 15)])
+@pytest.mark.parametrize(
+    ("brief", "target"),
+    [
+        (NOIR, 30),
+        (BRIEFS[2], 60),
+        (BRIEFS[4], 90),
+        ("A 15 second ad: Jo runs along the beach.", 15),
+    ],
+)
 async def test_target_length_is_met(brief: str, target: float) -> None:
     plan = await director.plan(brief)
     assert plan.target_length == target
@@ -115,7 +135,9 @@ async def test_noir_brief_reads_cast_places_style_and_moves(noir: ShotList) -> N
 async def test_moves_follow_the_language() -> None:
     plan = await director.plan(BRIEFS[5])
     moves = {shot.description: shot.movement for shot in plan.shots}
-    assert any(m in (CameraMove.DOLLY_IN, CameraMove.CRANE) for t, m in moves.items() if "discovers" in t)
+    assert any(
+        m in (CameraMove.DOLLY_IN, CameraMove.CRANE) for t, m in moves.items() if "discovers" in t
+    )
     assert any(m is CameraMove.DOLLY_IN for t, m in moves.items() if "realises" in t)
     assert any(m is CameraMove.STEADICAM for t, m in moves.items() if "follows" in t)
     walk = await director.plan("Sam walks across the street at noon. He waves.")
@@ -132,8 +154,11 @@ async def test_locations_sluglines_and_characters() -> None:
 
 
 async def test_style_argument_quoted_title_and_no_false_names() -> None:
-    plan = await director.plan('A short film titled "The Last Train": In March, Ava waits at the '
-                               'station. The train arrives and she boards it.', style="anime")
+    plan = await director.plan(
+        'A short film titled "The Last Train": In March, Ava waits at the '
+        "station. The train arrives and she boards it.",
+        style="anime",
+    )
     assert plan.title == "The Last Train"
     assert plan.style.name == "anime"
     assert [c.name for c in plan.characters] == ["Ava"]
@@ -173,8 +198,12 @@ def test_fit_durations_property(durations: list[float], target: float) -> None:
 
 def test_grammar_notes() -> None:
     kitchen = Scene(location="KITCHEN")
-    shots = (Shot(number="1", scene=kitchen, description="Mia cries.", size="CU", characters=("Mia",)),
-             Shot(number="2", scene=kitchen, description="Mia cries more.", size="CU", characters=("Mia",)))
+    shots = (
+        Shot(number="1", scene=kitchen, description="Mia cries.", size="CU", characters=("Mia",)),
+        Shot(
+            number="2", scene=kitchen, description="Mia cries more.", size="CU", characters=("Mia",)
+        ),
+    )
     notes = grammar_notes(ShotList(shots=shots, target_length=60))
     assert any("Scene KITCHEN opens on a close-up" in n for n in notes)
     assert any("Shots 1 and 2 are both close-ups of Mia" in n and "30°" in n for n in notes)
@@ -185,32 +214,62 @@ def test_grammar_notes() -> None:
 # --- revisions -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("message", "number", "expected"), [
-    ("shot 3: close-up", "3", {"size": ShotSize.CLOSE_UP}),
-    ("Shot 3 CU", "3", {"size": ShotSize.CLOSE_UP}),
-    ("make shot 2 a slow dolly in", "2", {"movement": CameraMove.DOLLY_IN, "speed": MoveSpeed.SLOW}),
-    ("can shot two be a slow push-in?", "2", {"movement": CameraMove.DOLLY_IN, "speed": MoveSpeed.SLOW}),
-    ("shot 4 should last 6 seconds", "4", {"duration": 6}),
-    ("make shot 4 6s long", "4", {"duration": 6}),
-    ("the fourth shot: 1.5 seconds", "4", {"duration": 1.5}),
-    ("make the second shot longer", "2", {"duration": 6}),
-    ("make shot 2 shorter", "2", {"duration": 2.5}),
-    ("make shot 2 two seconds longer", "2", {"duration": 6}),
-    ("low angle on shot 2", "2", {"angle": Angle.LOW}),
-    ("dutch angle for 3", "3", {"angle": Angle.DUTCH}),
-    ("pan left on shot 1", "1", {"movement": CameraMove.PAN, "direction": MoveDirection.LEFT}),
-    ("tilt up on the 3rd shot", "3", {"movement": CameraMove.TILT, "direction": MoveDirection.UP}),
-    ("85mm lens on shot 6", "6", {"lens_mm": 85}),
-    ("shot 3 at dawn", "3", {"scene": Scene(int_ext="EXT", location="ALLEY", time_of_day="DAWN")}),
-    ("#3 wide", "3", {"size": ShotSize.WIDE}),
-    ("make the last shot handheld", "6", {"movement": CameraMove.HANDHELD}),
-    ("shot 3 tighter", "3", {"size": ShotSize.MEDIUM_CLOSE_UP}),
-    ("shot 2 over the shoulder from below", "2", {"size": ShotSize.OVER_THE_SHOULDER, "angle": Angle.LOW}),
-    ("please make shot six a fast whip pan, thanks", "6", {"movement": CameraMove.WHIP_PAN,
-                                                         "speed": MoveSpeed.FAST}),
-    ("shot 1 dissolve", "1", {"transition": "dissolve"}),
-    ("shot 1 description: Thunder over the alley.", "1", {"description": "Thunder over the alley."}),
-])
+@pytest.mark.parametrize(
+    ("message", "number", "expected"),
+    [
+        ("shot 3: close-up", "3", {"size": ShotSize.CLOSE_UP}),
+        ("Shot 3 CU", "3", {"size": ShotSize.CLOSE_UP}),
+        (
+            "make shot 2 a slow dolly in",
+            "2",
+            {"movement": CameraMove.DOLLY_IN, "speed": MoveSpeed.SLOW},
+        ),
+        (
+            "can shot two be a slow push-in?",
+            "2",
+            {"movement": CameraMove.DOLLY_IN, "speed": MoveSpeed.SLOW},
+        ),
+        ("shot 4 should last 6 seconds", "4", {"duration": 6}),
+        ("make shot 4 6s long", "4", {"duration": 6}),
+        ("the fourth shot: 1.5 seconds", "4", {"duration": 1.5}),
+        ("make the second shot longer", "2", {"duration": 6}),
+        ("make shot 2 shorter", "2", {"duration": 2.5}),
+        ("make shot 2 two seconds longer", "2", {"duration": 6}),
+        ("low angle on shot 2", "2", {"angle": Angle.LOW}),
+        ("dutch angle for 3", "3", {"angle": Angle.DUTCH}),
+        ("pan left on shot 1", "1", {"movement": CameraMove.PAN, "direction": MoveDirection.LEFT}),
+        (
+            "tilt up on the 3rd shot",
+            "3",
+            {"movement": CameraMove.TILT, "direction": MoveDirection.UP},
+        ),
+        ("85mm lens on shot 6", "6", {"lens_mm": 85}),
+        (
+            "shot 3 at dawn",
+            "3",
+            {"scene": Scene(int_ext="EXT", location="ALLEY", time_of_day="DAWN")},
+        ),
+        ("#3 wide", "3", {"size": ShotSize.WIDE}),
+        ("make the last shot handheld", "6", {"movement": CameraMove.HANDHELD}),
+        ("shot 3 tighter", "3", {"size": ShotSize.MEDIUM_CLOSE_UP}),
+        (
+            "shot 2 over the shoulder from below",
+            "2",
+            {"size": ShotSize.OVER_THE_SHOULDER, "angle": Angle.LOW},
+        ),
+        (
+            "please make shot six a fast whip pan, thanks",
+            "6",
+            {"movement": CameraMove.WHIP_PAN, "speed": MoveSpeed.FAST},
+        ),
+        ("shot 1 dissolve", "1", {"transition": "dissolve"}),
+        (
+            "shot 1 description: Thunder over the alley.",
+            "1",
+            {"description": "Thunder over the alley."},
+        ),
+    ],
+)
 async def test_shot_updates(message: str, number: str, expected: dict[str, object]) -> None:
     reply, after = await _direct(message)
     assert reply.edits >= 1, reply.text
@@ -233,12 +292,22 @@ async def test_several_directions_in_one_message() -> None:
     reply, after = await _direct("shot 3 close-up and make it 5 seconds")
     assert reply.edits == 2
     assert (after.shot(3).size, after.shot(3).duration) == (ShotSize.CLOSE_UP, 5)
-    reply, after = await _direct("delete shot 2 and make shot 3 a close-up")  # numbers as first read
+    reply, after = await _direct(
+        "delete shot 2 and make shot 3 a close-up"
+    )  # numbers as first read
     assert after.shots[1].description == "Mia stops." and after.shots[1].size is ShotSize.CLOSE_UP
 
 
-@pytest.mark.parametrize("message", ["delete shot 5", "cut shot 5", "lose the fifth shot",
-                                     "remove #5", "get rid of shot five please"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "delete shot 5",
+        "cut shot 5",
+        "lose the fifth shot",
+        "remove #5",
+        "get rid of shot five please",
+    ],
+)
 async def test_remove(message: str) -> None:
     reply, after = await _direct(message)
     assert [s.description for s in after.shots].count("The diner, empty.") == 0
@@ -248,17 +317,24 @@ async def test_remove(message: str) -> None:
 async def test_remove_several_uses_the_numbers_as_said() -> None:
     reply, after = await _direct("delete shots 2 and 4")
     assert [s.description for s in after.shots] == [
-        "Rain on the alley.", "Mia stops.", "The diner, empty.", "Mia sits down."]
+        "Rain on the alley.",
+        "Mia stops.",
+        "The diner, empty.",
+        "Mia sits down.",
+    ]
     assert "Cut shot 2" in reply.text and "Cut shot 4" in reply.text
 
 
-@pytest.mark.parametrize(("message", "position", "text", "size"), [
-    ("add a shot after 2: Mia opens the door", 3, "Mia opens the door.", None),
-    ("after shot 2 add Mia opening the door", 3, "Mia opening the door.", None),
-    ("add an insert of the letter at the end", 7, "Insert of the letter.", ShotSize.INSERT),
-    ("add a close-up of Mia before shot 1", 1, "Close-up of Mia.", ShotSize.CLOSE_UP),
-    ("add a shot at the start: Lightning splits the sky", 1, "Lightning splits the sky.", None),
-])
+@pytest.mark.parametrize(
+    ("message", "position", "text", "size"),
+    [
+        ("add a shot after 2: Mia opens the door", 3, "Mia opens the door.", None),
+        ("after shot 2 add Mia opening the door", 3, "Mia opening the door.", None),
+        ("add an insert of the letter at the end", 7, "Insert of the letter.", ShotSize.INSERT),
+        ("add a close-up of Mia before shot 1", 1, "Close-up of Mia.", ShotSize.CLOSE_UP),
+        ("add a shot at the start: Lightning splits the sky", 1, "Lightning splits the sky.", None),
+    ],
+)
 async def test_add(message: str, position: int, text: str, size: ShotSize | None) -> None:
     reply, after = await _direct(message)
     assert len(after.shots) == 7 and reply.edits == 1
@@ -277,23 +353,33 @@ async def test_added_shot_inherits_scene_and_cast() -> None:
     assert after.shots[2].characters == ("Mia",)
 
 
-@pytest.mark.parametrize("message", ["swap shots 1 and 2", "switch 1 and 2", "swap shot 1 with shot 2",
-                                     "swap the first and second shots"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "swap shots 1 and 2",
+        "switch 1 and 2",
+        "swap shot 1 with shot 2",
+        "swap the first and second shots",
+    ],
+)
 async def test_swap(message: str) -> None:
     reply, after = await _direct(message)
     assert [s.description for s in after.shots[:2]] == ["Mia walks in.", "Rain on the alley."]
     assert reply.text.startswith("Swapped shots")
 
 
-@pytest.mark.parametrize(("message", "order"), [
-    ("move shot 4 to the start", [4, 1, 2, 3, 5, 6]),
-    ("move shot 4 to the beginning", [4, 1, 2, 3, 5, 6]),
-    ("move shot 4 to the end", [1, 2, 3, 5, 6, 4]),
-    ("move shot 4 before shot 2", [1, 4, 2, 3, 5, 6]),
-    ("move shot 2 after 5", [1, 3, 4, 5, 2, 6]),
-    ("move shot 2 after shot 3", [1, 3, 2, 4, 5, 6]),
-    ("move shot 6 to position 2", [1, 6, 2, 3, 4, 5]),
-])
+@pytest.mark.parametrize(
+    ("message", "order"),
+    [
+        ("move shot 4 to the start", [4, 1, 2, 3, 5, 6]),
+        ("move shot 4 to the beginning", [4, 1, 2, 3, 5, 6]),
+        ("move shot 4 to the end", [1, 2, 3, 5, 6, 4]),
+        ("move shot 4 before shot 2", [1, 4, 2, 3, 5, 6]),
+        ("move shot 2 after 5", [1, 3, 4, 5, 2, 6]),
+        ("move shot 2 after shot 3", [1, 3, 2, 4, 5, 6]),
+        ("move shot 6 to position 2", [1, 6, 2, 3, 4, 5]),
+    ],
+)
 async def test_move(message: str, order: list[int]) -> None:
     base = _base()
     reply, after = await _direct(message, base)
@@ -321,11 +407,17 @@ async def test_undo_with_nothing_to_undo() -> None:
     assert "Nothing to undo" in reply.text and after == _base()
 
 
-@pytest.mark.parametrize(("message", "style"), [
-    ("make it film noir", "film noir"), ("style: cyberpunk", "cyberpunk"), ("make it noir", "film noir"),
-    ("make it look like a western", "western"), ("in the style of wes anderson", "storybook"),
-    ("go anime", "anime"),
-])
+@pytest.mark.parametrize(
+    ("message", "style"),
+    [
+        ("make it film noir", "film noir"),
+        ("style: cyberpunk", "cyberpunk"),
+        ("make it noir", "film noir"),
+        ("make it look like a western", "western"),
+        ("in the style of wes anderson", "storybook"),
+        ("go anime", "anime"),
+    ],
+)
 async def test_style(message: str, style: str) -> None:
     reply, after = await _direct(message)
     assert after.style.name == style
@@ -354,27 +446,42 @@ async def test_title_and_film_length() -> None:
     assert abs(after.runtime - 60) <= 0.5
 
 
-@pytest.mark.parametrize(("message", "shots"), [
-    ("render it", ()), ("render shot 3", ("3",)), ("render shots 2 and 4", ("2", "4")),
-    ("Render the last shot", ("6",)), ("please render shots 2-4", ("2", "3", "4")),
-])
+@pytest.mark.parametrize(
+    ("message", "shots"),
+    [
+        ("render it", ()),
+        ("render shot 3", ("3",)),
+        ("render shots 2 and 4", ("2", "4")),
+        ("Render the last shot", ("6",)),
+        ("please render shots 2-4", ("2", "3", "4")),
+    ],
+)
 async def test_render_requests(message: str, shots: tuple[str, ...]) -> None:
     reply, after = await _direct(message)
     assert reply.render == RenderAsk(shots=shots)
     assert reply.edits == 0 and after == _base()
 
 
-@pytest.mark.parametrize("message", ["what is the meaning of life", "hello", "banana", "make it pop",
-                                     "shot 3 fabulous"])
+@pytest.mark.parametrize(
+    "message", ["what is the meaning of life", "hello", "banana", "make it pop", "shot 3 fabulous"]
+)
 async def test_unknown_text_gets_help_and_changes_nothing(message: str) -> None:
     reply, after = await _direct(message)
     assert reply.edits == 0 and after == _base()
     assert "shot 3: close-up" in reply.text and "swap shots 1 and 2" in reply.text
 
 
-@pytest.mark.parametrize("message", ["shot 9 close-up", "delete shot 12", "swap shots 1 and 40",
-                                     "render shot 7", "move shot 8 to the start",
-                                     "shot 3 close-up and delete shot 9"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "shot 9 close-up",
+        "delete shot 12",
+        "swap shots 1 and 40",
+        "render shot 7",
+        "move shot 8 to the start",
+        "shot 3 close-up and delete shot 9",
+    ],
+)
 async def test_bad_shot_number(message: str) -> None:
     reply, after = await _direct(message)
     assert after == _base() and reply.edits == 0
@@ -388,8 +495,10 @@ async def test_failed_part_applies_nothing() -> None:
 
 
 async def test_it_refers_to_the_shot_under_discussion() -> None:
-    history = (Turn(role="user", author="ana", content="shot 3: close-up"),
-               Turn(role="assistant", author="slate", content="Shot 3 is now a close-up."))
+    history = (
+        Turn(role="user", author="ana", content="shot 3: close-up"),
+        Turn(role="assistant", author="slate", content="Shot 3 is now a close-up."),
+    )
     _, after = await _direct("make it longer", history=history)
     assert after.shot(3).duration == 4.5
     reply, after = await _direct("make it longer")
@@ -403,12 +512,14 @@ async def test_revision_notes_flag_new_grammar_problems() -> None:
 
 # --- it never raises -------------------------------------------------------------------------
 
+# fmt: off
 WORDS = ["shot", "shots", "3", "two", "second", "last", "#4", "5th", "close-up", "wide", "CU", "pan",
          "left", "slow", "dolly", "in", "push", "make", "it", "longer", "shorter", "seconds", "s", "and",
          "then", "delete", "cut", "swap", "switch", "move", "to", "the", "start", "end", "before", "after",
          "add", "a", ":", "insert", "of", "letter", "split", "undo", "render", "noir", "style", "title",
          "Mia", "is", "location", "diner", "85mm", "low", "angle", "dutch", "for", "night", "45", "0",
          "999", "-", ",", "minute", "tighter", "wider", "description", "?", "!", "200", "30"]
+# fmt: on
 
 
 async def _check_never_raises(message: str) -> None:
@@ -437,9 +548,30 @@ def test_random_directions_never_raise(message: str) -> None:
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.text(max_size=200), st.lists(st.sampled_from(WORDS + [
-    "walks", "runs", "finds", "alley", "kitchen", ".", "at", "dawn", "Cole", "teaser", "1"]), max_size=30
-).map(" ".join)))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.sampled_from(
+                WORDS
+                + [
+                    "walks",
+                    "runs",
+                    "finds",
+                    "alley",
+                    "kitchen",
+                    ".",
+                    "at",
+                    "dawn",
+                    "Cole",
+                    "teaser",
+                    "1",
+                ]
+            ),
+            max_size=30,
+        ).map(" ".join),
+    )
+)
 def test_random_briefs_plan_or_refuse(brief: str) -> None:
     try:
         plan = asyncio.run(director.plan(brief))
@@ -478,26 +610,35 @@ async def test_unknown_style_argument_is_refused() -> None:
 
 
 async def test_brief_descriptions_dialogue_and_pronouns() -> None:
-    plan = await director.plan('Mia is a red-haired detective. Cole is her tired partner. At the diner, '
-                               'Mia slides a photo across the table. Cole says "Where did you get this?" '
-                               'Later, on the rooftop at night, they argue.')
+    plan = await director.plan(
+        "Mia is a red-haired detective. Cole is her tired partner. At the diner, "
+        'Mia slides a photo across the table. Cole says "Where did you get this?" '
+        "Later, on the rooftop at night, they argue."
+    )
     assert plan.character("Cole").description == "her tired partner"  # type: ignore[union-attr]
     assert not any("red-haired" in s.description for s in plan.shots), "descriptions are not beats"
     said = next(s for s in plan.shots if s.dialogue)
     assert said.dialogue == "Where did you get this?" and said.characters == ("Cole",)
     argue = next(s for s in plan.shots if "argue" in s.description)
-    assert set(argue.characters) == {"Mia", "Cole"} and argue.scene.slugline == "EXT. ROOFTOP - NIGHT"
+    assert (
+        set(argue.characters) == {"Mia", "Cole"} and argue.scene.slugline == "EXT. ROOFTOP - NIGHT"
+    )
     assert plan.shots[0].scene.slugline == "INT. DINER - DAY"
 
 
 async def test_sluglines_and_montage_briefs() -> None:
-    plan = await director.plan("INT. KITCHEN - NIGHT. Mia cooks. EXT. STREET - DAY. Cole waits by the car.")
+    plan = await director.plan(
+        "INT. KITCHEN - NIGHT. Mia cooks. EXT. STREET - DAY. Cole waits by the car."
+    )
     assert [s.scene.slugline for s in plan.shots if "Establishing" in s.description] == [
-        "INT. KITCHEN - NIGHT", "EXT. STREET - DAY"]
+        "INT. KITCHEN - NIGHT",
+        "EXT. STREET - DAY",
+    ]
     montage = await director.plan(
         "The city wakes. A bus passes. Kids run to school. A dog barks. The baker opens the shop. Rain "
         "starts. Umbrellas open. A couple kisses. A man loses his hat. The hat flies down the street. A "
-        "girl catches it. She laughs. The sun returns. Everyone smiles. The end.")
+        "girl catches it. She laughs. The sun returns. Everyone smiles. The end."
+    )
     assert len(montage.shots) == 12 and montage.characters == ()
     assert grammar_notes(montage) == []
 
@@ -519,7 +660,10 @@ async def test_render_after_edits_uses_the_new_numbers() -> None:
     reply, after = await _direct("make shot 3 a close-up and render it")
     assert reply.render == RenderAsk(shots=("3",)) and after.shot(3).size is ShotSize.CLOSE_UP
     reply, after = await _direct("move shot 4 to the start, then render shot 4")
-    assert reply.render == RenderAsk(shots=("1",)) and after.shots[0].description == "She reads the letter."
+    assert (
+        reply.render == RenderAsk(shots=("1",))
+        and after.shots[0].description == "She reads the letter."
+    )
 
 
 async def test_render_of_a_shot_cut_in_the_same_message_is_refused() -> None:
@@ -530,11 +674,14 @@ async def test_render_of_a_shot_cut_in_the_same_message_is_refused() -> None:
 # --- one direction = one version -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("message", [
-    "shot 2: close-up, and cut shot 5",
-    "swap shots 1 and 2. Make shot 3 last 6 seconds. Title: Rain",
-    "split shot 3, then move shot 6 to the start",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "shot 2: close-up, and cut shot 5",
+        "swap shots 1 and 2. Make shot 3 last 6 seconds. Title: Rain",
+        "split shot 3, then move shot 6 to the start",
+    ],
+)
 async def test_a_multi_part_direction_is_one_undo_step(message: str) -> None:
     base = _base()
     editor = MemoryEditor(base)
@@ -602,20 +749,30 @@ async def test_split_keeps_the_shot_on_the_first_half() -> None:
 
 # --- planning quality: briefs a director would sign -------------------------------------------
 
-KIDS = ("Two kids race bikes through a sunny suburb, then crash into a hedge. They laugh. At home, their "
-        "mother bandages a scraped knee in the kitchen.")
-NOIR_MEET = ("A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective in a grey "
-             "trench coat, waits under a flickering lamp. A car pulls up and Cole steps out holding a "
-             "letter. Inside the diner, Mia reads the letter and realises she has been set up.")
+KIDS = (
+    "Two kids race bikes through a sunny suburb, then crash into a hedge. They laugh. At home, their "
+    "mother bandages a scraped knee in the kitchen."
+)
+NOIR_MEET = (
+    "A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective in a grey "
+    "trench coat, waits under a flickering lamp. A car pulls up and Cole steps out holding a "
+    "letter. Inside the diner, Mia reads the letter and realises she has been set up."
+)
 AD = "A 15-second ad: a barista pours latte art in a sunlit café, a customer smiles, logo on the cup."
-MARS = ("EXT. MARS COLONY - DUSK. Commander Reyes walks the perimeter. INT. AIRLOCK - NIGHT. Alarms flash; "
-        "she seals the door.")
-DOC = ("A short documentary about a fisherman in a Scottish harbour town. At dawn, Angus loads nets onto "
-       "his boat. Out at sea, he hauls in the catch. Back at the harbour, he sells fish at the market.")
-RECITAL = ("A 2-minute short film. Emma, a young violinist, practises alone in her bedroom at night. The "
-           "next morning she takes the train to the city. At the concert hall, she waits backstage, "
-           "trembling. She walks onto the stage and plays. The audience is silent. Then they stand and "
-           "applaud. Outside, her father hugs her in the rain.")
+MARS = (
+    "EXT. MARS COLONY - DUSK. Commander Reyes walks the perimeter. INT. AIRLOCK - NIGHT. Alarms flash; "
+    "she seals the door."
+)
+DOC = (
+    "A short documentary about a fisherman in a Scottish harbour town. At dawn, Angus loads nets onto "
+    "his boat. Out at sea, he hauls in the catch. Back at the harbour, he sells fish at the market."
+)
+RECITAL = (
+    "A 2-minute short film. Emma, a young violinist, practises alone in her bedroom at night. The "
+    "next morning she takes the train to the city. At the concert hall, she waits backstage, "
+    "trembling. She walks onto the stage and plays. The audience is silent. Then they stand and "
+    "applaud. Outside, her father hugs her in the rain."
+)
 HEIST = """A heist thriller.
 
 Vera, a safecracker, studies blueprints in a cramped apartment at night. Her partner Leo paces by the
@@ -647,8 +804,10 @@ def _signable(plan: ShotList) -> None:
     assert {loc.name for loc in plan.locations} <= used, "every listed location is a set we shoot"
     for shot in plan.shots:
         # A borrowed subject is who acts ("The kids crash"), never a number or a noun ("Two crash").
-        assert not re.match(r"(?:Two|Three|A|An|The) (?:crash|seals|laugh)\b|\w+ (?:she|he|they)\b",
-                            shot.description), shot.description
+        assert not re.match(
+            r"(?:Two|Three|A|An|The) (?:crash|seals|laugh)\b|\w+ (?:she|he|they)\b",
+            shot.description,
+        ), shot.description
 
 
 async def test_kids_brief_finds_the_suburb_and_the_kitchen() -> None:
@@ -685,7 +844,9 @@ async def test_product_spot_splits_its_beats_and_ends_on_the_logo() -> None:
     assert abs(plan.runtime - 15) <= 0.5
     descriptions = [s.description for s in plan.shots]
     assert "A customer smiles." in descriptions
-    assert plan.shots[-1].description == "Logo on the cup." and plan.shots[-1].size is ShotSize.INSERT
+    assert (
+        plan.shots[-1].description == "Logo on the cup." and plan.shots[-1].size is ShotSize.INSERT
+    )
     pour = next(s for s in plan.shots if "pours" in s.description)
     assert pour.size in (ShotSize.INSERT, ShotSize.CLOSE_UP, ShotSize.EXTREME_CLOSE_UP)
 
@@ -694,7 +855,9 @@ async def test_slugline_brief_keeps_its_scenes_and_pronoun_subjects() -> None:
     plan = await director.plan(MARS)
     _signable(plan)
     assert [loc.name for loc in plan.locations] == ["MARS COLONY", "AIRLOCK"]
-    assert {"EXT. MARS COLONY - DUSK", "INT. AIRLOCK - NIGHT"} <= {s.scene.slugline for s in plan.shots}
+    assert {"EXT. MARS COLONY - DUSK", "INT. AIRLOCK - NIGHT"} <= {
+        s.scene.slugline for s in plan.shots
+    }
     seal = next(s for s in plan.shots if "seals" in s.description)
     assert seal.description == "She seals the door." and seal.characters == ("Commander Reyes",)
     walk = next(s for s in plan.shots if "walks" in s.description)
@@ -738,7 +901,11 @@ async def test_long_brief_keeps_every_scene_established() -> None:
     assert {"APARTMENT", "BANK", "VAULT", "BEACH"} <= set(locations)
     establishing = [s for s in plan.shots if "Establishing" in s.description]
     assert len(establishing) == len({(s.scene.int_ext, s.scene.location) for s in plan.shots})
-    assert all(s.description.count("Establishing") == 1 for s in plan.shots if "Establishing" in s.description)
+    assert all(
+        s.description.count("Establishing") == 1
+        for s in plan.shots
+        if "Establishing" in s.description
+    )
     assert plan.shots[-1].scene.slugline == "EXT. BEACH - DAWN"
     run = next(s for s in plan.shots if "runs" in s.description)
     assert run.movement is CameraMove.FOLLOW
@@ -747,19 +914,38 @@ async def test_long_brief_keeps_every_scene_established() -> None:
 # --- "it" after a cut means the film -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("message", ["Cut shot 2. Make it 45 seconds", "cut 2. make it 45s",
-                                     "Lose shot 2 and make it 25 seconds", "Cut shot 2. Make it 20 seconds"])
-@pytest.mark.parametrize("history", [(), (Turn(role="assistant", author="slate", content="Shot 2 is now a close-up."),)])
-async def test_make_it_after_a_cut_retimes_the_film(message: str, history: tuple[Turn, ...]) -> None:
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Cut shot 2. Make it 45 seconds",
+        "cut 2. make it 45s",
+        "Lose shot 2 and make it 25 seconds",
+        "Cut shot 2. Make it 20 seconds",
+    ],
+)
+@pytest.mark.parametrize(
+    "history", [(), (Turn(role="assistant", author="slate", content="Shot 2 is now a close-up."),)]
+)
+async def test_make_it_after_a_cut_retimes_the_film(
+    message: str, history: tuple[Turn, ...]
+) -> None:
     reply, after = await _direct(message, history=history)
-    target = float(re.search(r"(\d+)\s*s", message.split(".")[-1] + message.split("and")[-1]).group(1))  # type: ignore[union-attr]
+    target = float(
+        re.search(r"(\d+)\s*s", message.split(".")[-1] + message.split("and")[-1]).group(1)
+    )  # type: ignore[union-attr]
     assert len(after.shots) == 5 and after.target_length == target, reply.text
     assert abs(after.runtime - target) <= 0.5
 
 
 async def test_make_it_after_a_cut_in_an_earlier_turn_means_the_film() -> None:
-    history = (Turn(role="user", author="u", content="cut shot 2"),
-               Turn(role="assistant", author="slate", content="Cut shot 2 (Mia walks in); the shots after it move up."))
+    history = (
+        Turn(role="user", author="u", content="cut shot 2"),
+        Turn(
+            role="assistant",
+            author="slate",
+            content="Cut shot 2 (Mia walks in); the shots after it move up.",
+        ),
+    )
     before = _base()
     before = before.model_copy(update={"shots": before.shots[:1] + before.shots[2:]})
     _, after = await _direct("make it 20 seconds", before, history=history)

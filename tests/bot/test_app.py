@@ -17,8 +17,15 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.mark.parametrize(
     ("gpus", "worker", "device"),
-    [(0, 0, "auto"), (1, 0, "auto"), (1, 1, "auto"), (2, 0, "cuda:0"), (2, 1, "cuda:1"),
-     (2, 2, "cuda:0"), (4, 3, "cuda:3")],
+    [
+        (0, 0, "auto"),
+        (1, 0, "auto"),
+        (1, 1, "auto"),
+        (2, 0, "cuda:0"),
+        (2, 1, "cuda:1"),
+        (2, 2, "cuda:0"),
+        (4, 3, "cuda:3"),
+    ],
 )
 def test_render_device(gpus: int, worker: int, device: str) -> None:
     assert render_device(worker, lambda: gpus) == device

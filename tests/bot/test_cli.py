@@ -14,16 +14,25 @@ from pathlib import Path
 import pytest
 
 SLATE = shutil.which("slate", path=str(Path(sys.executable).parent)) or "slate"
-BRIEF = ("A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective, "
-         "waits under a flickering lamp. Cole steps out of a car holding a letter. "
-         "Inside the diner, Mia reads the letter and realises she has been set up.")
+BRIEF = (
+    "A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective, "
+    "waits under a flickering lamp. Cole steps out of a car holding a letter. "
+    "Inside the diner, Mia reads the letter and realises she has been set up."
+)
 
 
 def slate(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1"}
     env.pop("SLATE_LLM_MODEL", None)
-    return subprocess.run([SLATE, *args], input=stdin, capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=120)
+    return subprocess.run(
+        [SLATE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 def test_plan_json(tmp_path: Path) -> None:
@@ -33,7 +42,15 @@ def test_plan_json(tmp_path: Path) -> None:
     assert {"title", "style", "cast", "shots"} <= data.keys()
     assert {c["name"] for c in data["cast"]} >= {"Mia", "Cole"}
     for shot in data["shots"]:
-        assert {"number", "size", "angle", "movement", "duration", "description", "characters"} <= shot.keys()
+        assert {
+            "number",
+            "size",
+            "angle",
+            "movement",
+            "duration",
+            "description",
+            "characters",
+        } <= shot.keys()
     assert sum(s["duration"] for s in data["shots"]) == pytest.approx(30, abs=0.5)
     assert data["style"]["name"] == "film noir"
 
@@ -46,17 +63,31 @@ def test_plan_prints_a_table(tmp_path: Path) -> None:
 
 
 def test_plan_and_chat_do_not_import_the_gpu_stack(tmp_path: Path) -> None:
-    code = ("import sys; from bot.cli import main; main(['plan', 'Mia waits in the alley.', '--json']);"
-            "heavy = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules];"
-            "print('HEAVY', heavy, file=sys.stderr)")
+    code = (
+        "import sys; from bot.cli import main; main(['plan', 'Mia waits in the alley.', '--json']);"
+        "heavy = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules];"
+        "print('HEAVY', heavy, file=sys.stderr)"
+    )
     env = {**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert "HEAVY []" in result.stderr, result.stderr
 
 
 def test_chat_from_a_pipe(tmp_path: Path) -> None:
-    script = "\n".join([BRIEF, "shot 3: close-up", "make shot 2 a slow dolly in", "delete shot 1",
-                        "undo", "/history", "flibbertigibbet"]) + "\n"
+    script = (
+        "\n".join(
+            [
+                BRIEF,
+                "shot 3: close-up",
+                "make shot 2 a slow dolly in",
+                "delete shot 1",
+                "undo",
+                "/history",
+                "flibbertigibbet",
+            ]
+        )
+        + "\n"
+    )
     result = slate(tmp_path, "chat", "--json", stdin=script)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -91,7 +122,13 @@ def test_demo_writes_the_film(tmp_path: Path) -> None:
     out = tmp_path / "film"
     result = slate(tmp_path, "demo", BRIEF, "--out", str(out))
     assert result.returncode == 0, result.stderr + result.stdout
-    for name in ("index.html", "final-cut.mp4", "final-cut.otio", "contact-sheet.png", "shotlist.md"):
+    for name in (
+        "index.html",
+        "final-cut.mp4",
+        "final-cut.otio",
+        "contact-sheet.png",
+        "shotlist.md",
+    ):
         assert (out / name).exists(), name
     clips = sorted((out / "shots").glob("*.mp4"))
     assert clips and len(clips) == len(sorted((out / "shots").glob("*.png")))
@@ -106,8 +143,9 @@ def test_demo_with_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_a_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data"), "SLATE_RENDER_WORKERS": "abc"}
-    result = subprocess.run([SLATE, "projects"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [SLATE, "projects"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("slate: SLATE_RENDER_WORKERS: ") and "'abc'" in result.stderr
     assert "Traceback" not in result.stderr and "pydantic" not in result.stderr
@@ -139,13 +177,18 @@ def test_demo_on_a_full_disk_is_a_clear_error(
     from bot.cli import main
 
     def full(*args: object, **kwargs: object) -> Path:
-        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "film" / "index.html"))
+        raise OSError(
+            errno.ENOSPC, "No space left on device", str(tmp_path / "film" / "index.html")
+        )
 
     monkeypatch.setenv("SLATE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("SLATE_LLM_MODEL", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("bot.demo.write_review_page", full)
-    assert main(["demo", "Mia waits in the alley. Cole arrives.", "--out", str(tmp_path / "film")]) == 1
+    assert (
+        main(["demo", "Mia waits in the alley. Cole arrives.", "--out", str(tmp_path / "film")])
+        == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith("slate: the disk is full") and "index.html" in err
     assert "Traceback" not in err

@@ -18,7 +18,9 @@ from bot.demo import run_demo
 from bot.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (make test installs it)"
+)
 
 # Loads the page in a same-origin frame and reports each <video>'s fate once all have settled.
 CHECK_PAGE = """<!doctype html><html><body><iframe id=f src="index.html" width=1280 height=900></iframe>
@@ -46,8 +48,10 @@ def demo_dir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "film"
         settings = Settings(data_dir=out / ".slate", _env_file=None)  # type: ignore[call-arg]
-        brief = ("A 12-second teaser. Mia waits in a rain-soaked alley at night. "
-                 "Cole hands her a letter in the diner.")
+        brief = (
+            "A 12-second teaser. Mia waits in a rain-soaked alley at night. "
+            "Cole hands her a letter in the diner."
+        )
         assert asyncio.run(run_demo(settings, brief, out)) == 0
         (out / "check.html").write_text(CHECK_PAGE, encoding="utf-8")
         yield out
@@ -66,15 +70,28 @@ def served(demo_dir: Path) -> Iterator[str]:
 
 def chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={user_data}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--user-data-dir={user_data}",
+    ]
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
 def test_every_clip_loads(served: str, demo_dir: Path, tmp_path: Path) -> None:
-    result = chromium("--virtual-time-budget=20000", "--dump-dom", f"{served}/check.html",
-                      user_data=tmp_path / "profile")
+    result = chromium(
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+        f"{served}/check.html",
+        user_data=tmp_path / "profile",
+    )
     match = re.search(r"RESULT (\[.*\])", result.stdout)
     assert match, result.stdout[-2000:] + result.stderr[-2000:]
     import json
@@ -87,8 +104,12 @@ def test_every_clip_loads(served: str, demo_dir: Path, tmp_path: Path) -> None:
 
 def test_screenshot(served: str, tmp_path: Path) -> None:
     shot = tmp_path / "review.png"
-    chromium("--window-size=1280,1600", f"--screenshot={shot}", f"{served}/index.html",
-             user_data=tmp_path / "profile")
+    chromium(
+        "--window-size=1280,1600",
+        f"--screenshot={shot}",
+        f"{served}/index.html",
+        user_data=tmp_path / "profile",
+    )
     from PIL import Image
 
     with Image.open(shot) as image:
@@ -101,11 +122,26 @@ def test_paths_are_urls_and_text_is_escaped(tmp_path: Path) -> None:
     from bot.review import ShotCard, write_review_page
     from studio.models import Shot, ShotList
 
-    shotlist = ShotList(title="<Noir & Co>", shots=[Shot(number="1", description="Mia's <b>cue</b>")])
-    card = ShotCard("1", "shots/shot #1?.mp4", "shots/shot #1?.png", 7, "animatic", 1.0,
-                    "it's <raining>", approved=False)
-    page = write_review_page(tmp_path / "index.html", shotlist, [card], "final cut#1.mp4",
-                             "contact sheet.png").read_text()
+    shotlist = ShotList(
+        title="<Noir & Co>", shots=[Shot(number="1", description="Mia's <b>cue</b>")]
+    )
+    card = ShotCard(
+        "1",
+        "shots/shot #1?.mp4",
+        "shots/shot #1?.png",
+        7,
+        "animatic",
+        1.0,
+        "it's <raining>",
+        approved=False,
+    )
+    page = write_review_page(
+        tmp_path / "index.html", shotlist, [card], "final cut#1.mp4", "contact sheet.png"
+    ).read_text()
     assert "src='shots/shot%20%231%3F.mp4'" in page and "poster='shots/shot%20%231%3F.png'" in page
     assert "src='final%20cut%231.mp4'" in page and "href='contact%20sheet.png'" in page
-    assert "<b>" not in page and "&lt;Noir &amp; Co&gt;" in page and "it&#x27;s &lt;raining&gt;" in page
+    assert (
+        "<b>" not in page
+        and "&lt;Noir &amp; Co&gt;" in page
+        and "it&#x27;s &lt;raining&gt;" in page
+    )

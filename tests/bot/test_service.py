@@ -27,8 +27,10 @@ from studio.errors import InvalidValue, LimitReached, NotFound, ShotNotFound
 from studio.store import Store
 
 SCOPE = "local"
-BRIEF = ("A 20-second teaser. Mia, a detective, waits in a rain-soaked alley at night. "
-         "Cole steps out of a car holding a letter. Mia reads the letter in the diner.")
+BRIEF = (
+    "A 20-second teaser. Mia, a detective, waits in a rain-soaked alley at night. "
+    "Cole steps out of a car holding a letter. Mia reads the letter in the diner."
+)
 
 
 def settings_for(tmp_path: Path, **overrides: object) -> Settings:
@@ -127,8 +129,12 @@ class GatedRenderer:
     def __init__(self, gate: threading.Event, inner: Renderer) -> None:
         self.gate, self.inner = gate, inner
 
-    def render(self, request: RenderRequest, progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> RenderResult:
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
         while not self.gate.wait(0.01):
             if cancel is not None and cancel.cancelled:
                 raise RenderCancelled("cancelled")
@@ -156,7 +162,9 @@ async def test_cancel_running_and_queued(tmp_path: Path, monkeypatch: pytest.Mon
         assert sum(e.kind == "cancelled" for e in events) == len(batch.jobs)
 
 
-async def test_restart_resumes_interrupted_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_restart_resumes_interrupted_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings_for(tmp_path)
     gate = threading.Event()
     with monkeypatch.context() as patch:
@@ -194,12 +202,22 @@ async def test_impossible_size_is_refused_before_queueing(tmp_path: Path) -> Non
         assert await prod.store.open_jobs(project.id) == []
 
 
-async def test_renders_through_a_real_diffusers_pipeline(tmp_path: Path, tiny_wan_path: Path) -> None:
+async def test_renders_through_a_real_diffusers_pipeline(
+    tmp_path: Path, tiny_wan_path: Path
+) -> None:
     """The tiny random Wan folder, loaded by the same preset/path code users run."""
-    settings = settings_for(tmp_path, renderer="diffusers", model=str(tiny_wan_path),
-                            render_width=64, render_height=64, render_steps=2)
+    settings = settings_for(
+        tmp_path,
+        renderer="diffusers",
+        model=str(tiny_wan_path),
+        render_width=64,
+        render_height=64,
+        render_steps=2,
+    )
     async with production(settings, render=True) as prod:
-        project = (await prod.start_project(SCOPE, "ana", "Mia waits at the station. The train arrives.")).project
+        project = (
+            await prod.start_project(SCOPE, "ana", "Mia waits at the station. The train arrives.")
+        ).project
         events: list[ProductionEvent] = []
         prod.add_listener(events.append)
         batch = await prod.render(SCOPE, project.id, "ana", ["1", "2"])
@@ -229,7 +247,9 @@ async def test_one_direction_is_one_version_and_one_undo(tmp_path: Path) -> None
         assert retimed.project.head == undone.project.head + 1
         assert abs(retimed.project.shotlist.runtime - 45) <= 0.5
         undone = await prod.direct(SCOPE, project.id, "ana", "undo")
-        assert [s.duration for s in undone.project.shotlist.shots] == [s.duration for s in plan.shots]
+        assert [s.duration for s in undone.project.shotlist.shots] == [
+            s.duration for s in plan.shots
+        ]
         assert undone.project.shotlist == plan
 
 
@@ -274,7 +294,9 @@ async def test_deleting_a_project_mid_render_still_ends_the_job(
         assert await prod.wait(batch.id) == []
 
 
-async def test_delete_project_stops_its_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_delete_project_stops_its_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = settings_for(tmp_path)
     gate = threading.Event()
     monkeypatch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
@@ -285,16 +307,25 @@ async def test_delete_project_stops_its_renders(tmp_path: Path, monkeypatch: pyt
         prod.add_listener(events.append)
         batch = await prod.render(SCOPE, project.id, "ana")
         await prod.delete_project(SCOPE, project.id)
-        await until(prod, lambda: sum(e.done for e in events) == len(batch.jobs))  # gate never opens
+        await until(
+            prod, lambda: sum(e.done for e in events) == len(batch.jobs)
+        )  # gate never opens
         assert {e.kind for e in events if e.done} == {"cancelled"}
         assert prod.pool.queue() == []
         with pytest.raises(NotFound):
             await prod.project(SCOPE, project.id)
 
 
-async def test_a_pixel_changing_renderer_option_renders_again(tmp_path: Path, tiny_wan_path: Path) -> None:
-    common = dict(renderer="diffusers", model=str(tiny_wan_path), render_width=64, render_height=64,
-                  render_steps=1)
+async def test_a_pixel_changing_renderer_option_renders_again(
+    tmp_path: Path, tiny_wan_path: Path
+) -> None:
+    common = dict(
+        renderer="diffusers",
+        model=str(tiny_wan_path),
+        render_width=64,
+        render_height=64,
+        render_steps=1,
+    )
     brief = "Mia waits at the station."
     async with production(settings_for(tmp_path, **common), render=True) as prod:
         project = (await prod.start_project(SCOPE, "ana", brief)).project

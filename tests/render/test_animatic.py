@@ -224,11 +224,24 @@ def test_cancel_between_chunks() -> None:
 
 
 def test_style_look_grades_the_set() -> None:
-    base = RenderRequest(prompt="x", width=160, height=96, frames=2, fps=8,
-                         previz=Previz(location="Alley", int_ext="EXT", time_of_day="DAY"))
+    base = RenderRequest(
+        prompt="x",
+        width=160,
+        height=96,
+        frames=2,
+        fps=8,
+        previz=Previz(location="Alley", int_ext="EXT", time_of_day="DAY"),
+    )
     plain = AnimaticRenderer().render(base).frames[0, :60].astype(int)
-    noir = AnimaticRenderer().render(
-        dataclasses.replace(base, previz=dataclasses.replace(base.previz, look="monochrome black and white"))
-    ).frames[0, :60].astype(int)
+    noir = (
+        AnimaticRenderer()
+        .render(
+            dataclasses.replace(
+                base, previz=dataclasses.replace(base.previz, look="monochrome black and white")
+            )
+        )
+        .frames[0, :60]
+        .astype(int)
+    )
     assert np.abs(plain[..., 0] - plain[..., 2]).mean() > 5  # a colour picture...
     assert np.abs(noir[..., 0] - noir[..., 2]).max() == 0  # ...graded to black and white

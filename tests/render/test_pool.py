@@ -208,7 +208,10 @@ async def test_queue_entries_carry_the_jobs_project(
     pool.submit(RenderJob("w", "ben", _request("w"), label="#8 shot 1", project_id=8))
     pool.submit(_job("anon"))
     assert [(e.job_id, e.position, e.label, e.project_id) for e in pool.queue()] == [
-        ("r", 0, "whatever", 7), ("w", 1, "#8 shot 1", 8), ("anon", 2, "", None)]
+        ("r", 0, "whatever", 7),
+        ("w", 1, "#8 shot 1", 8),
+        ("anon", 2, "", None),
+    ]
     gate.set()
     await events.wait(JobFinished, "anon")
 
@@ -393,7 +396,9 @@ async def test_full_disk_is_a_clear_failure(tmp_path: Path) -> None:
                 done.set()
 
         pool.add_listener(listen)
-        pool.submit(RenderJob("j1", "ana", RenderRequest(prompt="x", width=64, height=64, frames=2)))
+        pool.submit(
+            RenderJob("j1", "ana", RenderRequest(prompt="x", width=64, height=64, frames=2))
+        )
         await done.wait()
     assert events[-1] == JobFailed("j1", DISK_FULL)
 
@@ -428,10 +433,12 @@ async def test_cache_salt_separates_clips_of_differently_configured_renderers(
 ) -> None:
     request = _request("salted")
     plain = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path)
-    salted = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path,
-                        cache_salt=lambda model: "dtype=float16")
+    salted = RenderPool(
+        lambda model, worker: AnimaticRenderer(), tmp_path, cache_salt=lambda model: "dtype=float16"
+    )
     assert plain.clip_paths(request) != salted.clip_paths(request)
     assert plain.cache_key(request) == request.cache_key()  # no salt: the request's own key
-    unsalted = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path,
-                          cache_salt=lambda model: "")
+    unsalted = RenderPool(
+        lambda model, worker: AnimaticRenderer(), tmp_path, cache_salt=lambda model: ""
+    )
     assert unsalted.clip_paths(request) == plain.clip_paths(request)

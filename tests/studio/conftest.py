@@ -15,14 +15,20 @@ def make_shotlist(count: int = 3, **fields: object) -> ShotList:
     """A numbered shot list of `count` shots in INT. KITCHEN - NIGHT, Mara in every shot."""
     scene = Scene(int_ext="INT", location="kitchen", time_of_day="NIGHT")
     shots = tuple(
-        Shot(number=str(i), scene=scene, description=f"action {i}", characters=("Mara",),
-             duration=2.0 + i)
+        Shot(
+            number=str(i),
+            scene=scene,
+            description=f"action {i}",
+            characters=("Mara",),
+            duration=2.0 + i,
+        )
         for i in range(1, count + 1)
     )
     values: dict[str, object] = {
         "title": "Night Shift",
-        "style": StyleBible(name="test look", description="grainy 16mm realism",
-                            negative="cartoon"),
+        "style": StyleBible(
+            name="test look", description="grainy 16mm realism", negative="cartoon"
+        ),
         "characters": (Character(name="Mara", description="a tired nurse in teal scrubs"),),
         "locations": (Location(name="KITCHEN", description="a cramped hospital break room"),),
         "shots": shots,

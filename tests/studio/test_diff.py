@@ -23,8 +23,9 @@ def test_identical_versions_have_no_diff() -> None:
 
 def test_added_shot() -> None:
     before = make_shotlist(2)
-    after = apply_edit(before, AddShot(shot=ShotChanges(description="she leaves", size="WS",
-                                                        duration=4)))
+    after = apply_edit(
+        before, AddShot(shot=ShotChanges(description="she leaves", size="WS", duration=4))
+    )
     assert diff(before, after) == ["+ 3. WS · static · 4s — she leaves"]
 
 
@@ -40,13 +41,30 @@ def test_removed_shot_and_renumbering() -> None:
 
 def test_changed_fields() -> None:
     before = make_shotlist(2)
-    after = apply_edit(before, UpdateShot(shot="2", changes=ShotChanges(
-        size="CU", duration=6, movement="pan", direction="left", characters=[], time_of_day="day")))
+    after = apply_edit(
+        before,
+        UpdateShot(
+            shot="2",
+            changes=ShotChanges(
+                size="CU",
+                duration=6,
+                movement="pan",
+                direction="left",
+                characters=[],
+                time_of_day="day",
+            ),
+        ),
+    )
     [line] = diff(before, after)
     assert line.startswith("~ 2. ")
-    for part in ("size medium shot → close-up", "movement static → pan", "direction — → left",
-                 "duration 4s → 6s", "characters Mara → —",
-                 "scene INT. KITCHEN - NIGHT → INT. KITCHEN - DAY"):
+    for part in (
+        "size medium shot → close-up",
+        "movement static → pan",
+        "direction — → left",
+        "duration 4s → 6s",
+        "characters Mara → —",
+        "scene INT. KITCHEN - NIGHT → INT. KITCHEN - DAY",
+    ):
         assert part in line
     assert "angle" not in line
 

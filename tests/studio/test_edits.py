@@ -54,6 +54,7 @@ def descriptions(shotlist: ShotList) -> list[str]:
 
 # --- add -----------------------------------------------------------------------------------------
 
+
 def test_add_at_end_inherits_the_last_scene(shotlist: ShotList) -> None:
     after = apply_edit(shotlist, AddShot(shot=ShotChanges(description="she leaves", size="WS")))
     assert descriptions(after) == ["action 1", "action 2", "action 3", "she leaves"]
@@ -85,8 +86,10 @@ def test_add_at_start_inherits_the_first_scene() -> None:
 
 
 def test_add_with_scene_fields_does_not_inherit(shotlist: ShotList) -> None:
-    after = apply_edit(shotlist, AddShot(shot=ShotChanges(description="outside", int_ext="EXT.",
-                                                          location="car park")))
+    after = apply_edit(
+        shotlist,
+        AddShot(shot=ShotChanges(description="outside", int_ext="EXT.", location="car park")),
+    )
     assert after.shots[-1].scene.slugline == "EXT. CAR PARK - DAY"
 
 
@@ -103,28 +106,37 @@ def test_add_last_position_plus_one_is_allowed(shotlist: ShotList) -> None:
 
 # --- update --------------------------------------------------------------------------------------
 
+
 def test_update_changes_only_named_fields(shotlist: ShotList) -> None:
     before = shotlist.shot(2)
-    after = apply_edit(shotlist, UpdateShot(shot="2", changes=ShotChanges(size="ECU", duration=7.5)))
+    after = apply_edit(
+        shotlist, UpdateShot(shot="2", changes=ShotChanges(size="ECU", duration=7.5))
+    )
     shot = after.shot(2)
     assert shot.size is ShotSize.EXTREME_CLOSE_UP
     assert shot.duration == 7.5
     assert (shot.uid, shot.description, shot.seed, shot.characters) == (
-        before.uid, before.description, before.seed, before.characters)
+        before.uid,
+        before.description,
+        before.seed,
+        before.characters,
+    )
     assert after.shots[0] == shotlist.shots[0] and after.shots[2] == shotlist.shots[2]
     assert_numbered(after)
 
 
 def test_update_scene_fields(shotlist: ShotList) -> None:
-    after = apply_edit(shotlist, UpdateShot(
-        shot="#1", changes=ShotChanges(time_of_day="sunrise", location="roof")))
+    after = apply_edit(
+        shotlist, UpdateShot(shot="#1", changes=ShotChanges(time_of_day="sunrise", location="roof"))
+    )
     assert after.shot(1).scene.slugline == "INT. ROOF - DAWN"
     assert after.shot(2).scene.slugline == "INT. KITCHEN - NIGHT"
 
 
 def test_update_movement_resets_direction(shotlist: ShotList) -> None:
-    panned = apply_edit(shotlist, UpdateShot(
-        shot="1", changes=ShotChanges(movement="pan", direction="left")))
+    panned = apply_edit(
+        shotlist, UpdateShot(shot="1", changes=ShotChanges(movement="pan", direction="left"))
+    )
     assert panned.shot(1).direction is MoveDirection.LEFT
     pushed = apply_edit(panned, UpdateShot(shot="1", changes=ShotChanges(movement="push in")))
     assert pushed.shot(1).movement is CameraMove.DOLLY_IN
@@ -135,15 +147,18 @@ def test_update_movement_resets_direction(shotlist: ShotList) -> None:
 
 
 def test_update_movement_resets_speed_unless_given(shotlist: ShotList) -> None:
-    fast = apply_edit(shotlist, UpdateShot(
-        shot="1", changes=ShotChanges(movement="follow", speed="fast")))
+    fast = apply_edit(
+        shotlist, UpdateShot(shot="1", changes=ShotChanges(movement="follow", speed="fast"))
+    )
     assert fast.shot(1).speed is MoveSpeed.FAST
-    craned = apply_edit(fast, UpdateShot(
-        shot="1", changes=ShotChanges(movement="crane", direction="up")))
+    craned = apply_edit(
+        fast, UpdateShot(shot="1", changes=ShotChanges(movement="crane", direction="up"))
+    )
     assert craned.shot(1).speed is MoveSpeed.MEDIUM  # not a "fast crane up"
     assert craned.shot(1).direction is MoveDirection.UP
-    slow = apply_edit(fast, UpdateShot(
-        shot="1", changes=ShotChanges(movement="push in", speed="slow")))
+    slow = apply_edit(
+        fast, UpdateShot(shot="1", changes=ShotChanges(movement="push in", speed="slow"))
+    )
     assert slow.shot(1).speed is MoveSpeed.SLOW
     kept = apply_edit(fast, UpdateShot(shot="1", changes=ShotChanges(duration=4)))
     assert kept.shot(1).speed is MoveSpeed.FAST  # no new move: the speed stays
@@ -177,6 +192,7 @@ def test_update_by_uid(shotlist: ShotList) -> None:
 
 # --- remove, move, swap ----------------------------------------------------------------------------
 
+
 def test_remove_renumbers(shotlist: ShotList) -> None:
     after = apply_edit(shotlist, RemoveShot(shot="1"))
     assert descriptions(after) == ["action 2", "action 3"]
@@ -206,6 +222,7 @@ def test_swap(shotlist: ShotList) -> None:
 
 # --- split ---------------------------------------------------------------------------------------
 
+
 def test_split_halves_the_duration(shotlist: ShotList) -> None:
     original = shotlist.shot(2)  # 4 s
     after = apply_edit(shotlist, SplitShot(shot="2", second=ShotChanges(size="CU")))
@@ -231,6 +248,7 @@ def test_split_too_short_shot() -> None:
 
 
 # --- style, cast, locations, project -------------------------------------------------------------
+
 
 def test_set_style_preset(shotlist: ShotList) -> None:
     after = apply_edit(shotlist, SetStyle(preset="noir"))
@@ -277,8 +295,9 @@ def test_set_location_adds_and_replaces(shotlist: ShotList) -> None:
 
 
 def test_set_project_info(shotlist: ShotList) -> None:
-    after = apply_edit(shotlist, SetProjectInfo(title="Day Shift", target_length=60,
-                                                aspect_ratio="2.39:1"))
+    after = apply_edit(
+        shotlist, SetProjectInfo(title="Day Shift", target_length=60, aspect_ratio="2.39:1")
+    )
     assert (after.title, after.target_length, after.aspect_ratio) == ("Day Shift", 60, "2.39:1")
     assert after.shots == shotlist.shots
     assert after.logline == shotlist.logline
@@ -290,15 +309,29 @@ def test_set_project_info_bad_aspect_ratio(shotlist: ShotList) -> None:
 
 
 def test_replace_shots_carries_the_scene_forward(shotlist: ShotList) -> None:
-    after = apply_edit(shotlist, ReplaceShots(shots=[
-        ShotChanges(description="establishing", size="EWS", int_ext="EXT", location="street",
-                    time_of_day="night"),
-        ShotChanges(description="she walks"),
-        ShotChanges(description="inside", int_ext="INT", location="lobby"),
-        ShotChanges(description="she waits"),
-    ]))
+    after = apply_edit(
+        shotlist,
+        ReplaceShots(
+            shots=[
+                ShotChanges(
+                    description="establishing",
+                    size="EWS",
+                    int_ext="EXT",
+                    location="street",
+                    time_of_day="night",
+                ),
+                ShotChanges(description="she walks"),
+                ShotChanges(description="inside", int_ext="INT", location="lobby"),
+                ShotChanges(description="she waits"),
+            ]
+        ),
+    )
     assert [s.scene.slugline for s in after.shots] == [
-        "EXT. STREET - NIGHT", "EXT. STREET - NIGHT", "INT. LOBBY - DAY", "INT. LOBBY - DAY"]
+        "EXT. STREET - NIGHT",
+        "EXT. STREET - NIGHT",
+        "INT. LOBBY - DAY",
+        "INT. LOBBY - DAY",
+    ]
     assert not {s.uid for s in after.shots} & {s.uid for s in shotlist.shots}
     assert_numbered(after)
     assert after.characters == shotlist.characters
@@ -356,8 +389,9 @@ def test_no_op_update_message(shotlist: ShotList) -> None:
 
 
 def test_cannot_grow_past_200_shots() -> None:
-    full = ShotList(shots=tuple(Shot(number=str(i), description="x")
-                                for i in range(1, MAX_SHOTS + 1)))
+    full = ShotList(
+        shots=tuple(Shot(number=str(i), description="x") for i in range(1, MAX_SHOTS + 1))
+    )
     before = full.model_dump()
     for edit in (AddShot(shot=ShotChanges(description="one more")), SplitShot(shot="1")):
         with pytest.raises(EditError, match=f"at most {MAX_SHOTS} shots"):
@@ -369,8 +403,9 @@ def test_cannot_grow_past_200_shots() -> None:
 # --- parse_edit ----------------------------------------------------------------------------------
 
 EDITS: list[Edit] = [
-    AddShot(shot=ShotChanges(description="a kettle boils", size="ECU", characters=["Mara"]),
-            position=2),
+    AddShot(
+        shot=ShotChanges(description="a kettle boils", size="ECU", characters=["Mara"]), position=2
+    ),
     UpdateShot(shot="3", changes=ShotChanges(movement="push in", speed="slow", time_of_day="dusk")),
     RemoveShot(shot="2"),
     MoveShot(shot="1", position=3),
@@ -390,14 +425,16 @@ def test_parse_edit_round_trips(edit: Edit, shotlist: ShotList) -> None:
         parsed = parse_edit(data)
         assert type(parsed) is type(edit)
         assert parsed == edit
-        assert apply_edit(shotlist, parsed).model_dump(exclude={"shots": {"__all__": {"uid", "seed"}}}) \
-            == apply_edit(shotlist, edit).model_dump(exclude={"shots": {"__all__": {"uid", "seed"}}})
+        assert apply_edit(shotlist, parsed).model_dump(
+            exclude={"shots": {"__all__": {"uid", "seed"}}}
+        ) == apply_edit(shotlist, edit).model_dump(exclude={"shots": {"__all__": {"uid", "seed"}}})
     assert describe_edit(edit)
 
 
 def test_parse_edit_reads_crew_spellings() -> None:
-    edit = parse_edit({"kind": "update_shot", "shot": "2", "changes": {"size": "close up",
-                                                                    "int_ext": "EXT."}})
+    edit = parse_edit(
+        {"kind": "update_shot", "shot": "2", "changes": {"size": "close up", "int_ext": "EXT."}}
+    )
     assert isinstance(edit, UpdateShot)
     assert edit.changes.size is ShotSize.CLOSE_UP
     assert edit.changes.int_ext is IntExt.EXT
@@ -411,7 +448,10 @@ def test_parse_edit_reads_crew_spellings() -> None:
         ({"shot": "1"}, "kind"),
         ({"kind": "remove_shot"}, "shot"),
         ({"kind": "remove_shot", "shot": "1", "why": "bad"}, "is not a field I know"),
-        ({"kind": "update_shot", "shot": "1", "changes": {"size": "gigantic"}}, "is not a shot size"),
+        (
+            {"kind": "update_shot", "shot": "1", "changes": {"size": "gigantic"}},
+            "is not a shot size",
+        ),
         ({"kind": "move_shot", "shot": "1", "position": "first"}, "position"),
         ({"kind": "set_character", "name": ""}, "name"),
         ({"kind": "replace_shots", "shots": "all of them"}, "shots"),
@@ -454,13 +494,24 @@ _edits = st.one_of(
     st.builds(MoveShot, shot=_refs, position=st.integers(-1, 8)),
     st.builds(SwapShots, first=_refs, second=_refs),
     st.builds(SplitShot, shot=_refs, second=_changes),
-    st.builds(SetStyle, preset=st.one_of(st.none(), st.sampled_from(["noir", "cyberpunk", "nope"])),
-              lighting=st.one_of(st.none(), st.text(max_size=10))),
-    st.builds(SetCharacter, name=st.sampled_from(["Mara", "theo", "June"]),
-              description=st.text(max_size=10)),
-    st.builds(SetLocation, name=st.sampled_from(["roof", "kitchen"]), description=st.text(max_size=10)),
-    st.builds(SetProjectInfo, title=st.one_of(st.none(), st.text(max_size=10)),
-              aspect_ratio=st.one_of(st.none(), st.sampled_from(["16:9", "1:1", "3:2"]))),
+    st.builds(
+        SetStyle,
+        preset=st.one_of(st.none(), st.sampled_from(["noir", "cyberpunk", "nope"])),
+        lighting=st.one_of(st.none(), st.text(max_size=10)),
+    ),
+    st.builds(
+        SetCharacter,
+        name=st.sampled_from(["Mara", "theo", "June"]),
+        description=st.text(max_size=10),
+    ),
+    st.builds(
+        SetLocation, name=st.sampled_from(["roof", "kitchen"]), description=st.text(max_size=10)
+    ),
+    st.builds(
+        SetProjectInfo,
+        title=st.one_of(st.none(), st.text(max_size=10)),
+        aspect_ratio=st.one_of(st.none(), st.sampled_from(["16:9", "1:1", "3:2"])),
+    ),
     st.builds(ReplaceShots, shots=st.lists(_changes, max_size=4)),
 )
 
@@ -486,11 +537,15 @@ def test_random_edit_sequences_keep_the_list_valid(edits: list[Edit]) -> None:
 
 # --- a shot held by uid that is gone --------------------------------------------------------------
 
-@pytest.mark.parametrize("edit_for", [
-    lambda uid: UpdateShot(shot=uid, changes=ShotChanges(notes="x")),
-    lambda uid: RemoveShot(shot=uid),
-    lambda uid: SplitShot(shot=uid),
-])
+
+@pytest.mark.parametrize(
+    "edit_for",
+    [
+        lambda uid: UpdateShot(shot=uid, changes=ShotChanges(notes="x")),
+        lambda uid: RemoveShot(shot=uid),
+        lambda uid: SplitShot(shot=uid),
+    ],
+)
 def test_a_gone_shot_never_shows_its_uid(shotlist: ShotList, edit_for: Any) -> None:
     uid = shotlist.shot(2).uid
     after = apply_edit(shotlist, RemoveShot(shot="2"))
@@ -502,11 +557,16 @@ def test_a_gone_shot_never_shows_its_uid(shotlist: ShotList, edit_for: Any) -> N
         after.shot("9")  # a number still gets the numbered message
 
 
-@pytest.mark.parametrize("make_edit", [
-    lambda sl: AddShot(shot=ShotChanges(description="A new beat.")),
-    lambda sl: SplitShot(shot="1"),
-    lambda sl: ReplaceShots(shots=[ShotChanges(description="One."), ShotChanges(description="Two.")]),
-])
+@pytest.mark.parametrize(
+    "make_edit",
+    [
+        lambda sl: AddShot(shot=ShotChanges(description="A new beat.")),
+        lambda sl: SplitShot(shot="1"),
+        lambda sl: ReplaceShots(
+            shots=[ShotChanges(description="One."), ShotChanges(description="Two.")]
+        ),
+    ],
+)
 def test_new_shots_never_reuse_a_uid(monkeypatch: pytest.MonkeyPatch, make_edit: Any) -> None:
     shotlist = make_shotlist(2)
     clash = shotlist.shots[0].uid

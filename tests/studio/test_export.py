@@ -17,10 +17,18 @@ from tests.studio.conftest import make_shotlist
 def film() -> ShotList:
     shotlist = make_shotlist(3, logline="A long night.", target_length=15)
     shots = list(shotlist.shots)
-    shots[1] = Shot(**{**shots[1].model_dump(),
-        "size": "close-up", "movement": "dolly in", "speed": "slow", "lens_mm": 85,
-        "characters": ("Mara", "Theo"), "dialogue": "Pipe | broken", "duration": 2.5,
-    })
+    shots[1] = Shot(
+        **{
+            **shots[1].model_dump(),
+            "size": "close-up",
+            "movement": "dolly in",
+            "speed": "slow",
+            "lens_mm": 85,
+            "characters": ("Mara", "Theo"),
+            "dialogue": "Pipe | broken",
+            "duration": 2.5,
+        }
+    )
     return shotlist.model_copy(update={"shots": tuple(shots)})
 
 
@@ -51,10 +59,14 @@ def test_markdown_table(film: ShotList) -> None:
     assert "- **Mara**: a tired nurse in teal scrubs" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert len(rows) == 3
-    assert rows[0] == ("| 1 | INT. KITCHEN - NIGHT | MS | eye level | static | 3s | action 1 | Mara |")
+    assert rows[0] == (
+        "| 1 | INT. KITCHEN - NIGHT | MS | eye level | static | 3s | action 1 | Mara |"
+    )
     # A pipe in the dialogue is escaped so the table keeps its columns.
-    assert rows[1] == ('| 2 | INT. KITCHEN - NIGHT | CU | eye level | slow dolly in | 2.5s | '
-                       'action 2 — "Pipe \\| broken" | Mara, Theo |')
+    assert rows[1] == (
+        "| 2 | INT. KITCHEN - NIGHT | CU | eye level | slow dolly in | 2.5s | "
+        'action 2 — "Pipe \\| broken" | Mara, Theo |'
+    )
 
 
 def test_csv_parses_back(film: ShotList) -> None:
@@ -114,7 +126,14 @@ def test_csv_cells_never_run_as_spreadsheet_formulas() -> None:
     from studio.models import Shot, ShotList
 
     shotlist = ShotList(shots=(Shot(description="placeholder"),))
-    shotlist = apply_edit(shotlist, UpdateShot(shot="1", changes=ShotChanges(
-        description='=HYPERLINK("http://example.invalid","x")', notes="@SUM(A1)")))
+    shotlist = apply_edit(
+        shotlist,
+        UpdateShot(
+            shot="1",
+            changes=ShotChanges(
+                description='=HYPERLINK("http://example.invalid","x")', notes="@SUM(A1)"
+            ),
+        ),
+    )
     row = next(_csv.DictReader(_io.StringIO(to_csv(shotlist))))
     assert row["description"].startswith("'=") and row["notes"].startswith("'@")

@@ -55,9 +55,15 @@ def test_blank_names_in_a_list_are_dropped() -> None:
 
 
 def test_enum_spellings_accepted_on_construction() -> None:
-    shot = Shot(description="x", size="CU", angle="bird's eye", movement="push in",
-                direction="L", speed="slowly",
-                scene={"int_ext": "EXT.", "location": "roof", "time_of_day": "sunset"})
+    shot = Shot(
+        description="x",
+        size="CU",
+        angle="bird's eye",
+        movement="push in",
+        direction="L",
+        speed="slowly",
+        scene={"int_ext": "EXT.", "location": "roof", "time_of_day": "sunset"},
+    )
     assert shot.size is ShotSize.CLOSE_UP
     assert shot.angle is Angle.OVERHEAD
     assert shot.movement is CameraMove.DOLLY_IN
@@ -73,7 +79,9 @@ def test_unknown_enum_spelling_is_rejected_with_the_options() -> None:
         Shot(description="x", size="enormous")
 
 
-@pytest.mark.parametrize(("lens", "ok"), [(8, True), (50, True), (600, True), (7, False), (601, False)])
+@pytest.mark.parametrize(
+    ("lens", "ok"), [(8, True), (50, True), (600, True), (7, False), (601, False)]
+)
 def test_lens_range(lens: int, ok: bool) -> None:
     if ok:
         assert Shot(description="x", lens_mm=lens).lens_mm == lens
@@ -193,13 +201,21 @@ def test_validated_names_nested_fields() -> None:
         validated(Shot, description="x", scene={"time_of_day": "teatime"})
 
 
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({"description": "A beat.", "dialogue": "x" * 1001}, "dialogue: is too long (at most 1000 characters)."),
-    ({"description": "A beat.", "lens_mm": 4}, "lens_mm: must be at least 8."),
-    ({"description": "A beat.", "lens_mm": "wide"}, "lens_mm: must be a whole number."),
-    ({}, "description: is required."),
-])
-def test_validation_errors_read_as_sentences_for_the_crew(fields: dict[str, object], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"description": "A beat.", "dialogue": "x" * 1001},
+            "dialogue: is too long (at most 1000 characters).",
+        ),
+        ({"description": "A beat.", "lens_mm": 4}, "lens_mm: must be at least 8."),
+        ({"description": "A beat.", "lens_mm": "wide"}, "lens_mm: must be a whole number."),
+        ({}, "description: is required."),
+    ],
+)
+def test_validation_errors_read_as_sentences_for_the_crew(
+    fields: dict[str, object], expected: str
+) -> None:
     with pytest.raises(InvalidValue) as raised:
         validated(Shot, **fields)
     assert str(raised.value) == expected

@@ -15,11 +15,17 @@ def cast_shotlist() -> ShotList:
     shots[1] = shots[1].model_copy(update={"characters": ("Mara", "Theo")})
     shots[2] = shots[2].model_copy(update={"characters": ("theo",)})
     shots[3] = shots[3].model_copy(update={"characters": ()})
-    return base.model_copy(update={
-        "characters": (*base.characters, base.characters[0].model_copy(
-            update={"name": "Theo", "description": "an old porter with a grey moustache"})),
-        "shots": tuple(shots),
-    })
+    return base.model_copy(
+        update={
+            "characters": (
+                *base.characters,
+                base.characters[0].model_copy(
+                    update={"name": "Theo", "description": "an old porter with a grey moustache"}
+                ),
+            ),
+            "shots": tuple(shots),
+        }
+    )
 
 
 def test_compile_is_deterministic() -> None:
@@ -40,8 +46,10 @@ def test_character_description_is_verbatim_wherever_they_appear() -> None:
         assert (mara in prompt) == ("mara" in names)
         assert (theo in prompt) == ("theo" in names)
     # The bible's spelling of the name is used even when the shot spells it differently.
-    assert "Theo: an old porter with a grey moustache." in compile_prompt(
-        shotlist, shotlist.shots[2]).prompt
+    assert (
+        "Theo: an old porter with a grey moustache."
+        in compile_prompt(shotlist, shotlist.shots[2]).prompt
+    )
 
 
 def test_character_missing_from_the_bible_is_named() -> None:
@@ -64,7 +72,8 @@ def test_style_and_location_appear() -> None:
 def test_unknown_location_falls_back_to_its_name() -> None:
     shotlist = make_shotlist(1)
     shot = shotlist.shots[0].model_copy(
-        update={"scene": shotlist.shots[0].scene.model_copy(update={"location": "ROOFTOP"})})
+        update={"scene": shotlist.shots[0].scene.model_copy(update={"location": "ROOFTOP"})}
+    )
     assert "Setting: interior, rooftop, night." in compile_prompt(shotlist, shot).prompt
 
 
@@ -89,15 +98,33 @@ def test_negative_prompt_includes_style_negative() -> None:
     ("fields", "expected"),
     [
         ({}, "medium shot, framed from the waist up, locked-off static camera"),
-        ({"size": "CU", "angle": "low"}, "close-up on the face, low angle looking up, locked-off static camera"),
-        ({"movement": "pan", "direction": "left"}, "medium shot, framed from the waist up, camera pans left"),
-        ({"movement": "push in", "speed": "slow", "lens_mm": 85},
-         "medium shot, framed from the waist up, camera dollies in, slow, 85mm lens"),
-        ({"size": "EWS", "angle": "bird's eye", "movement": "crane", "direction": "up", "speed": "fast"},
-         "extreme wide establishing shot, overhead bird's-eye view, sweeping crane move up, fast"),
+        (
+            {"size": "CU", "angle": "low"},
+            "close-up on the face, low angle looking up, locked-off static camera",
+        ),
+        (
+            {"movement": "pan", "direction": "left"},
+            "medium shot, framed from the waist up, camera pans left",
+        ),
+        (
+            {"movement": "push in", "speed": "slow", "lens_mm": 85},
+            "medium shot, framed from the waist up, camera dollies in, slow, 85mm lens",
+        ),
+        (
+            {
+                "size": "EWS",
+                "angle": "bird's eye",
+                "movement": "crane",
+                "direction": "up",
+                "speed": "fast",
+            },
+            "extreme wide establishing shot, overhead bird's-eye view, sweeping crane move up, fast",
+        ),
         # A static camera ignores direction and speed.
-        ({"movement": "static", "direction": "left", "speed": "fast"},
-         "medium shot, framed from the waist up, locked-off static camera"),
+        (
+            {"movement": "static", "direction": "left", "speed": "fast"},
+            "medium shot, framed from the waist up, locked-off static camera",
+        ),
     ],
 )
 def test_framing_phrase(fields: dict[str, object], expected: str) -> None:
@@ -108,5 +135,6 @@ def test_framing_leads_the_prompt() -> None:
     shotlist = make_shotlist(1)
     shot = shotlist.shots[0].model_copy(update={"lens_mm": 24})
     prompt = compile_prompt(shotlist, shot).prompt
-    assert prompt.splitlines()[0].startswith("Medium shot, framed from the waist up, locked-off "
-                                             "static camera, 24mm lens. action 1.")
+    assert prompt.splitlines()[0].startswith(
+        "Medium shot, framed from the waist up, locked-off static camera, 24mm lens. action 1."
+    )

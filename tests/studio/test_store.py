@@ -33,6 +33,7 @@ LATEST = max(int(path.name[:4]) for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9]
 
 # --- schema --------------------------------------------------------------------------------------
 
+
 async def test_migrates_an_empty_file_and_is_idempotent(db_path: Path) -> None:
     assert LATEST >= 2
     store = await Store.open(db_path)
@@ -44,8 +45,15 @@ async def test_migrates_an_empty_file_and_is_idempotent(db_path: Path) -> None:
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"projects", "versions", "turns", "render_batches", "render_jobs", "takes",
-            "approvals"} <= tables
+    assert {
+        "projects",
+        "versions",
+        "turns",
+        "render_batches",
+        "render_jobs",
+        "takes",
+        "approvals",
+    } <= tables
     reopened = await Store.open(db_path)  # must not re-run CREATE TABLE
     try:
         assert await reopened.schema_version() == LATEST
@@ -67,10 +75,13 @@ async def test_wal_and_foreign_keys(store: Store, db_path: Path) -> None:
 
 # --- projects and versions -----------------------------------------------------------------------
 
+
 async def test_create_apply_and_history(store: Store) -> None:
     project = await store.create_project("guild", "ana", make_shotlist(2))
     assert (project.head, project.owner, project.scope, project.room) == (1, "ana", "guild", None)
-    edited = await store.apply("guild", project.id, AddShot(shot=ShotChanges(description="exit")), "ben")
+    edited = await store.apply(
+        "guild", project.id, AddShot(shot=ShotChanges(description="exit")), "ben"
+    )
     assert edited.head == 2
     assert [s.description for s in edited.shotlist.shots] == ["action 1", "action 2", "exit"]
     fresh = await store.project("guild", project.id)
@@ -91,8 +102,12 @@ async def test_stored_edit_parses_back(store: Store, db_path: Path) -> None:
     edit = UpdateShot(shot="2", changes=ShotChanges(size="CU", duration=5))
     await store.apply("guild", project.id, edit, "ana")
     with sqlite3.connect(db_path) as raw:
-        plan, stored = [r[0] for r in raw.execute(
-            "SELECT edit FROM versions WHERE project_id = ? ORDER BY number", (project.id,))]
+        plan, stored = [
+            r[0]
+            for r in raw.execute(
+                "SELECT edit FROM versions WHERE project_id = ? ORDER BY number", (project.id,)
+            )
+        ]
     assert plan is None
     assert parse_edit(json.loads(stored)) == edit
 
@@ -111,8 +126,12 @@ async def test_apply_many_is_one_version(store: Store, db_path: Path) -> None:
     assert [(v.number, v.parent, v.author) for v in versions] == [(1, None, "ana"), (2, 1, "ben")]
     assert versions[1].summary == "remove shot 1; shot 1: duration=5.0; project: title"
     with sqlite3.connect(db_path) as raw:
-        [stored] = [r[0] for r in raw.execute(
-            "SELECT edit FROM versions WHERE project_id = ? AND number = 2", (project.id,))]
+        [stored] = [
+            r[0]
+            for r in raw.execute(
+                "SELECT edit FROM versions WHERE project_id = ? AND number = 2", (project.id,)
+            )
+        ]
     assert isinstance(json.loads(stored), list) and parse_edits(json.loads(stored)) == edits
     undone = await store.undo("guild", project.id, "ben")  # one undo takes all three back
     assert undone.shotlist == project.shotlist
@@ -121,9 +140,16 @@ async def test_apply_many_is_one_version(store: Store, db_path: Path) -> None:
 async def test_apply_many_writes_nothing_when_any_edit_fails(store: Store) -> None:
     project = await store.create_project("guild", "ana", make_shotlist(2))
     with pytest.raises(ShotNotFound):
-        await store.apply_many("guild", project.id, [
-            SetProjectInfo(title="Changed"), RemoveShot(shot="1"), RemoveShot(shot="2"),
-        ], "ana")
+        await store.apply_many(
+            "guild",
+            project.id,
+            [
+                SetProjectInfo(title="Changed"),
+                RemoveShot(shot="1"),
+                RemoveShot(shot="2"),
+            ],
+            "ana",
+        )
     with pytest.raises(EditError, match="no edits"):
         await store.apply_many("guild", project.id, [], "ana")
     fresh = await store.project("guild", project.id)
@@ -196,6 +222,7 @@ async def test_failing_edit_writes_nothing(store: Store, edit: object, error: ty
 
 # --- scopes and rooms ----------------------------------------------------------------------------
 
+
 async def test_scope_isolation(store: Store) -> None:
     mine = await store.create_project("guild-a", "ana", make_shotlist(1))
     other = await store.create_project("guild-b", "ben", make_shotlist(1, title="Theirs"))
@@ -221,8 +248,10 @@ async def test_scope_isolation(store: Store) -> None:
 
 
 async def test_projects_newest_first_with_limit(store: Store) -> None:
-    ids = [(await store.create_project("g", "ana", make_shotlist(1, title=f"P{i}"))).id
-           for i in range(4)]
+    ids = [
+        (await store.create_project("g", "ana", make_shotlist(1, title=f"P{i}"))).id
+        for i in range(4)
+    ]
     assert [p.id for p in await store.projects("g")] == ids[::-1]
     assert [p.id for p in await store.projects("g", limit=2)] == ids[:1:-1]
 
@@ -248,6 +277,7 @@ async def test_rooms(store: Store) -> None:
 
 
 # --- conversation --------------------------------------------------------------------------------
+
 
 async def test_turns_in_order_with_limit(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(1))
@@ -275,6 +305,7 @@ async def test_deleting_a_project_cascades(store: Store, db_path: Path) -> None:
 
 # --- processes and concurrency -------------------------------------------------------------------
 
+
 async def test_a_second_process_sees_the_data(store: Store, db_path: Path) -> None:
     project = await store.create_project("g", "ana", make_shotlist(3, title="Shared Reel"))
     await store.apply("g", project.id, AddShot(shot=ShotChanges(description="tag")), "ana")
@@ -293,7 +324,11 @@ async def test_a_second_process_sees_the_data(store: Store, db_path: Path) -> No
         asyncio.run(main())
     """)
     result = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+        subprocess.run,
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -303,8 +338,9 @@ async def test_a_second_process_sees_the_data(store: Store, db_path: Path) -> No
 async def test_concurrent_applies_land_as_distinct_versions(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(1))
     edits = [AddShot(shot=ShotChanges(description=f"shot {i}")) for i in range(20)]
-    results = await asyncio.gather(*(store.apply("g", project.id, e, f"user{i}")
-                                     for i, e in enumerate(edits)))
+    results = await asyncio.gather(
+        *(store.apply("g", project.id, e, f"user{i}") for i, e in enumerate(edits))
+    )
     assert sorted(r.head for r in results) == list(range(2, 22))
     final = await store.project("g", project.id)
     assert final.head == 21
@@ -317,17 +353,24 @@ async def test_concurrent_applies_land_as_distinct_versions(store: Store) -> Non
 
 # --- renders -------------------------------------------------------------------------------------
 
+
 async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(2))
     other = await store.create_project("h", "ana", make_shotlist(1))
     uid1, uid2 = (s.uid for s in project.shotlist.shots)
     request = {"prompt": "a kettle", "steps": 4, "size": [832, 480]}
-    await store.add_batch("b1", project.id, "ana", [
-        ("j1", uid1, "1", "fp1", "ana", 0, request),
-        ("j2", uid2, "2", "fp2", "ana", 5, request),
-    ])
-    await store.add_batch("b2", other.id, "ana", [("j3", other.shotlist.shots[0].uid, "1", "fp3",
-                                                    "ana", 0, {})])
+    await store.add_batch(
+        "b1",
+        project.id,
+        "ana",
+        [
+            ("j1", uid1, "1", "fp1", "ana", 0, request),
+            ("j2", uid2, "2", "fp2", "ana", 5, request),
+        ],
+    )
+    await store.add_batch(
+        "b2", other.id, "ana", [("j3", other.shotlist.shots[0].uid, "1", "fp3", "ana", 0, {})]
+    )
     batch = await store.batch("b1")
     assert (batch.project_id, batch.requested_by, batch.status_message) == (project.id, "ana", None)
     await store.set_batch_message("b1", "msg-42")
@@ -337,7 +380,12 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
 
     job = await store.job("j2")
     assert (job.batch_id, job.shot_uid, job.shot_number, job.priority, job.state) == (
-        "b1", uid2, "2", 5, "queued")
+        "b1",
+        uid2,
+        "2",
+        5,
+        "queued",
+    )
     assert job.request == request
     assert [j.id for j in await store.open_jobs()] == ["j1", "j2", "j3"]
     assert [j.id for j in await store.open_jobs(project.id)] == ["j1", "j2"]
@@ -355,10 +403,16 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await store.set_job_state("j1", "exploded")
 
-    take = await store.finish_job("j1", project.id, uid1, "fp1", 1234, "wan-1.3b", request,
-                                  "clips/1.mp4", "clips/1.png", 12.5)
+    take = await store.finish_job(
+        "j1", project.id, uid1, "fp1", 1234, "wan-1.3b", request, "clips/1.mp4", "clips/1.png", 12.5
+    )
     assert (take.shot_uid, take.seed, take.model, take.clip, take.seconds) == (
-        uid1, 1234, "wan-1.3b", "clips/1.mp4", 12.5)
+        uid1,
+        1234,
+        "wan-1.3b",
+        "clips/1.mp4",
+        12.5,
+    )
     assert take.request == request and take.message is None
     done = await store.job("j1")
     assert (done.state, done.take_id) == ("done", take.id)
@@ -370,7 +424,9 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     assert (await store.take(project.id, take.id)).message == "m-1"
     with pytest.raises(NotFound):
         await store.take(other.id, take.id)
-    second = await store.finish_job("j2", project.id, uid1, "fp1b", 99, "wan-1.3b", {}, "c2", "p2", 1)
+    second = await store.finish_job(
+        "j2", project.id, uid1, "fp1b", 99, "wan-1.3b", {}, "c2", "p2", 1
+    )
     assert [t.id for t in await store.takes(project.id)] == [take.id, second.id]
     assert [t.id for t in await store.takes(project.id, uid1)] == [take.id, second.id]
     assert await store.takes(project.id, uid2) == []
@@ -396,16 +452,24 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
     local = await store.create_project("local", "ana", make_shotlist(1))
     uid1, uid2 = (s.uid for s in project.shotlist.shots)
     for batch_id in ("open", "unposted", "silent", "reported", "old"):
-        await store.add_batch(batch_id, project.id, "ana",
-                              [(f"{batch_id}-1", uid1, "1", "fp", "ana", 0, {}),
-                               (f"{batch_id}-2", uid2, "2", "fp", "ana", 0, {})])
-    await store.add_batch("cli", local.id, "ana", [("cli-1", local.shotlist.shots[0].uid, "1",
-                                                    "fp", "ana", 0, {})])
+        await store.add_batch(
+            batch_id,
+            project.id,
+            "ana",
+            [
+                (f"{batch_id}-1", uid1, "1", "fp", "ana", 0, {}),
+                (f"{batch_id}-2", uid2, "2", "fp", "ana", 0, {}),
+            ],
+        )
+    await store.add_batch(
+        "cli", local.id, "ana", [("cli-1", local.shotlist.shots[0].uid, "1", "fp", "ana", 0, {})]
+    )
 
     async def finish(batch_id: str, *, posted: bool) -> None:
         await store.set_job_state(f"{batch_id}-1", "failed", reason="out of memory")
-        take = await store.finish_job(f"{batch_id}-2", project.id, uid2, "fp", 1, "m", {}, "c",
-                                      "p", 1.0)
+        take = await store.finish_job(
+            f"{batch_id}-2", project.id, uid2, "fp", 1, "m", {}, "c", "p", 1.0
+        )
         if posted:
             await store.set_take_message(take.id, f"take-of-{batch_id}")
 
@@ -418,17 +482,23 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
     await store.set_batch_message("reported", "s-reported")
     await finish("old", posted=False)
     with sqlite3.connect(db_path) as db:
-        db.execute("UPDATE render_batches SET created_at = '2020-01-01T00:00:00.000Z' "
-                   "WHERE id = 'old'")
+        db.execute(
+            "UPDATE render_batches SET created_at = '2020-01-01T00:00:00.000Z' WHERE id = 'old'"
+        )
 
     found = await store.unreported_batches("discord:")
     assert [b.id for b in found] == ["silent", "unposted", "open", "old"]  # newest first
     assert found[2].status_message == "s-open" and found[2].project_id == project.id
     since = "2021-01-01T00:00:00.000Z"
     assert [b.id for b in await store.unreported_batches("discord:", since=since)] == [
-        "silent", "unposted", "open"]
+        "silent",
+        "unposted",
+        "open",
+    ]
     assert [b.id for b in await store.unreported_batches("discord:", since=since, limit=2)] == [
-        "silent", "unposted"]
+        "silent",
+        "unposted",
+    ]
     assert [b.id for b in await store.unreported_batches("local")] == ["cli"]
     assert await store.unreported_batches("slack:") == []
     assert await store.unreported_batches("discord:2") == []  # a prefix, matched literally
@@ -448,16 +518,24 @@ async def test_add_batch_is_atomic(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(1))
     uid = project.shotlist.shots[0].uid
     with pytest.raises(sqlite3.IntegrityError):  # duplicate job id inside one batch
-        await store.add_batch("b", project.id, "ana", [("j", uid, "1", "fp", "ana", 0, {}),
-                                                       ("j", uid, "1", "fp", "ana", 0, {})])
+        await store.add_batch(
+            "b",
+            project.id,
+            "ana",
+            [("j", uid, "1", "fp", "ana", 0, {}), ("j", uid, "1", "fp", "ana", 0, {})],
+        )
     with pytest.raises(NotFound):
         await store.batch("b")
     assert await store.open_jobs() == []
 
 
 async def test_shotlist_round_trips_through_json(store: Store) -> None:
-    shotlist = apply_edit(make_shotlist(2), UpdateShot(shot="1", changes=ShotChanges(
-        size="OTS", movement="pan", direction="right", lens_mm=35)))
+    shotlist = apply_edit(
+        make_shotlist(2),
+        UpdateShot(
+            shot="1", changes=ShotChanges(size="OTS", movement="pan", direction="right", lens_mm=35)
+        ),
+    )
     project = await store.create_project("g", "ana", shotlist)
     loaded = (await store.project("g", project.id)).shotlist
     assert loaded == shotlist

@@ -21,7 +21,15 @@ from studio.vocab import (
 )
 
 ENUMS: list[type[StrEnum]] = [
-    ShotSize, Angle, CameraMove, MoveDirection, MoveSpeed, Transition, ShotStatus, IntExt, TimeOfDay,
+    ShotSize,
+    Angle,
+    CameraMove,
+    MoveDirection,
+    MoveSpeed,
+    Transition,
+    ShotStatus,
+    IntExt,
+    TimeOfDay,
 ]
 
 
@@ -98,7 +106,8 @@ def test_option_list_skips_the_empty_direction() -> None:
 
 
 @pytest.mark.parametrize(
-    ("enum", "member"), [(enum, member) for enum in ENUMS for member in enum],
+    ("enum", "member"),
+    [(enum, member) for enum in ENUMS for member in enum],
     ids=lambda v: v.__name__ if isinstance(v, type) else repr(str(v)),
 )
 def test_every_member_round_trips(enum: type[StrEnum], member: StrEnum) -> None:
@@ -118,7 +127,11 @@ def test_aliases_table_covers_abbreviations() -> None:
 
 def test_tightness_orders_sizes() -> None:
     assert ShotSize.EXTREME_WIDE.tightness < ShotSize.WIDE.tightness < ShotSize.MEDIUM.tightness
-    assert ShotSize.MEDIUM.tightness < ShotSize.CLOSE_UP.tightness < ShotSize.EXTREME_CLOSE_UP.tightness
+    assert (
+        ShotSize.MEDIUM.tightness
+        < ShotSize.CLOSE_UP.tightness
+        < ShotSize.EXTREME_CLOSE_UP.tightness
+    )
 
 
 def test_fold_is_public_and_matches_alias_keys() -> None:

@@ -14,14 +14,20 @@ from bot.discord import SlateBot, create_bot
 from bot.service import Production
 from bot.settings import Settings
 
-BRIEF = ("A lighthouse keeper finds a message in a bottle on a stormy night and rows out "
-         "to the reef at dawn.")
+BRIEF = (
+    "A lighthouse keeper finds a message in a bottle on a stormy night and rows out "
+    "to the reef at dawn."
+)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path / "data",  # type: ignore[call-arg]
-                    discord_crew_role="Crew", directions_per_minute=50)
+    return Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",  # type: ignore[call-arg]
+        discord_crew_role="Crew",
+        directions_per_minute=50,
+    )
 
 
 @pytest.fixture
@@ -44,8 +50,11 @@ def world(simcord_env: Any) -> Any:
     alice = guild.add_member(simcord_env.create_user("alice"))
     carol = guild.add_member(simcord_env.create_user("carol"), roles=[crew])
     bob = guild.add_member(simcord_env.create_user("bob"))
-    return type("World", (), dict(env=simcord_env, guild=guild, channel=channel, alice=alice,
-                                  bob=bob, carol=carol))
+    return type(
+        "World",
+        (),
+        dict(env=simcord_env, guild=guild, channel=channel, alice=alice, bob=bob, carol=carol),
+    )
 
 
 def thread_of(channel: Any) -> Any:
@@ -64,8 +73,9 @@ def labels(message: discord.Message) -> list[str]:
 
 
 async def project_of(world: Any, thread: Any) -> Any:
-    return await world.env.bot.production.store.project_in_room(f"discord:{world.guild.id}",
-                                                                 str(thread.id))
+    return await world.env.bot.production.store.project_in_room(
+        f"discord:{world.guild.id}", str(thread.id)
+    )
 
 
 async def finish_renders(world: Any, project_id: int) -> None:

@@ -46,9 +46,10 @@ async def test_viewer_may_direct_but_not_edit_style_or_cast(world: Any) -> None:
     head += 1
     assert (await project_of(world, thread)).head == head
 
-    for command, options, why in (("style set", {"preset": "noir"}, "style preset"),
-                                  ("cast add", {"name": "Mara", "description": "the keeper"},
-                                   "cast")):
+    for command, options, why in (
+        ("style set", {"preset": "noir"}, "style preset"),
+        ("cast add", {"name": "Mara", "description": "the keeper"}, "cast"),
+    ):
         denied = await world.bob.slash(thread, command, **options)
         assert denied.ephemeral and "**Crew**" in denied.response.content
         assert why in denied.response.content and "comment" in denied.response.content
@@ -59,8 +60,12 @@ async def test_viewer_may_direct_but_not_edit_style_or_cast(world: Any) -> None:
         assert not allowed.ephemeral
         head += 1
         assert (await project_of(world, thread)).head == head
-    assert [c.name for c in (await store.project_in_room(
-        f"discord:{world.guild.id}", str(thread.id))).shotlist.characters][-1] == "Mara"
+    assert [
+        c.name
+        for c in (
+            await store.project_in_room(f"discord:{world.guild.id}", str(thread.id))
+        ).shotlist.characters
+    ][-1] == "Mara"
 
 
 async def test_bad_input_is_refused_before_deferring(world: Any) -> None:
@@ -119,14 +124,22 @@ async def test_crafted_buttons_fail_cleanly(world: Any) -> None:
     lobby = other.create_text_channel("lobby")
     dave = other.add_member(world.env.create_user("dave"))
     view = discord.ui.View(timeout=None)
-    for item in (ProjectButton("board", project.id), TakeButton("approve", project.id, 1),
-                 ProjectButton("render", 10**40), TakeButton("reroll", 1, 10**40),
-                 CancelButton(10**30, "ab")):
+    for item in (
+        ProjectButton("board", project.id),
+        TakeButton("approve", project.id, 1),
+        ProjectButton("render", 10**40),
+        TakeButton("reroll", 1, 10**40),
+        CancelButton(10**30, "ab"),
+    ):
         view.add_item(item)
     message = await world.env.bot.get_channel(lobby.id).send("crafted", view=view)
-    for custom_id in (f"slate:p:board:{project.id}", f"slate:approve:{project.id}:1",
-                      f"slate:p:render:{10**40}", f"slate:reroll:1:{10**40}",
-                      f"slate:cancel:{10**30}:ab"):
+    for custom_id in (
+        f"slate:p:board:{project.id}",
+        f"slate:approve:{project.id}:1",
+        f"slate:p:render:{10**40}",
+        f"slate:reroll:1:{10**40}",
+        f"slate:cancel:{10**30}:ab",
+    ):
         result = await dave.click(message, custom_id=custom_id)
         assert result.ephemeral and "no project" in result.response.content.lower(), custom_id
     assert all(isinstance(getattr(e, "original", e), NotFound) for e in world.env.errors)

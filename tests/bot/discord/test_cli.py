@@ -10,16 +10,18 @@ import pytest
 from bot import cli
 
 
-def test_missing_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SLATE_DISCORD_TOKEN", raising=False)
     assert cli.main(["bot"]) == 2
     assert capsys.readouterr().err.strip().startswith("slate: Set SLATE_DISCORD_TOKEN")
 
 
-def test_rejected_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejected_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     async def refuse(self: discord.Client, token: str, *, reconnect: bool = True) -> None:
         raise discord.LoginFailure("Improper token has been passed.")
 

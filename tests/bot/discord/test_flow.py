@@ -57,8 +57,11 @@ async def test_render_posts_progress_and_takes_with_buttons(world: Any) -> None:
     assert {"Seed", "Model", "Size", "Move", "Render time"} <= set(fields)
     stored = await world.env.bot.production.store.takes(project.id)
     assert all(take.message for take in stored)
-    edits = [r for r in world.env.http_requests
-             if r.method == "PATCH" and r.path.endswith(f"/messages/{status[0].id}")]
+    edits = [
+        r
+        for r in world.env.http_requests
+        if r.method == "PATCH" and r.path.endswith(f"/messages/{status[0].id}")
+    ]
     assert edits, "the status message is edited in place"
 
 
@@ -84,7 +87,8 @@ async def test_approve_reroll_and_revise_buttons(world: Any) -> None:
     submitted = await world.bob.submit_modal(shown, {"instruction": "extreme close-up"})
     assert "```diff" in submitted.response.content
     assert (await prod.project(project.scope, project.id)).shotlist.shot("1").size.value == (
-        "extreme close-up")
+        "extreme close-up"
+    )
 
 
 async def test_project_buttons_render_all_and_storyboard(world: Any) -> None:
@@ -123,8 +127,11 @@ async def test_status_message_shows_progress_bars_when_time_allows(world: Any) -
     await world.alice.slash(thread, "render", shots="1")
     await finish_renders(world, project.id)
     status = next(m for m in thread.history() if m.content.startswith("🎬"))
-    edits = [r.json.get("content", "") for r in world.env.http_requests
-             if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")]
+    edits = [
+        r.json.get("content", "")
+        for r in world.env.http_requests
+        if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")
+    ]
     assert any("▰" in text and "/" in text for text in edits), edits
     assert "batch finished" in edits[-1]
 

@@ -22,9 +22,15 @@ from studio.errors import InvalidValue, LimitReached
 from studio.models import Shot, ShotList
 
 
-def long_list(count: int, text: str = "A keeper climbs the spiral stair, lamp in hand. ") -> ShotList:
-    return ShotList(title="Lighthouse", shots=tuple(
-        Shot(description=(text * 20)[:900], dialogue="Who's there?") for _ in range(count)))
+def long_list(
+    count: int, text: str = "A keeper climbs the spiral stair, lamp in hand. "
+) -> ShotList:
+    return ShotList(
+        title="Lighthouse",
+        shots=tuple(
+            Shot(description=(text * 20)[:900], dialogue="Who's there?") for _ in range(count)
+        ),
+    )
 
 
 def test_short_lists_fit_one_embed() -> None:
@@ -68,7 +74,9 @@ def test_direction_reply_stays_under_2000_characters() -> None:
 def test_a_long_reply_and_a_long_diff_never_cut_the_diff_open() -> None:
     """A 600-character reply and a 1500-character diff used to pass 2000 and lose the closing
     fence, turning the rest of the thread message into code."""
-    changes = [f"~ shot {i}: size medium shot → close-up, move static → dolly in" for i in range(200)]
+    changes = [
+        f"~ shot {i}: size medium shot → close-up, move static → dolly in" for i in range(200)
+    ]
     for notes in ((), ["a" * 300] * 3, ["note"] * 50):
         text = direction_reply("é" * 3000, changes, notes)
         assert len(text) <= MAX_CONTENT
@@ -87,8 +95,12 @@ def test_the_footer_fits_inside_the_limit() -> None:
 
 
 def test_status_text_shows_each_shot() -> None:
-    jobs = [JobLine("1", "done", take_id=4), JobLine("2", "running", step=12, total=30, eta_s=75),
-            JobLine("3", "queued", position=2), JobLine("4", "failed", reason="out of memory")]
+    jobs = [
+        JobLine("1", "done", take_id=4),
+        JobLine("2", "running", step=12, total=30, eta_s=75),
+        JobLine("3", "queued", position=2),
+        JobLine("4", "failed", reason="out of memory"),
+    ]
     text = status_text("Lighthouse", jobs)
     assert "2/4 shots finished" in text and "take #4" in text
     assert "▰▰▰▰▱▱▱▱▱▱ 12/30" in text and "ETA 1m15s" in text
@@ -97,14 +109,12 @@ def test_status_text_shows_each_shot() -> None:
     assert len(status_text("Epic", many)) <= MAX_CONTENT and "Shot 300" in status_text("Epic", many)
 
 
-
 def test_a_200_shot_batch_status_keeps_whole_lines() -> None:
     """Cutting mid-line left an unclosed ** or ` that garbled the status message."""
     jobs = [JobLine(str(i), "running", step=3, total=30, eta_s=90) for i in range(200)]
     text = status_text("🎬" * 150, jobs)
     assert len(text) <= MAX_CONTENT and not text.endswith("…")
-    assert all(line.count("**") % 2 == 0 and line.count("`") % 2 == 0
-               for line in text.splitlines())
+    assert all(line.count("**") % 2 == 0 and line.count("`") % 2 == 0 for line in text.splitlines())
     assert "more waiting or rendering" in text.splitlines()[-1]
 
 

@@ -40,10 +40,16 @@ class HeldRenderer:
     def __init__(self, gate: threading.Event, inner: Renderer) -> None:
         self.gate, self.inner = gate, inner
 
-    def render(self, request: RenderRequest, progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> RenderResult:
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
         if progress is not None:
-            progress(RenderProgress(step=0, total=1, preview=Image.new("RGB", (640, 360), "orange")))
+            progress(
+                RenderProgress(step=0, total=1, preview=Image.new("RGB", (640, 360), "orange"))
+            )
         while not self.gate.wait(0.01):
             if cancel is not None and cancel.cancelled:
                 raise RenderCancelled("cancelled")
@@ -69,8 +75,12 @@ async def stack(gate: threading.Event) -> AsyncIterator[AsyncExitStack]:
 
 
 @pytest.fixture
-async def prod(settings: Settings, gate: threading.Event, stack: AsyncExitStack,
-               monkeypatch: pytest.MonkeyPatch) -> Production:
+async def prod(
+    settings: Settings,
+    gate: threading.Event,
+    stack: AsyncExitStack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Production:
     monkeypatch.setattr("bot.app.renderer_loader", lambda s: held_loader(s, gate))
     return await stack.enter_async_context(production(settings, render=True))
 
@@ -94,7 +104,8 @@ def preview_seen(prod: Production) -> asyncio.Event:
 
 
 async def test_status_message_carries_a_preview_while_rendering(
-        world: Any, prod: Production, gate: threading.Event) -> None:
+    world: Any, prod: Production, gate: threading.Event
+) -> None:
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)
     project = await project_of(world, thread)
@@ -110,8 +121,11 @@ async def test_status_message_carries_a_preview_while_rendering(
     assert status.embeds[0].image.url == "attachment://preview.png"
     image = Image.open(io.BytesIO(await status.attachments[0].read()))
     assert image.format == "PNG" and image.width <= 320 and image.height == 180
-    patches = [r.json or {} for r in world.env.http_requests
-               if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")]
+    patches = [
+        r.json or {}
+        for r in world.env.http_requests
+        if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")
+    ]
     assert any(p.get("attachments") for p in patches)
 
     gate.set()
@@ -121,8 +135,9 @@ async def test_status_message_carries_a_preview_while_rendering(
     assert not status.attachments and not status.embeds  # the final state drops the preview
 
 
-async def test_status_message_throttles_previews(world: Any, prod: Production,
-                                                 gate: threading.Event) -> None:
+async def test_status_message_throttles_previews(
+    world: Any, prod: Production, gate: threading.Event
+) -> None:
     """Previews arriving faster than the 2 s cadence never cause edits of their own."""
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)
@@ -136,15 +151,22 @@ async def test_status_message_throttles_previews(world: Any, prod: Production,
     assert not status.attachments and not status.embeds
     gate.set()
     await finish_renders(world, project.id)
-    patches = [r for r in world.env.http_requests
-               if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")]
+    patches = [
+        r
+        for r in world.env.http_requests
+        if r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")
+    ]
     assert len(patches) == 1 and not (patches[0].json or {}).get("attachments")
     assert "batch finished" in status_of(thread).content
 
 
 async def test_whole_process_restart_resumes_in_the_same_messages(
-        world: Any, settings: Settings, stack: AsyncExitStack, gate: threading.Event,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    world: Any,
+    settings: Settings,
+    stack: AsyncExitStack,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)
     project = await project_of(world, thread)
@@ -192,10 +214,13 @@ async def test_whole_process_restart_resumes_in_the_same_messages(
     assert len(await prod_b.store.approvals(project.id)) == 1
 
 
-
 async def test_batch_finished_before_the_new_bot_listened_is_reported_once(
-        world: Any, settings: Settings, stack: AsyncExitStack, gate: threading.Event,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    world: Any,
+    settings: Settings,
+    stack: AsyncExitStack,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The new production resumes the jobs and finishes them all before the new bot logs in:
     the bot's catch-up still posts every take and finalises the status message, exactly once."""
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
@@ -235,5 +260,8 @@ async def test_batch_finished_before_the_new_bot_listened_is_reported_once(
     await bot_b.close()
     await world.env.settle()
     assert len(thread.history()) == seen
-    assert not [r for r in world.env.http_requests[requests:]
-                if r.method in ("POST", "PATCH") and "/messages" in r.path]
+    assert not [
+        r
+        for r in world.env.http_requests[requests:]
+        if r.method in ("POST", "PATCH") and "/messages" in r.path
+    ]

@@ -38,8 +38,14 @@ async def test_rate_limited_post_is_retried(world: Any) -> None:
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)
     project = await project_of(world, thread)
-    world.env.inject_error("POST", f"/channels/{thread.id}/messages", status=429, code=0,
-                           message="You are being rate limited.", times=2)
+    world.env.inject_error(
+        "POST",
+        f"/channels/{thread.id}/messages",
+        status=429,
+        code=0,
+        message="You are being rate limited.",
+        times=2,
+    )
     await world.alice.slash(thread, "render", shots="1")
     await finish_renders(world, project.id)
     await world.env.advance_time(10)  # the retry back-off runs on the virtual clock
@@ -47,9 +53,13 @@ async def test_rate_limited_post_is_retried(world: Any) -> None:
     assert [m for m in history if m.content.startswith("🎬")]
     takes = [m for m in history if m.attachments and m.embeds]
     assert len(takes) == 1 and labels(takes[0]) == ["Approve", "Reroll", "Revise"]
-    attempts = [r for r in world.env.http_requests
-                if r.method == "POST" and r.path == f"/channels/{thread.id}/messages"
-                and ((r.json or {}).get("content") or "").startswith("🎬")]
+    attempts = [
+        r
+        for r in world.env.http_requests
+        if r.method == "POST"
+        and r.path == f"/channels/{thread.id}/messages"
+        and ((r.json or {}).get("content") or "").startswith("🎬")
+    ]
     assert len(attempts) == 3  # refused twice, delivered on the third try
 
 
@@ -91,8 +101,9 @@ class GlacialDirector(SlowDirector):
         return await self.inner.plan(*args, **kwargs)
 
 
-async def test_direct_outlives_its_interaction_token(world: Any,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_direct_outlives_its_interaction_token(
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     """The thread, intro and shot list are ordinary bot messages; only the final pointer needs
     the token, and its expiry is logged, not turned into an error."""
     prod = world.env.bot.production
@@ -113,10 +124,12 @@ async def test_direct_outlives_its_interaction_token(world: Any,
 
 
 async def test_direct_shrugs_off_an_invalid_webhook_token(
-        world: Any, caplog: pytest.LogCaptureFixture) -> None:
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     """Real Discord may answer an expired token with 401 / 50027 instead of Unknown Webhook."""
-    world.env.inject_error("POST", "/webhooks/*", status=401, code=50027,
-                           message="Invalid Webhook Token")
+    world.env.inject_error(
+        "POST", "/webhooks/*", status=401, code=50027, message="Invalid Webhook Token"
+    )
     await world.alice.slash(world.channel, "direct", brief=BRIEF)
     thread = thread_of(world.channel)
     assert [m for m in thread.history() if m.embeds and m.components]

@@ -34,6 +34,7 @@ async def start(world: Any) -> Any:
 
 # --- 1. mentions of the bot's managed role ------------------------------------------------------
 
+
 def test_strip_mentions_removes_user_nick_and_role_mentions() -> None:
     text = "<@7> shot 2: <@!7> wide, <@&9> please <@8> <@&10>"
     assert strip_mentions(text, 7, 9) == "shot 2:  wide,  please <@8> <@&10>"
@@ -49,12 +50,16 @@ class TestRoleMention:
     def settings(self, settings: Settings) -> Settings:
         return settings.model_copy(update={"discord_message_content": True})
 
-    async def test_a_mention_of_the_bots_role_is_stripped(self, world: Any,
-                                                          monkeypatch: Any) -> None:
+    async def test_a_mention_of_the_bots_role_is_stripped(
+        self, world: Any, monkeypatch: Any
+    ) -> None:
         # SimCord's managed bot role carries no tags, so Guild.self_role can't find it itself.
         me = world.env.bot.user
-        monkeypatch.setattr(discord.Guild, "self_role", property(
-            lambda guild: next(r for r in guild.roles if r.managed and r.name == me.name)))
+        monkeypatch.setattr(
+            discord.Guild,
+            "self_role",
+            property(lambda guild: next(r for r in guild.roles if r.managed and r.name == me.name)),
+        )
         thread = await start(world)
         role = world.env.bot.get_guild(world.guild.id).self_role
         await world.bob.send(thread, f"<@&{role.id}> shot 2: extreme wide shot")
@@ -66,6 +71,7 @@ class TestRoleMention:
 
 # --- 2. refusals after a public defer stay private ---------------------------------------------
 
+
 async def test_render_over_the_open_limit_is_refused_before_deferring(world: Any) -> None:
     thread = await start(world)
     world.env.bot.production.max_open_renders = 0
@@ -74,8 +80,9 @@ async def test_render_over_the_open_limit_is_refused_before_deferring(world: Any
     clear(world, LimitReached)
 
 
-async def test_render_without_a_pool_is_refused_before_deferring(world: Any,
-                                                                 monkeypatch: Any) -> None:
+async def test_render_without_a_pool_is_refused_before_deferring(
+    world: Any, monkeypatch: Any
+) -> None:
     thread = await start(world)
     monkeypatch.setattr(world.env.bot.production, "pool", None)
     result = await world.alice.slash(thread, "render")
@@ -104,20 +111,21 @@ async def test_a_director_failure_in_direct_is_private(world: Any, monkeypatch: 
     result = await world.alice.slash(world.channel, "direct", brief=BRIEF)
     assert "lunch" not in result.response.content
     assert [(f.ephemeral, f.content) for f in result.followups] == [
-        (True, "The director is out to lunch.")]
+        (True, "The director is out to lunch.")
+    ]
     clear(world, SlateError)
 
 
 async def test_storyboard_of_an_empty_shot_list_is_refused_before_deferring(world: Any) -> None:
     store = world.env.bot.production.store
-    empty = await store.create_project(f"discord:{world.guild.id}", str(world.alice.id),
-                                       ShotList())
+    empty = await store.create_project(f"discord:{world.guild.id}", str(world.alice.id), ShotList())
     result = await world.alice.slash(world.channel, "storyboard", project=empty.id)
     assert result.ephemeral and not result.deferred and "no shots" in result.response.content
     world.env.errors.clear()
 
 
 # --- 3. /direct is rate limited; the window forgets idle keys and says its real length ----------
+
 
 async def test_direct_counts_against_the_direction_limit(world: Any) -> None:
     world.env.bot.directions.limit = 1
@@ -144,6 +152,7 @@ def test_sliding_window_drops_idle_keys_and_names_its_window() -> None:
 
 # --- 4. /cast add refuses over-long input -------------------------------------------------------
 
+
 async def test_cast_add_declares_its_length_limits(world: Any) -> None:
     thread = await start(world)
     add = world.env.bot.tree.get_command("cast").get_command("add")
@@ -158,14 +167,17 @@ async def test_cast_add_declares_its_length_limits(world: Any) -> None:
 
 # --- 5. projects beyond the newest 25 (autocomplete) and 100 (/queue) ---------------------------
 
+
 async def test_autocomplete_and_queue_reach_old_projects(world: Any, monkeypatch: Any) -> None:
     prod = world.env.bot.production
     scope = f"discord:{world.guild.id}"
-    old = await prod.store.create_project(scope, str(world.alice.id),
-                                          ShotList(title="Zebra crossing"))
+    old = await prod.store.create_project(
+        scope, str(world.alice.id), ShotList(title="Zebra crossing")
+    )
     for number in range(110):
-        await prod.store.create_project(scope, str(world.alice.id),
-                                        ShotList(title=f"Film {number}"))
+        await prod.store.create_project(
+            scope, str(world.alice.id), ShotList(title=f"Film {number}")
+        )
     other = world.env.create_guild(name="Studio B")
     foreign = await prod.store.create_project(f"discord:{other.id}", "1", ShotList(title="Zebra"))
 
@@ -174,8 +186,10 @@ async def test_autocomplete_and_queue_reach_old_projects(world: Any, monkeypatch
     by_id = await world.bob.autocomplete(world.channel, "shots", "project", f"#{old.id}")
     assert by_id[0]["value"] == old.id and len(by_id) == 25
 
-    entries = [QueueEntry("a", str(world.alice.id), f"#{old.id} shot 1", 0, 0, old.id),
-               QueueEntry("b", "1", f"#{foreign.id} shot 1", 0, 1, foreign.id)]
+    entries = [
+        QueueEntry("a", str(world.alice.id), f"#{old.id} shot 1", 0, 0, old.id),
+        QueueEntry("b", "1", f"#{foreign.id} shot 1", 0, 1, foreign.id),
+    ]
     monkeypatch.setattr(prod.pool, "queue", lambda: entries)
     queue = await world.bob.slash(world.channel, "queue")
     assert f"#{old.id} shot 1" in queue.response.content
@@ -183,6 +197,7 @@ async def test_autocomplete_and_queue_reach_old_projects(world: Any, monkeypatch
 
 
 # --- 6. a take upload Discord refuses still posts, and the batch keeps reporting ----------------
+
 
 async def test_a_refused_take_upload_posts_a_text_fallback(world: Any, monkeypatch: Any) -> None:
     thread = await start(world)
@@ -192,8 +207,10 @@ async def test_a_refused_take_upload_posts_a_text_fallback(world: Any, monkeypat
     async def refusing(self: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("file") is not None and str(kwargs["file"].filename).endswith(".mp4"):
             response = SimpleNamespace(status=413, reason="Payload Too Large")
-            raise discord.HTTPException(response,  # type: ignore[arg-type]
-                                        {"code": 40005, "message": "Request entity too large"})
+            raise discord.HTTPException(
+                response,  # type: ignore[arg-type]
+                {"code": 40005, "message": "Request entity too large"},
+            )
         return await send(self, *args, **kwargs)
 
     monkeypatch.setattr(discord.abc.Messageable, "send", refusing)
@@ -211,4 +228,4 @@ async def test_a_refused_take_upload_posts_a_text_fallback(world: Any, monkeypat
 def test_upload_limit_is_capped_per_request() -> None:
     guild = SimpleNamespace(filesize_limit=100 * 1024 * 1024)
     assert upload_limit(None, guild) == REQUEST_LIMIT == 25 * 1024 * 1024  # type: ignore[arg-type]
-    assert upload_limit(None, SimpleNamespace(filesize_limit=10))  == 10  # type: ignore[arg-type]
+    assert upload_limit(None, SimpleNamespace(filesize_limit=10)) == 10  # type: ignore[arg-type]

@@ -42,7 +42,9 @@ async def test_when_nothing_fits_the_poster_is_posted(noisy_clip: tuple[Path, Pa
         assert upload.file.filename == "take.png" and "poster" in upload.note
 
 
-async def test_without_a_poster_the_refusal_is_a_user_message(noisy_clip: tuple[Path, Path]) -> None:
+async def test_without_a_poster_the_refusal_is_a_user_message(
+    noisy_clip: tuple[Path, Path],
+) -> None:
     clip, _ = noisy_clip
     with pytest.raises(InvalidValue, match="limit"):
         async with clip_upload(clip, None, 1000):
