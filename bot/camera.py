@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from render.animatic import AnimaticRenderer
 from render.diffusers import check_request, frames_for_duration, resolve_model
@@ -52,7 +52,7 @@ def request_for(
     """The render request for one shot; `seed` overrides the shot's own (rerolls).
     Raises `InvalidRenderRequest` when the model could not render it (size, frame rules)."""
     prompt = compile_prompt(shotlist, shot)
-    common = dict(
+    base = RenderRequest(
         prompt=prompt.prompt,
         negative_prompt=prompt.negative_prompt,
         seed=shot.seed if seed is None else seed,
@@ -61,10 +61,10 @@ def request_for(
     if defaults.model == ANIMATIC:
         width, height = _ANIMATIC_SIZES.get(shotlist.aspect_ratio, (832, 480))
         fps = shotlist.fps
-        request = RenderRequest(
-            **common,
+        request = replace(
+            base,
             width=defaults.width or width,
-            height=defaults.height or height,  # type: ignore[arg-type]
+            height=defaults.height or height,
             frames=max(1, round(shot.duration * fps)),
             fps=fps,
             steps=1,
@@ -77,10 +77,10 @@ def request_for(
         width, height = preset.width, preset.height
         if shotlist.aspect_ratio == "9:16":
             width, height = height, width
-        request = RenderRequest(
-            **common,
+        request = replace(
+            base,
             width=defaults.width or width,
-            height=defaults.height or height,  # type: ignore[arg-type]
+            height=defaults.height or height,
             frames=frames_for_duration(shot.duration, preset.fps, preset),
             fps=preset.fps,
             steps=defaults.steps or preset.steps,
