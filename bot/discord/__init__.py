@@ -42,6 +42,11 @@ async def run_bot(settings: Settings) -> None:
                 "Discord rejected the bot token: check SLATE_DISCORD_TOKEN "
                 "(Developer Portal → your app → Bot → Reset Token)."
             ) from None
+        except (OSError, discord.GatewayNotFound) as error:
+            # aiohttp's connection errors are OSErrors: no network, DNS, a proxy in the way.
+            raise SlateError(
+                f"Could not reach Discord ({error}). Check the network and retry."
+            ) from None
         except discord.PrivilegedIntentsRequired:
             raise SlateError(
                 "Discord refused the Message Content intent: enable it in the "
