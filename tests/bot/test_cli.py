@@ -62,15 +62,26 @@ def test_plan_prints_a_table(tmp_path: Path) -> None:
     assert "WS" in result.stdout or "EWS" in result.stdout
 
 
-def test_plan_and_chat_do_not_import_the_gpu_stack(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [
+        (["plan", "Mia waits in the alley.", "--json"], ""),
+        (["chat", "--json"], "Mia waits in the alley.\nshot 1: close-up\n/render\n"),
+    ],
+)
+def test_plan_and_chat_do_not_import_the_gpu_stack(
+    tmp_path: Path, argv: list[str], stdin: str
+) -> None:
     code = (
-        "import sys; from bot.cli import main; main(['plan', 'Mia waits in the alley.', '--json']);"
+        f"import sys; from bot.cli import main; code = main({argv!r});"
         "heavy = [m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules];"
-        "print('HEAVY', heavy, file=sys.stderr)"
+        "print('EXIT', code, 'HEAVY', heavy, file=sys.stderr)"
     )
     env = {**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert "HEAVY []" in result.stderr, result.stderr
+    result = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, env=env
+    )
+    assert "EXIT 0 HEAVY []" in result.stderr, result.stderr
 
 
 def test_chat_from_a_pipe(tmp_path: Path) -> None:
