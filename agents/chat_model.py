@@ -109,7 +109,8 @@ def _local_huggingface(model: str, *, temperature: float) -> BaseChatModel:
         )
     except Exception as error:  # a missing path or repo, or weights transformers can't load
         raise _setup_failed(f"huggingface:{model}", error) from None
-    return ChatHuggingFace(llm=pipeline)
+    chat: BaseChatModel = ChatHuggingFace(llm=pipeline)  # typed here: the extra may be absent
+    return chat
 
 
 def _missing_package(provider: str) -> ModelSetupError:
