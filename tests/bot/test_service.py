@@ -10,21 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import production, renderer_loader
+from bot.app import production
 from bot.service import Production, ProductionEvent, StoredEditor
 from bot.settings import Settings
 from render.encode import probe
-from render.types import (
-    CancelToken,
-    ProgressCallback,
-    RenderCancelled,
-    Renderer,
-    RenderRequest,
-    RenderResult,
-)
 from studio.edits import RemoveShot, SetProjectInfo
 from studio.errors import InvalidValue, LimitReached, NotFound, ShotNotFound
 from studio.store import Store
+from tests.fakes import gated_loader
 
 SCOPE = "local"
 BRIEF = (
@@ -119,31 +112,6 @@ async def test_per_user_limit_changes_nothing(tmp_path: Path) -> None:
         with pytest.raises(LimitReached, match="limit is 2"):
             await prod.render(SCOPE, project.id, "ana")
         assert await prod.store.open_jobs(project.id) == []
-
-
-class GatedRenderer:
-    """Holds every render until the gate opens; honours cancellation meanwhile."""
-
-    name = "gated"
-
-    def __init__(self, gate: threading.Event, inner: Renderer) -> None:
-        self.gate, self.inner = gate, inner
-
-    def render(
-        self,
-        request: RenderRequest,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> RenderResult:
-        while not self.gate.wait(0.01):
-            if cancel is not None and cancel.cancelled:
-                raise RenderCancelled("cancelled")
-        return self.inner.render(request, progress, cancel)
-
-
-def gated_loader(settings: Settings, gate: threading.Event) -> Callable[[str, int], Renderer]:
-    real = renderer_loader(settings)
-    return lambda model, worker: GatedRenderer(gate, real(model, worker))
 
 
 async def test_cancel_running_and_queued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,44 +21,15 @@ from bot.discord import create_bot
 from bot.service import Production, ProductionEvent
 from bot.settings import Settings
 from render.types import (
-    CancelToken,
-    ProgressCallback,
-    RenderCancelled,
     Renderer,
-    RenderProgress,
-    RenderRequest,
-    RenderResult,
 )
 from tests.bot.discord.conftest import BRIEF, finish_renders, labels, project_of, thread_of
-
-
-class HeldRenderer:
-    """Shows a 640 px preview, then holds the render until the gate opens."""
-
-    name = "held"
-
-    def __init__(self, gate: threading.Event, inner: Renderer) -> None:
-        self.gate, self.inner = gate, inner
-
-    def render(
-        self,
-        request: RenderRequest,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> RenderResult:
-        if progress is not None:
-            progress(
-                RenderProgress(step=0, total=1, preview=Image.new("RGB", (640, 360), "orange"))
-            )
-        while not self.gate.wait(0.01):
-            if cancel is not None and cancel.cancelled:
-                raise RenderCancelled("cancelled")
-        return self.inner.render(request, progress, cancel)
+from tests.fakes import gated_loader
 
 
 def held_loader(settings: Settings, gate: threading.Event) -> Callable[[str, int], Renderer]:
-    real = renderer_loader(settings)
-    return lambda model, worker=0: HeldRenderer(gate, real(model, worker))
+    """Renderers that show a 640 px preview, then hold until the gate opens."""
+    return gated_loader(settings, gate, preview=Image.new("RGB", (640, 360), "orange"))
 
 
 @pytest.fixture
