@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from render.types import (
     CancelToken,
@@ -528,7 +528,8 @@ def _grade(image: Image.Image, look: str) -> Image.Image:
     film's look (a noir board in black and white, a neon one in magenta and cyan)."""
     words = look.lower()
     if any(w in words for w in ("black and white", "monochrome", "b&w", "greyscale")):
-        grey = ImageOps.autocontrast(image.convert("L"), cutoff=2)
+        # Harder contrast, same exposure: a night set stays dark.
+        grey = ImageEnhance.Contrast(image.convert("L")).enhance(1.35)
         return grey.convert("RGB")
     tints = (
         (("neon", "magenta", "cyan"), (200, 40, 200), 0.28),
