@@ -1,8 +1,12 @@
 """The store: every SQL statement Slate runs lives in this module.
 
 One long-lived aiosqlite connection in WAL mode with foreign keys on; numbered migrations in
-studio/migrations tracked by `PRAGMA user_version`; every write is one transaction. All reads
-and writes are scoped: a project is only ever found through the scope that owns it.
+studio/migrations tracked by `PRAGMA user_version`; every write is one transaction.
+
+Scoping: a project is only ever found through the scope that owns it (`project`, `apply`,
+`undo`, `approve`...). Methods that take a bare project id or job id (turns, takes, jobs,
+batches) are for callers that have already found the project in its scope; `project_by_id` is
+for the service's own restart bookkeeping and never answers a user.
 """
 
 from __future__ import annotations
