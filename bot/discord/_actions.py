@@ -5,6 +5,7 @@ Inputs are checked before the interaction is deferred, so a refusal can still be
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from studio.store import Project
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
+
+log = logging.getLogger(__name__)
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: ids from custom_ids are checked against it
 
@@ -148,12 +151,55 @@ async def approve(
     permit(interaction, project, "approve")
     project.shotlist.shot(shot)  # an unknown shot is refused before deferring
     await interaction.response.defer(thinking=True)
-    take = await bot_of(interaction).production.approve(
+    production = bot_of(interaction).production
+    uid = project.shotlist.shot(shot).uid
+    before = (await production.store.approvals(project.id)).get(uid)
+    take = await production.approve(
         scope_of(interaction), project.id, author_of(interaction.user), shot, take_id
     )
-    await reply(
-        interaction, f"✅ Shot {shot}: take #{take.id} approved for the cut.", ephemeral=False
+    number = project.shotlist.shot(shot).number
+    siblings = [t.id for t in await production.store.takes(project.id, uid)]
+    which = f"Take {siblings.index(take.id) + 1}" if take.id in siblings else f"take #{take.id}"
+    # The take cards follow: this one turns green with Approve disabled, the one it replaces
+    # goes back to waiting for review.
+    if before is not None and before != take.id:
+        await show_approval(bot_of(interaction), project, before, approved=False)
+    await show_approval(bot_of(interaction), project, take.id, approved=True)
+    approvals = await production.store.approvals(project.id)
+    chosen = sum(1 for s in project.shotlist.shots if s.uid in approvals)
+    total = len(project.shotlist.shots)
+    progress = (
+        f"all {total} shots approved: `/cut` when you're ready."
+        if chosen >= total
+        else f"{chosen}/{total} shots approved."
     )
+    await reply(
+        interaction,
+        f"✅ **Shot {number} · {which}** approved for the cut.\n-# take #{take.id} · {progress}",
+        ephemeral=False,
+    )
+
+
+async def show_approval(bot: SlateBot, project: Project, take_id: int, *, approved: bool) -> None:
+    """Edit a posted take card to show whether it is the approved take (best effort: a card
+    deleted or unreachable is left as it is)."""
+    from bot.discord._format import mark_approved
+    from bot.discord._views import take_view
+
+    try:
+        take = await bot.production.store.take(project.id, take_id)
+        channel = await project_channel(bot, project)
+        if take.message is None or channel is None or not hasattr(channel, "fetch_message"):
+            return
+        message = await channel.fetch_message(int(take.message))
+        view = take_view(project.id, take.id, approved=approved)
+        if message.embeds:
+            embeds = [mark_approved(message.embeds[0], approved), *message.embeds[1:]]
+            await message.edit(embeds=embeds, view=view)
+        else:
+            await message.edit(view=view)
+    except (discord.HTTPException, SlateError):
+        log.warning("could not update the card of take #%d", take_id, exc_info=True)
 
 
 async def revise(

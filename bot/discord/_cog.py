@@ -15,6 +15,7 @@ from bot.discord import _actions
 from bot.discord._actions import author_of, permit, project_for, scope_of
 from bot.discord._format import (
     HELP,
+    SLATE_COLOUR,
     clip,
     direction_reply,
     message_pages,
@@ -320,7 +321,8 @@ class Studio(commands.Cog):
     ) -> None:
         found = await project_for(interaction, project)
         name, value = shot_field(found.shotlist.shot(number))
-        await interaction.response.send_message(embed=discord.Embed(title=name, description=value))
+        embed = discord.Embed(title=name, description=value, colour=SLATE_COLOUR)
+        await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="queue", description="What is rendering and waiting")
     @app_commands.guild_only()
@@ -329,23 +331,29 @@ class Studio(commands.Cog):
         pool = self.production.pool
         if pool is None:
             raise InvalidValue("Rendering is not set up in this session.")
-        ours: dict[int, bool] = {}
+        ours: dict[int, str | None] = {}  # project id → its title, None: another guild's
         lines = []
         for entry in pool.queue():
             if entry.project_id is None:
                 continue
             if entry.project_id not in ours:
                 try:  # found within this guild's scope, or it is another guild's
-                    await self.production.store.project(scope, entry.project_id)
-                    ours[entry.project_id] = True
+                    found = await self.production.store.project(scope, entry.project_id)
+                    ours[entry.project_id] = found.shotlist.title
                 except NotFound:
-                    ours[entry.project_id] = False
-            if not ours[entry.project_id]:
+                    ours[entry.project_id] = None
+            title = ours[entry.project_id]
+            if title is None:
                 continue  # other guilds' renders are not ours to see
-            where = "rendering" if entry.position == 0 else f"#{entry.position} in line"
-            lines.append(f"{entry.label} · <@{entry.user}> · {where}")
+            where = "▶ rendering" if entry.position == 0 else f"queued #{entry.position}"
+            lines.append(f"**{clip(title, 80)}** · {entry.label} · {where} · <@{entry.user}>")
+        text = (
+            clip("**Render queue**\n" + "\n".join(lines), 2000)
+            if lines
+            else "Nothing is rendering for this server. Start with `/render` in a film's thread."
+        )
         await interaction.response.send_message(
-            clip("\n".join(lines), 2000) if lines else "Nothing is rendering for this server.",
+            text,
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )

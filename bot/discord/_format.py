@@ -6,6 +6,7 @@ embed, 6000 characters and 10 embeds per message, 2000 characters of content) is
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ MAX_TITLE = 256
 MAX_DESCRIPTION = 4096
 # Room left in each embed for title, description and footer, so fields alone never hit the cap.
 _EMBED_BUDGET = MAX_EMBED_CHARS - 600
-SLATE_COLOUR = discord.Colour(0x5865F2)
+# One colour per kind of card, so a scrolling crew can tell them apart at a glance.
+SLATE_COLOUR = discord.Colour(0x5865F2)  # the shot list and single shots
+TAKE_COLOUR = discord.Colour(0xE0A526)  # a take waiting for review
+APPROVED_COLOUR = discord.Colour(0x57F287)  # a take approved for the cut
+STATUS_COLOUR = discord.Colour(0x4F545C)  # render progress (the preview frame)
+APPROVED_MARK = " · Approved ✓"
+_SHOT_TEXT = 300  # a shot's description in the list: enough to recognise it, not a page
 
 
 def clip(text: str, limit: int) -> str:
@@ -44,7 +51,9 @@ def strip_mentions(text: str, user_id: int | None, role_id: int | None = None) -
 
 
 def shot_field(shot: Shot) -> tuple[str, str]:
-    name = f"{shot.number}. {shot.size.abbreviation} · {shot.move_label} · {shot.duration:g}s"
+    name = (
+        f"Shot {shot.number} · {shot.size.abbreviation} · {shot.move_label} · {shot.duration:g} s"
+    )
     lines = [shot.description]
     if shot.dialogue:
         lines.append(f"> {shot.dialogue}")
@@ -57,19 +66,55 @@ def shot_field(shot: Shot) -> tuple[str, str]:
     return clip(name, MAX_FIELD_NAME), clip("\n".join(lines), MAX_FIELD_VALUE)
 
 
+def shot_entry(shot: Shot) -> str:
+    """One shot in the list: number, size · move · length, what we see, any line, who is in it."""
+    head = f"**{shot.number}** · {shot.size.abbreviation} · {shot.move_label} · {shot.duration:g} s"
+    if shot.status.value != "planned":
+        head += f" · *{shot.status.value}*"
+    lines = [head, clip(shot.description, _SHOT_TEXT)]
+    if shot.dialogue:
+        lines.append(f"> “{clip(shot.dialogue, 200)}”")
+    if shot.characters:
+        lines.append(f"-# {clip(', '.join(shot.characters), 200)}")
+    return clip("\n".join(lines), MAX_FIELD_VALUE)
+
+
+def _scene_fields(shotlist: ShotList) -> list[tuple[str, str]]:
+    """The shots grouped under their sluglines, one field per scene (continued when long)."""
+    fields: list[tuple[str, str]] = []
+    scenes = itertools.groupby(shotlist.shots, key=lambda shot: shot.scene.slugline)
+    for number, (slugline, shots) in enumerate(scenes, 1):
+        base = clip(f"Scene {number} · {slugline}", MAX_FIELD_NAME - 10)
+        header = base
+        entries: list[str] = []
+        for entry in (shot_entry(shot) for shot in shots):
+            if entries and len("\n\n".join([*entries, entry])) > MAX_FIELD_VALUE:
+                fields.append((header, "\n\n".join(entries)))
+                header, entries = f"{base} (cont.)", []
+            entries.append(entry)
+        fields.append((header, "\n\n".join(entries)))
+    return fields
+
+
 def shotlist_embeds(shotlist: ShotList, project_id: int) -> list[discord.Embed]:
-    """The shot list as embeds, each within Discord's field and character limits."""
+    """The shot list as embeds, scene by scene, each within Discord's field and character limits."""
     title = clip(f"{shotlist.title} · project #{project_id}", MAX_TITLE)
+    count = len(shotlist.shots)
     summary = (
-        f"{len(shotlist.shots)} shots · {shotlist.runtime:g} s · {shotlist.style.name} · "
-        f"{shotlist.aspect_ratio}"
+        f"**{count} shot{'s' if count != 1 else ''}** · {shotlist.runtime:g} s · "
+        f"{shotlist.style.name} · {shotlist.aspect_ratio}"
     )
     if shotlist.logline:
         summary = f"*{clip(shotlist.logline, 1000)}*\n{summary}"
     embeds: list[discord.Embed] = []
     current = discord.Embed(title=title, description=summary, colour=SLATE_COLOUR)
-    for shot in shotlist.shots:
-        name, value = shot_field(shot)
+    if not shotlist.shots:
+        current.add_field(
+            name="No shots yet",
+            value="Mention me with what to shoot (“open on a wide of the harbour at dawn”).",
+            inline=False,
+        )
+    for name, value in _scene_fields(shotlist):
         full = len(current.fields) >= MAX_FIELDS
         if full or len(current) + len(name) + len(value) > _EMBED_BUDGET:
             embeds.append(current)
@@ -173,41 +218,69 @@ class JobLine:
     eta_s: float | None = None
     take_id: int | None = None
     reason: str = ""
+    seconds: float | None = None  # the finished take's render time
 
     @property
     def open(self) -> bool:
         return self.state in ("queued", "running")
 
 
+def seconds_text(seconds: float) -> str:
+    """`0.4 s`, `12 s`, `2m05s`."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return f"{round(seconds)} s" if seconds < 60 else eta_text(seconds)
+
+
 def job_line(job: JobLine) -> str:
     head = f"**Shot {job.shot_number}**"
     match job.state:
         case "queued":
-            where = f"#{job.position} in line" if job.position else "waiting"
-            return f"{head} · queued ({where})"
+            return f"{head} · queued #{job.position}" if job.position else f"{head} · queued"
         case "running":
             if not job.total:
                 return f"{head} · starting…"
             eta = eta_text(job.eta_s)
-            return f"{head} · `{progress_bar(job.step, job.total)}` steps" + (
+            return f"{head} · `{progress_bar(job.step, job.total)}`" + (
                 f" · ETA {eta}" if eta else ""
             )
         case "done":
-            return f"{head} · ✅ take #{job.take_id}" if job.take_id else f"{head} · ✅ done"
+            took = f" · {seconds_text(job.seconds)}" if job.seconds else ""
+            return f"{head} · ✅ take #{job.take_id}{took}" if job.take_id else f"{head} · ✅ done"
         case "failed":
             return f"{head} · ❌ {clip(job.reason or 'failed', 200)}"
         case _:
-            return f"{head} · ⏹ cancelled"
+            return f"{head} · cancelled"
+
+
+def _summary(jobs: Sequence[JobLine]) -> str:
+    """`4 takes in 1.3 s · 1 failed`: the final line of a finished batch."""
+    done = [job for job in jobs if job.state == "done"]
+    took = sum(job.seconds or 0 for job in done)
+    parts = [
+        f"{len(done)} take{'s' if len(done) != 1 else ''}"
+        + (f" in {seconds_text(took)}" if took else "")
+    ]
+    failed = sum(1 for job in jobs if job.state == "failed")
+    cancelled = sum(1 for job in jobs if job.state == "cancelled")
+    if failed:
+        parts.append(f"{failed} failed")
+    if cancelled:
+        parts.append(f"{cancelled} cancelled")
+    return " · ".join(parts)
 
 
 def status_text(title: str, jobs: Sequence[JobLine]) -> str:
     """The body of a batch's status message: a header and one line per shot."""
     done = sum(1 for job in jobs if not job.open)
-    header = (
-        f"🎬 Rendering **{clip(title, 100)}**: {done}/{len(jobs)} shots finished"
-        if done < len(jobs)
-        else f"🎬 **{clip(title, 100)}**: batch finished"
-    )
+    name = clip(title, 100)
+    if done < len(jobs):
+        header = (
+            f"🎬 Rendering **{name}** · {done}/{len(jobs)} shots finished\n"
+            f"`{progress_bar(done, len(jobs), width=16).split(' ')[0]}`"
+        )
+    else:
+        header = f"🎬 **{name}** · batch finished · {_summary(jobs)}"
     lines = [header, *(job_line(job) for job in jobs)]
     text = "\n".join(lines)
     if len(text) <= MAX_CONTENT:
@@ -225,23 +298,46 @@ def status_text(title: str, jobs: Sequence[JobLine]) -> str:
     return "\n".join(kept)
 
 
-def take_embed(take: Take, shot: Shot | None, shot_number: str, *, note: str = "") -> discord.Embed:
-    """The card under a posted take: what was rendered and how to reproduce it."""
-    embed = discord.Embed(title=f"Shot {shot_number} · take #{take.id}", colour=SLATE_COLOUR)
+def take_embed(
+    take: Take,
+    shot: Shot | None,
+    shot_number: str,
+    *,
+    note: str = "",
+    take_number: int | None = None,
+) -> discord.Embed:
+    """The card under a posted take: what was rendered and how to reproduce it. `take_number` is
+    the take's place among its shot's takes (Take 2); the footer keeps the take's id for
+    `/approve`."""
+    which = f"Take {take_number}" if take_number else f"take #{take.id}"
+    embed = discord.Embed(title=f"Shot {shot_number} · {which}", colour=TAKE_COLOUR)
+    request = take.request
     if shot is not None:
-        embed.description = clip(shot.description, 1000)
+        embed.description = f"{clip(shot.description, 1000)}\n-# {shot.scene.slugline}"
         embed.add_field(name="Size", value=shot.size.value)
         embed.add_field(name="Move", value=shot.move_label)
-    request = take.request
-    embed.add_field(name="Seed", value=str(take.seed))
+        embed.add_field(name="Length", value=f"{shot.duration:g} s")
+    embed.add_field(name="Seed", value=f"`{take.seed}`")
     embed.add_field(name="Model", value=take.model)
-    size = f"{request.get('width', '?')}×{request.get('height', '?')}"
     embed.add_field(
-        name="Frames",
-        value=f"{request.get('frames', '?')} @ {request.get('fps', '?')} fps · {size}",
+        name="Render time", value=seconds_text(take.seconds) if take.seconds else "cached"
     )
-    embed.add_field(name="Render time", value=f"{take.seconds:.1f} s" if take.seconds else "cached")
-    embed.set_footer(text=f"take id {take.id}" + (f" · {note}" if note else ""))
+    size = f"{request.get('width', '?')}×{request.get('height', '?')}"
+    frames = f"{request.get('frames', '?')} frames @ {request.get('fps', '?')} fps · {size}"
+    prompt = " ".join(str(request.get("prompt") or "").split())
+    if prompt:
+        embed.add_field(name="Prompt", value=f"-# {clip(prompt, 300)}\n-# {frames}", inline=False)
+    else:
+        embed.add_field(name="Frames", value=frames, inline=False)
+    embed.set_footer(text=f"take #{take.id}" + (f" · {note}" if note else ""))
+    return embed
+
+
+def mark_approved(embed: discord.Embed, approved: bool) -> discord.Embed:
+    """A take card turned to (or back from) its approved state: the title says so in green."""
+    title = (embed.title or "").removesuffix(APPROVED_MARK)
+    embed.title = clip(title, MAX_TITLE - len(APPROVED_MARK)) + (APPROVED_MARK if approved else "")
+    embed.colour = APPROVED_COLOUR if approved else TAKE_COLOUR
     return embed
 
 
@@ -276,12 +372,23 @@ def shot_by_uid(shotlist: ShotList, uid: str) -> Shot | None:
     return next((shot for shot in shotlist.shots if shot.uid == uid), None)
 
 
-HELP = """**Slate: your director's assistant**
-`/direct brief` start a film: I plan a shot list and open a thread for it.
-In a project thread, mention me with a note (“shot 2: close-up, slow push-in”) to revise.
-`/shots` `/shot n` the list · `/revise n instruction` change one shot · `/undo`
-`/render [shots] [model]` render (e.g. `1,3-5`) · `/reroll n` new seed · `/approve n [take]`
-`/cut` the final cut · `/storyboard` contact sheet · `/export [format]` md/csv/json/otio
-`/cast add|list` characters · `/style set|show` look · `/queue` · `/cancel [shot|all]` · `/delete`
-Outside a thread, pass `project`. Anyone may direct and revise; the owner and the crew role may
-also render, approve, cancel, undo, delete, set the style and add to the cast."""
+HELP = """**Slate · your director's assistant**
+
+**Plan**
+`/direct brief [style]` plan a shot list from a brief; I open a thread for the film
+`/shots` the shot list · `/shot n` one shot · `/cast add|list` · `/style set|show`
+
+**Revise**
+In the film's thread, mention me with a note: “shot 2: slow dolly-in, close-up”
+`/revise n instruction` change one shot · `/undo` the last change
+
+**Shoot & review**
+`/render [shots] [model]` render all, or e.g. `1,3-5` · `/queue` what is rendering
+`/reroll n` a new take with a new seed · `/approve n [take]` pick the take for the cut
+`/cancel [shot|all]` stop renders
+
+**Deliver**
+`/cut` the final cut · `/storyboard` contact sheet · `/export [format]` md, csv, json, otio
+
+-# Outside a thread, pass `project`. Anyone may direct and revise; the owner and the crew role \
+may also render, approve, cancel, undo, delete (`/delete`), set the style and add to the cast."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from PIL import Image
 
-from bot.discord._format import JobLine, shot_by_uid, status_text, take_embed
+from bot.discord._format import STATUS_COLOUR, JobLine, shot_by_uid, status_text, take_embed
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.discord._views import status_view, take_view
 from bot.service import ProductionEvent
@@ -189,10 +189,11 @@ class ProgressReporter:
         )
         # Takes that finished while no bot was listening (or mid-post when it stopped).
         for job in records:
-            if (
-                job.take_id is not None
-                and (await store.take(project.id, job.take_id)).message is None
-            ):
+            if job.take_id is None:
+                continue
+            take = await store.take(project.id, job.take_id)
+            jobs[job.id].seconds = take.seconds
+            if take.message is None:
                 batch.unposted[job.take_id] = (job.shot_uid, job.shot_number)
         self._batches[batch_id] = batch
         return batch
@@ -265,6 +266,8 @@ class ProgressReporter:
         shot = shot_by_uid(project.shotlist, shot_uid)
         limit = upload_limit(None, getattr(channel, "guild", None))
         view = take_view(batch.project_id, take.id)
+        siblings = [t.id for t in await self.bot.production.store.takes(project.id, shot_uid)]
+        take_number = siblings.index(take.id) + 1 if take.id in siblings else None
 
         async def send() -> discord.Message:
             # A fresh upload per attempt: discord.py closes the file after each send.
@@ -276,7 +279,9 @@ class ProgressReporter:
                     name=f"shot-{shot_number}-take-{take.id}.mp4",
                 ) as upload:
                     return await channel.send(
-                        embed=take_embed(take, shot, shot_number, note=upload.note),
+                        embed=take_embed(
+                            take, shot, shot_number, note=upload.note, take_number=take_number
+                        ),
                         file=upload.file,
                         view=view,
                     )
@@ -284,7 +289,8 @@ class ProgressReporter:
                 return await text_only(f"Shot {shot_number}, take #{take.id}: {error}")
 
         async def text_only(content: str) -> discord.Message:
-            return await channel.send(content, embed=take_embed(take, shot, shot_number), view=view)
+            embed = take_embed(take, shot, shot_number, take_number=take_number)
+            return await channel.send(content, embed=embed, view=view)
 
         try:
             message = await _retrying(send)
@@ -324,7 +330,9 @@ def _preview_file(png: bytes) -> discord.File:
 
 
 def _preview_embed(shot_number: str) -> discord.Embed:
-    embed = discord.Embed(description=f"Preview · shot {shot_number}" if shot_number else None)
+    embed = discord.Embed(
+        description=f"Preview · shot {shot_number}" if shot_number else None, colour=STATUS_COLOUR
+    )
     return embed.set_image(url=f"attachment://{PREVIEW_NAME}")
 
 
@@ -356,7 +364,7 @@ def _apply(batch: _Batch, event: ProductionEvent) -> None:
                 batch.preview_seq += 1
         case "finished":
             if event.take is not None:
-                job.take_id = event.take.id
+                job.take_id, job.seconds = event.take.id, event.take.seconds
                 batch.unposted[event.take.id] = (event.shot_uid, event.shot_number)
         case "failed" | "cancelled":
             job.reason = event.reason

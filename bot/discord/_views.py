@@ -43,16 +43,20 @@ class TakeButton(
     _STYLES = {
         "approve": (discord.ButtonStyle.success, "Approve", "✅"),
         "reroll": (discord.ButtonStyle.secondary, "Reroll", "🎲"),
-        "revise": (discord.ButtonStyle.primary, "Revise", "✏️"),
+        "revise": (discord.ButtonStyle.secondary, "Revise", "✏️"),
     }
 
-    def __init__(self, action: str, project_id: int, take_id: int) -> None:
+    def __init__(
+        self, action: str, project_id: int, take_id: int, *, approved: bool = False
+    ) -> None:
         style, label, emoji = self._STYLES[action]
+        done = approved and action == "approve"
         super().__init__(
             discord.ui.Button(
                 style=style,
-                label=label,
+                label="Approved" if done else label,
                 emoji=emoji,
+                disabled=done,
                 custom_id=f"slate:{action}:{project_id}:{take_id}",
             )
         )
@@ -83,8 +87,8 @@ class ProjectButton(
     """Render all / Revise / Storyboard under a shot list."""
 
     _STYLES = {
-        "render": (discord.ButtonStyle.success, "Render all", "🎥"),
-        "revise": (discord.ButtonStyle.primary, "Revise", "✏️"),
+        "render": (discord.ButtonStyle.primary, "Render all", "🎥"),
+        "revise": (discord.ButtonStyle.secondary, "Revise", "✏️"),
         "board": (discord.ButtonStyle.secondary, "Storyboard", "🗂️"),
     }
 
@@ -195,10 +199,11 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
         await answer_error(interaction, error)
 
 
-def take_view(project_id: int, take_id: int) -> discord.ui.View:
+def take_view(project_id: int, take_id: int, *, approved: bool = False) -> discord.ui.View:
+    """Approve / Reroll / Revise; once approved, Approve reads "Approved" and is disabled."""
     view = discord.ui.View(timeout=None)
     for action in ("approve", "reroll", "revise"):
-        view.add_item(TakeButton(action, project_id, take_id))
+        view.add_item(TakeButton(action, project_id, take_id, approved=approved))
     return view
 
 

@@ -159,7 +159,7 @@ async def test_the_smaller_commands(world: Any) -> None:
     await world.carol.slash(thread, "cast add", name="Mara", description="the keeper, 60, oilskin")
     assert "Mara" in (await world.bob.slash(thread, "cast list")).response.content
     shot = await world.bob.slash(thread, "shot", number="2")
-    assert shot.response.embeds[0].title.startswith("2.")
+    assert shot.response.embeds[0].title.startswith("Shot 2 · ")
     assert "/direct" in (await world.bob.slash(thread, "help")).response.content
     assert "Nothing" in (await world.bob.slash(thread, "queue")).response.content
     assert "Nothing" in (await world.alice.slash(thread, "cancel")).response.content
@@ -183,3 +183,31 @@ async def test_help_names_every_command(world: Any) -> None:
     assert set(names) >= {"direct", "delete", "cast", "style"}
     missing = [n for n in names if f"/{n}" not in result.response.content and n != "help"]
     assert not missing, missing
+
+
+async def test_approve_marks_the_take_card_and_releases_the_one_it_replaces(world: Any) -> None:
+    thread = await start(world)
+    project = await project_of(world, thread)
+    await world.alice.slash(thread, "render", shots="1")
+    await finish_renders(world, project.id)
+    first = next(m for m in thread.history() if m.attachments and m.embeds)
+    assert first.embeds[0].title == "Shot 1 · Take 1"
+
+    approved = await world.alice.click(first, label="Approve")
+    assert "Shot 1 · Take 1** approved" in approved.response.content
+    assert "1/" in approved.response.content
+    card = next(m for m in thread.history() if m.id == first.id)
+    assert card.embeds[0].title == "Shot 1 · Take 1 · Approved ✓"
+    [button] = [c for row in card.components for c in row.children if c.label == "Approved"]
+    assert button.disabled  # type: ignore[union-attr]
+    assert card.attachments, "the clip stays on the card"
+
+    await world.alice.click(card, label="Reroll")
+    await finish_renders(world, project.id)
+    second = [m for m in thread.history() if m.attachments and m.embeds][-1]
+    assert second.embeds[0].title == "Shot 1 · Take 2"
+    await world.alice.click(second, label="Approve")
+    history = {m.id: m for m in thread.history()}
+    assert history[second.id].embeds[0].title.endswith("Approved ✓")
+    assert history[first.id].embeds[0].title == "Shot 1 · Take 1"  # released
+    assert "Approve" in labels(history[first.id])

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 
 from bot.discord._format import (
+    APPROVED_COLOUR,
     MAX_CONTENT,
     MAX_EMBED_CHARS,
+    MAX_FIELD_VALUE,
     MAX_FIELDS,
+    SLATE_COLOUR,
+    TAKE_COLOUR,
     JobLine,
     diff_block,
     direction_reply,
+    mark_approved,
     message_pages,
     parse_shots,
     progress_bar,
     shotlist_embeds,
     status_text,
+    take_embed,
 )
 from bot.discord._limits import SlidingWindow
 from studio.errors import InvalidValue, LimitReached
-from studio.models import Shot, ShotList
+from studio.models import Scene, Shot, ShotList
+from studio.store import Take
 
 
 def long_list(
@@ -33,16 +41,60 @@ def long_list(
     )
 
 
+def shots_listed(embeds: list[discord.Embed]) -> int:
+    return sum(
+        (field.value or "").count("\n**") + (field.value or "").startswith("**")
+        for embed in embeds
+        for field in embed.fields
+    )
+
+
 def test_short_lists_fit_one_embed() -> None:
     embeds = shotlist_embeds(long_list(3, "Wave."), 7)
-    assert len(embeds) == 1 and len(embeds[0].fields) == 3
+    assert len(embeds) == 1 and shots_listed(embeds) == 3
     assert embeds[0].title == "Lighthouse · project #7"
+    assert embeds[0].colour == SLATE_COLOUR
+
+
+def test_shots_are_grouped_under_their_sluglines() -> None:
+    bar, alley = (
+        Scene(location="jazz bar", time_of_day="NIGHT"),
+        Scene(int_ext="EXT", location="alley"),
+    )
+    shotlist = ShotList(
+        title="Noir",
+        shots=(
+            Shot(scene=bar, description="Smoke curls over the piano.", characters=("Mack",)),
+            Shot(
+                number="2",
+                scene=bar,
+                description="Vera slides a photograph across.",
+                dialogue="Find her.",
+            ),
+            Shot(number="3", scene=alley, description="A shot rings out."),
+        ),
+    )
+    [embed] = shotlist_embeds(shotlist, 3)
+    assert [f.name for f in embed.fields] == [
+        "Scene 1 · INT. JAZZ BAR - NIGHT",
+        "Scene 2 · EXT. ALLEY - DAY",
+    ]
+    first = embed.fields[0].value or ""
+    assert first.startswith("**1** · ") and "\n\n**2** · " in first
+    assert "-# Mack" in first and "> “Find her.”" in first
+    assert embed.description and "**3 shots**" in embed.description
+
+
+def test_an_empty_shot_list_says_what_to_do() -> None:
+    [embed] = shotlist_embeds(ShotList(title="Blank"), 1)
+    assert embed.fields[0].name == "No shots yet"
 
 
 @pytest.mark.parametrize("count", [26, 60, 200])
 def test_long_lists_are_paged_within_limits(count: int) -> None:
     embeds = shotlist_embeds(long_list(count), 1)
-    assert sum(len(e.fields) for e in embeds) == count
+    assert shots_listed(embeds) == count
+    assert all(len(f.value or "") <= MAX_FIELD_VALUE for e in embeds for f in e.fields)
     assert all(len(e.fields) <= MAX_FIELDS and len(e) <= MAX_EMBED_CHARS for e in embeds)
     pages = message_pages(embeds)
     assert [e for page in pages for e in page] == embeds
@@ -104,7 +156,7 @@ def test_status_text_shows_each_shot() -> None:
     text = status_text("Lighthouse", jobs)
     assert "2/4 shots finished" in text and "take #4" in text
     assert "▰▰▰▰▱▱▱▱▱▱ 12/30" in text and "ETA 1m15s" in text
-    assert "#2 in line" in text and "out of memory" in text
+    assert "queued #2" in text and "out of memory" in text
     many = [JobLine(str(i), "done", take_id=i) for i in range(300)] + [JobLine("300")]
     assert len(status_text("Epic", many)) <= MAX_CONTENT and "Shot 300" in status_text("Epic", many)
 
@@ -144,3 +196,35 @@ def test_sliding_window_limits_per_guild_and_user() -> None:
         window.hit((1, 10))
     now[0] = 60.0
     window.hit((1, 10))  # the oldest left the window
+
+
+def test_a_finished_batch_ends_with_a_summary() -> None:
+    jobs = [
+        JobLine("1", "done", take_id=1, seconds=4.25),
+        JobLine("2", "done", take_id=2, seconds=8.0),
+        JobLine("3", "failed", reason="out of memory"),
+    ]
+    text = status_text("Noir", jobs)
+    assert text.splitlines()[0] == "🎬 **Noir** · batch finished · 2 takes in 12 s · 1 failed"
+    assert "**Shot 1** · ✅ take #1 · 4.2 s" in text
+
+
+def _take(**request: object) -> Take:
+    return Take(7, 1, "u", "f", 42, "animatic", dict(request), "c.mp4", "p.png", 1.5, None, "")
+
+
+def test_take_card_title_fields_and_approved_state() -> None:
+    shot = Shot(description="Vera lights a cigarette.")
+    embed = take_embed(_take(prompt="noir\nrain", width=832), shot, "3", take_number=2)
+    assert embed.title == "Shot 3 · Take 2" and embed.colour == TAKE_COLOUR
+    fields = {f.name: f.value for f in embed.fields}
+    assert {"Size", "Move", "Length", "Seed", "Model", "Render time", "Prompt"} <= set(fields)
+    assert "noir rain" in (fields["Prompt"] or "")
+    assert embed.footer.text == "take #7"
+    assert take_embed(_take(), None, "3").title == "Shot 3 · take #7"
+    approved = mark_approved(embed, True)
+    assert approved.title == "Shot 3 · Take 2 · Approved ✓" and approved.colour == APPROVED_COLOUR
+    assert mark_approved(mark_approved(embed, True), True).title == "Shot 3 · Take 2 · Approved ✓"
+    back = mark_approved(approved, False)
+    assert back.title == "Shot 3 · Take 2" and back.colour == TAKE_COLOUR
+    assert isinstance(back, discord.Embed)
