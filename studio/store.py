@@ -153,6 +153,7 @@ _INSERT_BATCH = "INSERT INTO render_batches (id, project_id, requested_by) VALUE
 _SELECT_BATCH = (
     "SELECT id, project_id, requested_by, status_message FROM render_batches WHERE id = ?"
 )
+_MARK_BATCH_REPORTED = "UPDATE render_batches SET reported = 1 WHERE id = ?"
 _SET_BATCH_MESSAGE = "UPDATE render_batches SET status_message = ? WHERE id = ?"
 _JOB_COLUMNS = """id, batch_id, project_id, shot_uid, shot_number, fingerprint, user, priority,
     request, state, reason, take_id"""
@@ -174,12 +175,7 @@ _OPEN_JOBS = f"""
 _UNREPORTED_BATCHES = """
     SELECT b.id, b.project_id, b.requested_by, b.status_message FROM render_batches b
     JOIN projects p ON p.id = b.project_id
-    WHERE substr(p.scope, 1, length(?1)) = ?1 AND b.created_at >= ?2 AND (
-        b.status_message IS NULL
-        OR EXISTS (SELECT 1 FROM render_jobs j WHERE j.batch_id = b.id
-                   AND j.state IN ('queued', 'running'))
-        OR EXISTS (SELECT 1 FROM render_jobs j JOIN takes t ON t.id = j.take_id
-                   WHERE j.batch_id = b.id AND j.state = 'done' AND t.message IS NULL))
+    WHERE substr(p.scope, 1, length(?1)) = ?1 AND b.created_at >= ?2 AND b.reported = 0
     ORDER BY b.created_at DESC, b.rowid DESC LIMIT ?3"""
 _BATCH_JOBS = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE batch_id = ? ORDER BY rowid"
 _PROJECT_OPEN_JOBS = f"""
@@ -523,11 +519,16 @@ class Store:
             return [_job(row) for row in await self._all(_OPEN_JOBS)]
         return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
 
+    async def mark_batch_reported(self, batch_id: str) -> None:
+        """A front-end has shown the batch's final state and posted every take."""
+        async with self._transaction():
+            await self._db.execute(_MARK_BATCH_REPORTED, (batch_id,))
+
     async def unreported_batches(
         self, scope_prefix: str, *, since: str = "", limit: int = 50
     ) -> list[Batch]:
-        """Batches of projects whose scope starts with `scope_prefix` that a front-end still has
-        to report: with open jobs, a done job whose take has no message, or no status message.
+        """Batches of projects whose scope starts with `scope_prefix` whose final state no
+        front-end has shown yet (see `mark_batch_reported`).
         Only those created at or after `since` (an ISO-8601 UTC time, as the store writes them),
         newest first, at most `limit`."""
         rows = await self._all(_UNREPORTED_BATCHES, scope_prefix, since, limit)

@@ -154,6 +154,7 @@ class ProgressReporter:
                 await self._show(batch)
                 if batch.done:
                     self._batches.pop(batch_id, None)
+                    await self.bot.production.store.mark_batch_reported(batch_id)
         except Exception:
             log.exception("could not report progress of render batch %s", batch_id)
         finally:

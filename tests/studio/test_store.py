@@ -451,7 +451,7 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
     project = await store.create_project("discord:1", "ana", make_shotlist(2))
     local = await store.create_project("local", "ana", make_shotlist(1))
     uid1, uid2 = (s.uid for s in project.shotlist.shots)
-    for batch_id in ("open", "unposted", "silent", "reported", "old"):
+    for batch_id in ("open", "unposted", "silent", "reported", "stale", "old"):
         await store.add_batch(
             batch_id,
             project.id,
@@ -480,6 +480,11 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
     await finish("silent", posted=True)  # every take posted, but no status message yet
     await finish("reported", posted=True)
     await store.set_batch_message("reported", "s-reported")
+    await store.mark_batch_reported("reported")
+    # Every job ended without a take while no front-end listened: the status message is stale.
+    await store.set_batch_message("stale", "s-stale")
+    await store.set_job_state("stale-1", "failed", reason="out of memory")
+    await store.set_job_state("stale-2", "cancelled")
     await finish("old", posted=False)
     with sqlite3.connect(db_path) as db:
         db.execute(
@@ -487,17 +492,18 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
         )
 
     found = await store.unreported_batches("discord:")
-    assert [b.id for b in found] == ["silent", "unposted", "open", "old"]  # newest first
-    assert found[2].status_message == "s-open" and found[2].project_id == project.id
+    assert [b.id for b in found] == ["stale", "silent", "unposted", "open", "old"]  # newest first
+    assert found[3].status_message == "s-open" and found[3].project_id == project.id
     since = "2021-01-01T00:00:00.000Z"
     assert [b.id for b in await store.unreported_batches("discord:", since=since)] == [
+        "stale",
         "silent",
         "unposted",
         "open",
     ]
     assert [b.id for b in await store.unreported_batches("discord:", since=since, limit=2)] == [
+        "stale",
         "silent",
-        "unposted",
     ]
     assert [b.id for b in await store.unreported_batches("local")] == ["cli"]
     assert await store.unreported_batches("slack:") == []

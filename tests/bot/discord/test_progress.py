@@ -236,3 +236,34 @@ async def test_batch_finished_before_the_new_bot_listened_is_reported_once(
         for r in world.env.http_requests[requests:]
         if r.method in ("POST", "PATCH") and "/messages" in r.path
     ]
+
+
+async def test_batch_cancelled_while_no_bot_listened_gets_its_final_state(
+    world: Any,
+    settings: Settings,
+    stack: AsyncExitStack,
+    gate: threading.Event,
+) -> None:
+    """Every job of a batch ends without a take while the bot is down (cancelled from another
+    front-end): the next bot still turns the stale "rendering" status into the final state."""
+    await world.alice.slash(world.channel, "direct", brief=BRIEF)
+    thread = thread_of(world.channel)
+    project = await project_of(world, thread)
+    await world.alice.slash(thread, "render")
+    await world.env.settle()
+    status = status_of(thread)
+    bot_a = world.env.bot
+    prod_a = bot_a.production
+    batch_id = (await prod_a.store.open_jobs(project.id))[0].batch_id
+    await bot_a.close()  # the bot goes away; the production keeps running
+
+    await prod_a.cancel(project.scope, project.id, "alice")
+    await prod_a.wait(batch_id)
+    assert "batch finished" not in status_of(thread).content  # nobody told Discord
+
+    bot_b = create_bot(settings, prod_a)
+    await world.env.restart_bot(bot_b)
+    await world.env.settle()
+    final = status_of(thread)
+    assert final.id == status.id and "batch finished" in final.content
+    assert await prod_a.store.unreported_batches("discord:") == []
