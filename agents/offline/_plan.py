@@ -153,6 +153,12 @@ _CLEAR_STYLES = ("film noir", "neo-noir", "neo noir", "noir", "cyberpunk", "blad
                  "16mm", "golden hour", "sci-fi", "scifi", "vérité", "verite", "spaghetti western",
                  "black and white", "documentary")
 # fmt: on
+# Stock characters so strongly noir that they set the look when no style is named.
+_NOIR_CUES_RE = re.compile(
+    r"\b(?:femme[s]? fatale[s]?|private eyes?|private detectives?|private investigators?|gumshoes?|"
+    r"hard-?boiled)\b",
+    re.IGNORECASE,
+)
 _STYLE_CUE = rf"(?:style|styled|look|feel|vibe|aesthetic|{'|'.join(_FORMATS)})"
 
 # fmt: off
@@ -187,7 +193,10 @@ _HONORIFICS = {"detective", "officer", "captain", "doctor", "dr", "professor", "
                "princess", "uncle", "aunt", "grandma", "grandpa", "father", "mother", "sister",
                "brother", "coach", "judge", "inspector", "general", "chief", "old", "little", "young"}
 # fmt: on
-_NAME_RE = re.compile(r"\b[A-Z][a-z'’]+(?:\.?\s+[A-Z][a-z'’]+){0,2}\b")
+# A full stop only joins a title to a name ("Dr. Cole"), never two sentences ("Paris. Claire").
+_NAME_RE = re.compile(
+    r"\b[A-Z][a-z'’]+(?:(?:(?:(?<=Mr|Ms|Dr|St|Jr)|(?<=Mrs))\.\s+|\s+)[A-Z][a-z'’]+){0,2}\b"
+)
 _DESCRIBES_RE = re.compile(
     r"^(?P<name>[A-Z][\w'’.]*(?:\s+[A-Z][\w'’.]*){0,2})\s*(?:,\s*)?(?:is|was|:)\s+"
     r"(?P<desc>(?:a|an|the|her|his|their)\s+.+)$"
@@ -195,6 +204,28 @@ _DESCRIBES_RE = re.compile(
 _SENTENCES_RE = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”])\s+|\n+")
 _APPOSITIVE_RE = re.compile(
     r"\b(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?),\s+(?:a|an)\s+(?P<desc>[^,]{3,80}),"
+)
+# "a tired private eye, Mack Doyle, meets…": the description comes before the name.
+_PRE_APPOSITIVE_RE = re.compile(
+    r"\b(?:a|an)\s+(?P<desc>[a-z][a-z'’-]*(?:\s+[a-z][a-z'’-]*){0,4}),\s+"
+    r"(?P<name>[A-Z][a-z'’]+(?:\s+[A-Z][a-z'’]+)?)(?P<close>,\s*|(?=[.;:!?]|$))"
+)
+# Years and decades place a story in time: "1947", "the 1920s", "'80s".
+_YEAR_RE = re.compile(r"(?<![\w.-])(?:1[0-9]{3}|20[0-9]{2})s?(?![\w-])|['’][0-9]0s\b")
+# First words of multi-word place names: "Los Angeles", "New York", "Hong Kong".
+# fmt: off
+_PLACE_NAME_HEADS = {"new", "los", "las", "san", "santa", "hong", "fort", "port", "mount", "buenos",
+                     "rio", "tel", "abu", "kuala", "são", "sao", "cape", "salt", "baton", "sri",
+                     "north", "south", "east", "west"}
+# fmt: on
+_PRONOUNS_SHE = re.compile(r"\b(she|her|hers|herself)\b", re.IGNORECASE)
+_PRONOUNS_HE = re.compile(r"\b(he|him|his|himself)\b", re.IGNORECASE)
+# A sudden sound plays on whoever hears it: a reaction, or a whip pan to the source.
+_SUDDEN_RE = re.compile(
+    r"\b(?:(?:gun)?shots?|gunfire|scream|explosion|bang|crash|siren|alarm|thunder)\s+"
+    r"(?:rings?|rang|echo(?:es)?|cracks?|goes off|went off|erupts?|rips?|tears?|sounds?|blares?)\b"
+    r"|\brings? out\b",
+    re.IGNORECASE,
 )
 _PRONOUNS_ONE = re.compile(r"\b(she|her|hers|herself|he|him|his|himself)\b", re.IGNORECASE)
 _PRONOUNS_MANY = re.compile(r"\b(they|them|their|both|together|each other)\b", re.IGNORECASE)
@@ -227,7 +258,7 @@ _EMOTION_RE = re.compile(
 _ACTION_RE = re.compile(
     r"\b(?:runs?|running|chases?|chasing|flees|races?|sprints?|fights?|walks?|crosses|drives?|arrives?|"
     r"enters?|leaves|exits?|climbs?|jumps?|falls?|dances?|rides?|escapes?|pursues?|wanders?|strolls?|"
-    r"racing|crash(?:es)?|cycles?|skates?|"
+    r"racing|crash(?:es)?|cycles?|skates?|stalks|prowls?|"
     r"rushes|storms?|steps?|approaches|follows?|crawls?|swims?|flies|marches|stumbles?|dashes)\b",
     re.IGNORECASE,
 )
@@ -301,7 +332,8 @@ _MOVE_RULES: tuple[tuple[re.Pattern[str], CameraMove, MoveDirection, MoveSpeed],
             MoveSpeed.SLOW,
         ),
         (
-            r"\b(?:walks?|wanders?|follows?|strolls?|paces|approaches|makes (?:her|his|their) way)\b",
+            r"\b(?:walks?|wanders?|follows?|strolls?|paces|approaches|stalks|prowls?|"
+            r"makes (?:her|his|their) way)\b",
             CameraMove.STEADICAM,
             MoveDirection.NONE,
             MoveSpeed.MEDIUM,
@@ -474,6 +506,8 @@ def _detect_style(text: str) -> str | None:
                 re.fullmatch(_STYLE_CUE + "s?", cue) or before.endswith("in the style of")
             ):
                 return find_style(phrase)
+    if _NOIR_CUES_RE.search(text):  # a femme fatale and a private eye are noir, unless told
+        return find_style("film noir")
     return None
 
 
@@ -518,22 +552,36 @@ def _find_characters(text: str, places: set[str]) -> dict[str, str]:
             last in _COMMON
             or last in lowered_words
             or last in styles
-            or last in _LOCATION_KIND
+            or (last in _LOCATION_KIND and not (len(words) > 1 and acts))  # "Vera Lane," acts
             or name.upper() in places
             or re.search(r"\b(?:in|at|to|from|into|near|across|a|an)\s+$", preceding)
+            or _YEAR_RE.search(preceding[-7:])  # "1947 Los Angeles" is a place and a time
+            or (len(words) > 1 and words[0].lower() in _PLACE_NAME_HEADS)
+            or _YEAR_RE.match(text[match.end() :].lstrip(" ,"))  # "Paris, 1920"
         ):
             continue
         # "Cole" after "Detective Cole" is the same person.
-        known = next((c for c in cast if c.split()[-1] == words[-1]), None)
+        known = next((c for c in cast if words[-1] in _called(c) or name in _called(c)), None)
         if known is None:
             cast[name] = ""
-    for match in list(_APPOSITIVE_RE.finditer(text)) + [
-        m for s in _SENTENCES_RE.split(text) if (m := _DESCRIBES_RE.match(s.strip()))
-    ]:
-        described = next((c for c in cast if match.group("name") in (c, c.split()[-1])), None)
+    for match in (
+        list(_PRE_APPOSITIVE_RE.finditer(text))
+        + list(_APPOSITIVE_RE.finditer(text))
+        + [m for s in _SENTENCES_RE.split(text) if (m := _DESCRIBES_RE.match(s.strip()))]
+    ):
+        described = next((c for c in cast if match.group("name") in _called(c)), None)
         if described and not cast[described]:
             cast[described] = _describe_text(match.group("desc"))
     return cast
+
+
+def _called(name: str) -> set[str]:
+    """What the brief calls a character: 'Nina Cole', 'Cole', 'Nina'; 'Detective Cole', 'Cole'."""
+    words = name.split()
+    called = {name, words[-1]}
+    if len(words) > 1 and words[0].lower() not in _HONORIFICS:
+        called.add(words[0])
+    return called
 
 
 def _find_places(text: str, *, sluglines_only: bool = False) -> Iterator[tuple[int, _Place]]:
@@ -623,7 +671,7 @@ _BRIEF_HELP = (
 # "A short documentary about a fisherman…" frames the film; nothing happens in it yet.
 _FRAMING_RE = re.compile(
     rf"^(?:(?:a|an|the|this|our)\s+)?(?:[\w'’-]+\s+){{0,4}}?(?:{'|'.join(_FORMATS)}|documentary|doc)s?\s+"
-    r"(?:about|of|following|on|profiling|portraying|celebrating|set in|where)\b",
+    r"(?:about|of|following|on|profiling|portraying|celebrating|set in|where|(?-i:in\s+(?=[A-Z\d])))\b",
     re.IGNORECASE,
 )
 # A clause that already has its own subject does not borrow one ("Alarms flash; she seals the door").
@@ -694,6 +742,51 @@ def _subject(clause: str) -> str | None:
     return None
 
 
+# "…, and he follows her into the alley" / "… while Jules waits in the van": a second subject.
+_AND_PRONOUN_RE = re.compile(
+    r"(?:,\s+and|,?\s+while|,\s+as)\s+(?=(?:[Hh]e|[Ss]he|[Tt]hey|[Ww]e|I|[A-Z][a-z'’]+)\s+[a-z])"
+)
+_WHERE_RE = re.compile(rf"\b(?:{_LOC_WORDS})\b(?P<where>,?\s+where\s+)", re.IGNORECASE)
+
+
+def _split_moves(clause: str) -> list[str]:
+    """'…, and he follows her into the alley where a shot rings out': the move to a new set is its
+    own beat, and what happens once there is another."""
+    # "Nina meets her crew in a warehouse: Rex and Jules study the blueprints" is two beats.
+    colon = re.search(r":\s+(?=[A-Z])", clause)
+    if (
+        colon
+        and _setting_lead(clause) is None
+        and _has_action(clause[: colon.start()])
+        and _has_action(clause[colon.end() :])
+    ):
+        return _split_moves(clause[: colon.start()]) + _split_moves(clause[colon.end() :])
+    parts = [clause]
+    for joint in reversed(list(_AND_PRONOUN_RE.finditer(clause))):
+        before, after = clause[: joint.start()], clause[joint.end() :]
+        known = {p.name for _, p in _find_places(before)}
+        if any(p.name not in known for _, p in _find_places(after)):
+            parts[0:1] = [before, after]
+            clause = before
+    split: list[str] = []
+    for part in parts:
+        where = _WHERE_RE.search(part)
+        rest = part[where.end() :] if where else ""
+        if where and _has_action(rest):
+            split += [part[: where.start("where")], rest]
+        else:
+            split.append(part)
+    return split
+
+
+def _strip_appositives(text: str) -> str:
+    """'a tired private eye, Mack Doyle, meets Mia, a detective, …' → 'Mack Doyle meets Mia …'."""
+    text = _PRE_APPOSITIVE_RE.sub(
+        lambda m: m.group("name") + (" " if m.group("close") else ""), text
+    )
+    return _APPOSITIVE_RE.sub(lambda m: m.group("name"), text)
+
+
 def _has_action(clause: str) -> bool:
     """A clause with a subject and a verb of its own ('a customer smiles'), not a list item ('a gun')."""
     return _subject(clause) is not None
@@ -702,7 +795,7 @@ def _has_action(clause: str) -> bool:
 def _split_beats(body: str) -> list[str]:
     beats: list[str] = []
     for sentence in _SENTENCES_RE.split(body):
-        sentence = _APPOSITIVE_RE.sub(lambda m: m.group("name"), sentence)
+        sentence = _strip_appositives(sentence)
         if _FRAMING_RE.match(sentence.strip()) and not _ACTION_RE.search(sentence):
             continue
         words = re.findall(r"[\w'’-]+", sentence.lower())
@@ -725,7 +818,7 @@ def _split_beats(body: str) -> list[str]:
                     merged.append(re.sub(r"^and\s+", "", part))
                 else:
                     merged[-1] += ", " + part
-            clauses += merged
+            clauses += [c for part in merged for c in _split_moves(part)]
         for clause in clauses:
             clause = _tidy(re.sub(r"^(?:and\s+)?then,?\s+", "", _tidy(clause), flags=re.IGNORECASE))
             if not re.search(r"[A-Za-z]{2}", clause):
@@ -753,6 +846,18 @@ def _split_beats(body: str) -> list[str]:
     return beats
 
 
+# fmt: off
+_PLURAL_SETS = {"woods", "streets", "docks", "fields", "mountains", "cliffs", "hills", "tracks",
+                "ruins", "suburbs", "shallows", "wetlands", "dunes", "rapids", "falls"}
+# fmt: on
+
+
+def _the_set(description: str) -> str:
+    """'a smoky jazz bar', but 'the woods': a plural set takes the article a crew would say."""
+    words = description.split()
+    return f"the {description}" if words and words[-1] in _PLURAL_SETS else _article(description)
+
+
 _SIDE_RE = re.compile(r"^(outside|outdoors|inside|indoors)\b", re.IGNORECASE)
 _WHEN = {TimeOfDay.MORNING: " in the morning", TimeOfDay.EVENING: " in the evening"}
 _ARRIVAL_RE = re.compile(
@@ -774,13 +879,53 @@ _LEAD_WORDS_RE = re.compile(
 )
 
 
+# "Rain-soaked 1947 Los Angeles:" / "Tokyo, 2049:" opens a brief on its world, not on a beat.
+_SETTING_LEAD_RE = re.compile(r"^(?P<lead>[^.:;,\n]{1,80}?(?:,\s*[^.:;,\n]{1,30})?):\s+(?=\S)")
+
+
+def _proper_place(words: str) -> bool:
+    """'1947 Los Angeles', 'New York', 'Paris' after 'In': a named place or period, never a person."""
+    names = re.findall(r"(?<![\w'’])[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*(?!['’]s)", words)
+    return bool(
+        _YEAR_RE.search(words)
+        or any(n.split()[0].lower() in _PLACE_NAME_HEADS and " " in n for n in names)
+    )
+
+
+def _setting_lead(text: str) -> re.Match[str] | None:
+    """A leading 'PLACE:' that sets the world: no one acts in it, and it names a place or time."""
+    lead = _SETTING_LEAD_RE.match(text)
+    if lead is None:
+        return None
+    words = lead.group("lead").strip()
+    lowered = [w for w in re.findall(r"[\w'’-]+", words) if w[:1].islower()]
+    if (
+        len(words.split()) > 8
+        or _ACTION_RE.search(words)
+        or _EMOTION_RE.search(words)
+        or _TALK_RE.search(words)
+        or any(_verb_like(w) and w not in _LOCATION_KIND for w in lowered)
+        or re.match(r"(?:a|an|the)\s", text[lead.end() :])
+        and not _proper_place(words)
+    ):
+        return None
+    if _proper_place(words) or _TIME_RE.search(words) or _LOC_WORD_RE.search(words):
+        return lead
+    return None
+
+
 def _story_text(beat: str) -> str:
     """The beat as a shot description: the slugline already says 'At home,' / 'Night in an alley:'."""
     text = beat
+    if (world := _setting_lead(text)) is not None:
+        text = text[world.end() :]
     while (lead := _LEAD_RE.match(text)) is not None:
         words = lead.group("lead").strip()
         setting = (
-            _TIME_RE.search(words) or _LOC_WORD_RE.search(words) or _LEAD_WORDS_RE.match(words)
+            _TIME_RE.search(words)
+            or _LOC_WORD_RE.search(words)
+            or _LEAD_WORDS_RE.match(words)
+            or _proper_place(words)
         )
         if (
             len(words.split()) > 7
@@ -829,7 +974,21 @@ def _plan(brief: str, style: str | None) -> ShotList:
     places: dict[str, _Place] = {}
     for _, found in mentions:
         places.setdefault(found.name, found)
-    cast = _find_characters(body, set(places))
+    # "Rain-soaked 1947 Los Angeles:" is the world the film plays in: its establishing shot says
+    # so, and nothing in it is cast.
+    world_text = ""
+    lead_spans = []
+    for sentence in re.finditer(r"[^.!?\n]+", body):
+        start = sentence.start() + len(sentence.group()) - len(sentence.group().lstrip())
+        said = body[start : sentence.end()]
+        lead = _setting_lead(said)
+        if lead is None and (lead := _LEAD_RE.match(said)) and not _proper_place(lead["lead"]):
+            lead = None  # "In 1920s Paris, …" is the same world, said as a lead-in
+        if lead is not None:
+            lead_spans.append((start, start + lead.end("lead")))
+            if not world_text and not _LOC_WORD_RE.search(lead["lead"]):
+                world_text = _tidy(re.sub(r"^(?:in|at)\s+", "", lead["lead"], flags=re.I))
+    cast = _find_characters(_blank(body, lead_spans), set(places))
     time = TimeOfDay.DAY  # until the brief says otherwise; beats carry it forward
 
     planned: list[_Planned] = []
@@ -840,9 +999,9 @@ def _plan(brief: str, style: str | None) -> ShotList:
     scene_people: list[str] = []  # who is already on screen in the current scene
     for beat in _split_beats(body):
         described = _DESCRIBES_RE.match(beat)
-        if described and any(described.group("name") in (c, c.split()[-1]) for c in cast):
+        if described and any(described.group("name") in _called(c) for c in cast):
             continue  # "Mia is a red-haired detective." describes, it does not happen
-        beat = _APPOSITIVE_RE.sub(lambda m: m.group("name"), beat)
+        beat = _strip_appositives(beat)
         beat_places = [
             places.setdefault(p.name, p)
             for _, p in sorted(_find_places(beat, sluglines_only=written), key=lambda item: item[0])
@@ -861,11 +1020,19 @@ def _plan(brief: str, style: str | None) -> ShotList:
         if (slugline := _SLUGLINE_RE.search(beat)) is not None:
             time = aliases(TimeOfDay).get(fold(slugline.group("tod") or ""), time)
             continue  # the slugline sets the scene; its establishing shot comes with the next beat
-        names = [c for c in cast if re.search(rf"\b{re.escape(c.split()[-1])}\b", beat)]
-        if not names and _PRONOUNS_MANY.search(beat):
-            names = last_people[-2:]
+        names = [
+            c
+            for c in cast
+            if any(re.search(rf"\b{re.escape(word)}\b", beat) for word in _called(c))
+        ]
+        if not names and (
+            _PRONOUNS_MANY.search(beat)
+            or (_PRONOUNS_SHE.search(beat) and _PRONOUNS_HE.search(beat))
+        ):
+            names = last_people[-2:]  # "they", or "she hands him": both of them
         elif not names and _PRONOUNS_ONE.search(beat):
             names = last_people[-1:]
+        sudden = not names and _SUDDEN_RE.search(beat) and last_people
         if names:
             last_people = [p for p in last_people if p not in names] + names
         setting_only = (
@@ -886,7 +1053,14 @@ def _plan(brief: str, style: str | None) -> ShotList:
             seen.add(f"{current.int_ext}. {current.name}")
             wide = ShotSize.EXTREME_WIDE if current.int_ext is IntExt.EXT else ShotSize.WIDE
             when = "" if time is TimeOfDay.DAY else _WHEN.get(time, f" at {time.value.lower()}")
-            what = setting_text.get(key) or f"Establishing: {_article(current.description)}{when}"
+            what = f"Establishing: {_the_set(current.description)}{when}"
+            if (shown := setting_text.get(key)) and not _BARE_LOCATION_RE.match(shown):
+                first = shown.split()[0].strip(",.:;")
+                proper = first[1:2].isupper() or any(first in c.split() for c in cast)
+                what = f"Establishing: {shown if proper else shown[:1].lower() + shown[1:]}"
+            if world_text:
+                what = f"{_sentence(what)} {_sentence(world_text)}"  # the world, said once
+                world_text = ""
             planned.append(
                 _Planned(
                     description=_sentence(what),
@@ -903,16 +1077,26 @@ def _plan(brief: str, style: str | None) -> ShotList:
             )
             scene_changed = False
         previous = planned[-1].size if planned else None
-        planned.append(
-            _design(
-                _story_text(beat),
-                names,
-                current,
-                time,
-                previous,
-                opens_scene=scene_changed and bool(planned),
-            )
+        shot = _design(
+            _story_text(beat),
+            names,
+            current,
+            time,
+            previous,
+            opens_scene=scene_changed and bool(planned),
         )
+        if sudden and _scan(beat, story=True).get(CameraMove) is None:
+            # "A shot rings out": whip round to whoever hears it, close on the reaction.
+            shot.characters = last_people[-2:]
+            shot.size = _vary(
+                ShotSize.CLOSE_UP if len(shot.characters) == 1 else ShotSize.MEDIUM, previous
+            )
+            shot.movement, shot.direction, shot.speed = (
+                CameraMove.WHIP_PAN,
+                MoveDirection.RIGHT,
+                MoveSpeed.FAST,
+            )
+        planned.append(shot)
         # Someone arrives where another is waiting: cover the meeting over the waiting one's shoulder.
         waiting = [p for p in scene_people if p not in names]
         arriving = [n for n in names if n not in scene_people]

@@ -958,3 +958,167 @@ async def test_a_film_length_after_a_shot_edit_in_the_same_message() -> None:
     assert after.target_length == 45 and abs(after.runtime - 45) <= 0.5
     _, after = await _direct("shot 2: close-up, and make it 6 seconds")
     assert after.shot(2).duration == 6 and after.target_length is None
+
+
+# --- complex briefs: world leads, appositives, moves to a new set -----------------------------
+
+NOIR_1947 = (
+    "Rain-soaked 1947 Los Angeles: a tired private eye, Mack Doyle, meets a femme fatale, Vera "
+    "Lane, in a smoky jazz bar; she hands him a photograph and a lie, and he follows her into the "
+    "alley where a shot rings out."
+)
+CREW = (
+    "A heist thriller. Nina Cole, a veteran safecracker, meets her crew in a dingy warehouse at "
+    "night: Rex, a nervous getaway driver, and Jules, a hacker, study the blueprints. The next "
+    "morning Nina walks across the marble lobby of the bank while Jules types in the van outside. "
+    "Rex speeds away through the city streets."
+)
+ROMANCE = (
+    "A romance in Paris. Claire, a shy florist, waits on the bridge at sunset. Luc runs to her and "
+    'says "I almost missed the train." She laughs and kisses him.'
+)
+NATURE = (
+    "A nature documentary. At dawn, mist drifts over the swamp. A heron stalks the shallows, then "
+    "strikes. Later, in the forest, a fox cub tumbles out of its den."
+)
+CABIN = (
+    "INT. CABIN - NIGHT. Ellie, a college student, hears scratching at the door. She grabs a knife. "
+    "EXT. WOODS - NIGHT. Ellie runs through the trees, and something chases her."
+)
+
+
+def _sluglines(plan: ShotList) -> list[str]:
+    """Each scene's slugline once, in the order the film plays them."""
+    return list(dict.fromkeys(s.scene.slugline for s in plan.shots))
+
+
+def _established_first(plan: ShotList) -> None:
+    """A set's establishing shot comes right before the first beat played there."""
+    for i, shot in enumerate(plan.shots):
+        if "Establishing" in shot.description:
+            assert i + 1 < len(plan.shots), "an establishing shot leads into a beat"
+            assert plan.shots[i + 1].scene == shot.scene, plan.shots[i + 1]
+
+
+async def test_period_noir_reads_its_world_appositives_and_the_move_to_the_alley() -> None:
+    plan = await director.plan(NOIR_1947)
+    _signable(plan)
+    _established_first(plan)
+    assert [(c.name, c.description) for c in plan.characters] == [
+        ("Mack Doyle", "tired private eye"),
+        ("Vera Lane", "femme fatale"),
+    ], "a year and a city are the setting; the description before a name is that person's"
+    assert plan.style.name == "film noir"
+    assert _sluglines(plan) == ["INT. BAR - DAY", "EXT. ALLEY - DAY"]
+    assert "1947 Los Angeles" in plan.shots[0].description  # the world, on the establishing shot
+    beats = [s for s in plan.shots if "Establishing" not in s.description]
+    assert not any("Los Angeles" in s.description or ":" in s.description for s in beats)
+    meet, photo, follow, gunshot = beats
+    assert meet.description == "Mack Doyle meets Vera Lane in a smoky jazz bar."
+    assert meet.size in (ShotSize.TWO_SHOT, ShotSize.OVER_THE_SHOULDER)
+    assert photo.description == "She hands him a photograph and a lie."
+    assert photo.scene.location == "BAR" and set(photo.characters) == {"Mack Doyle", "Vera Lane"}
+    assert photo.size in (ShotSize.INSERT, ShotSize.OVER_THE_SHOULDER)
+    assert (
+        follow.description == "He follows her into the alley." and follow.scene.location == "ALLEY"
+    )
+    assert follow.movement in (CameraMove.FOLLOW, CameraMove.STEADICAM)
+    assert gunshot.description == "A shot rings out." and gunshot.characters
+    assert gunshot.movement is CameraMove.WHIP_PAN or gunshot.size.tightness >= 5
+
+
+async def test_city_names_and_years_are_setting_never_cast() -> None:
+    for brief, world in (
+        ("In 1920s Paris, Coco, a young seamstress, sews a dress in her attic.", "1920s Paris"),
+        ("New York, 1977: a rookie cop, Tony Russo, walks his beat on a hot street.", "1977"),
+        ("Hong Kong: Mei runs across the rooftop. A Hong Kong cop chases her.", "Hong Kong"),
+    ):
+        plan = await director.plan(brief)
+        _signable(plan)
+        assert [c.name for c in plan.characters] in (["Coco"], ["Tony Russo"], ["Mei"]), brief
+        assert world in plan.shots[0].description
+        assert not any(
+            s.description.startswith(("In 1920s", "New York", "Hong Kong")) for s in plan.shots
+        )
+
+
+async def test_heist_crew_splits_the_colon_and_cross_cuts_to_the_van() -> None:
+    plan = await director.plan(CREW)
+    _signable(plan)
+    _established_first(plan)
+    assert [(c.name, c.description) for c in plan.characters] == [
+        ("Nina Cole", "veteran safecracker"),
+        ("Rex", "nervous getaway driver"),
+        ("Jules", "hacker"),
+    ], "'Nina' later is Nina Cole, not a fourth member of the crew"
+    assert _sluglines(plan) == [
+        "INT. WAREHOUSE - NIGHT",
+        "INT. LOBBY - MORNING",
+        "INT. VAN - MORNING",
+        "EXT. CITY - MORNING",
+    ]
+    study = next(s for s in plan.shots if "blueprints" in s.description)
+    assert study.description == "Rex and Jules study the blueprints."
+    assert set(study.characters) == {"Rex", "Jules"}
+    walk = next(s for s in plan.shots if "walks" in s.description)
+    assert walk.characters == ("Nina Cole",) and "Jules" not in walk.description
+    assert walk.movement is not CameraMove.STATIC
+    types = next(s for s in plan.shots if "types" in s.description)
+    assert types.scene.location == "VAN" and types.characters == ("Jules",)
+    speed = next(s for s in plan.shots if "speeds" in s.description)
+    assert speed.movement is CameraMove.FOLLOW
+
+
+async def test_romance_keeps_its_dialogue_and_frames_no_title_line() -> None:
+    plan = await director.plan(ROMANCE)
+    _signable(plan)
+    _established_first(plan)
+    assert [(c.name, c.description) for c in plan.characters] == [
+        ("Claire", "shy florist"),
+        ("Luc", ""),
+    ], "'Paris. Claire' is two sentences, not one name"
+    assert _sluglines(plan) == ["EXT. BRIDGE - DUSK"]
+    assert not any("romance" in s.description.lower() for s in plan.shots)
+    run = next(s for s in plan.shots if "runs" in s.description)
+    assert run.dialogue == "I almost missed the train." and run.movement is CameraMove.FOLLOW
+    kiss = next(s for s in plan.shots if "kisses" in s.description)
+    assert set(kiss.characters) == {"Claire", "Luc"}, "'she … him' is both of them"
+
+
+async def test_nature_documentary_has_no_cast_and_moves_with_the_animals() -> None:
+    plan = await director.plan(NATURE)
+    _signable(plan)
+    _established_first(plan)
+    assert plan.characters == () or list(plan.characters) == []
+    assert _sluglines(plan) == ["EXT. SWAMP - DAWN", "EXT. FOREST - DAWN"]
+    assert not any("documentary" in s.description for s in plan.shots)
+    stalk = next(s for s in plan.shots if "stalks" in s.description)
+    assert stalk.movement is not CameraMove.STATIC
+    assert any(s.description == "The heron strikes." for s in plan.shots)
+    cub = next(s for s in plan.shots if "tumbles" in s.description)
+    assert cub.scene.location == "FOREST" and cub.movement is not CameraMove.STATIC
+
+
+async def test_horror_sluglines_keep_their_order_and_plural_sets_read_right() -> None:
+    plan = await director.plan(CABIN)
+    _signable(plan)
+    _established_first(plan)
+    assert [(c.name, c.description) for c in plan.characters] == [("Ellie", "college student")]
+    assert _sluglines(plan) == ["INT. CABIN - NIGHT", "EXT. WOODS - NIGHT"]
+    assert any(s.description == "Establishing: the woods at night." for s in plan.shots)
+    assert not any("INT" in s.description or "EXT" in s.description for s in plan.shots)
+    knife = next(s for s in plan.shots if "knife" in s.description)
+    assert knife.size in (ShotSize.INSERT, ShotSize.CLOSE_UP)
+    run = next(s for s in plan.shots if "runs" in s.description)
+    assert run.movement in (CameraMove.FOLLOW, CameraMove.HANDHELD, CameraMove.STEADICAM)
+
+
+@pytest.mark.parametrize("brief", [NOIR_1947, CREW, ROMANCE, NATURE, CABIN])
+async def test_complex_briefs_fit_a_target_and_stay_signable(brief: str) -> None:
+    plan = await director.plan(f"A 45-second film. {brief}")
+    _signable(plan)
+    _established_first(plan)
+    assert plan.target_length == 45 and abs(plan.runtime - 45) <= 0.5
+    assert not any(c.name in ("Los Angeles", "Paris", "Hong Kong") for c in plan.characters)
+    if brief is NOIR_1947:
+        assert "1947 Los Angeles" in plan.shots[0].description
