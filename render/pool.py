@@ -21,7 +21,7 @@ import errno
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +157,6 @@ class RenderPool:
         self._by_key: dict[str, str] = {}  # cache_key -> leader job_id
         self._following: dict[str, str] = {}  # follower job_id -> leader job_id
         self._listeners: list[Callable[[PoolEvent], None]] = []
-        self._subscribers: list[asyncio.Queue[PoolEvent | None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -173,7 +172,7 @@ class RenderPool:
             )
 
     async def close(self) -> None:
-        """Stop: interrupt running renders, drop the queue, end subscriptions.
+        """Stop: interrupt running renders, drop the queue.
 
         Interrupted and dropped jobs get no terminal event, so a caller's stored state still says
         queued/running and its restart recovery resubmits them.
@@ -189,8 +188,6 @@ class RenderPool:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for worker in self._workers:
             worker.executor.shutdown(wait=False)
-        for queue in self._subscribers:
-            queue.put_nowait(None)
 
     async def __aenter__(self) -> RenderPool:
         await self.start()
@@ -205,27 +202,12 @@ class RenderPool:
         """Call `listener(event)` on the event loop thread for every event."""
         self._listeners.append(listener)
 
-    def subscribe(self) -> AsyncIterator[PoolEvent]:
-        """Events from now on, until the pool closes."""
-        queue: asyncio.Queue[PoolEvent | None] = asyncio.Queue()
-        self._subscribers.append(queue)
-        return self._drain(queue)
-
-    async def _drain(self, queue: asyncio.Queue[PoolEvent | None]) -> AsyncIterator[PoolEvent]:
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            self._subscribers.remove(queue)
-
     def _emit(self, event: PoolEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
             except Exception:
                 log.exception("render pool listener failed on %s", type(event).__name__)
-        for queue in self._subscribers:
-            queue.put_nowait(event)
 
     # -- public API ------------------------------------------------------------------------
 
@@ -238,7 +220,7 @@ class RenderPool:
         return self.out_dir / f"{key}.mp4", self.out_dir / f"{key}.png"
 
     def submit(self, job: RenderJob) -> PoolEvent:
-        """Queue a job; returns the event describing its state (also emitted to subscribers).
+        """Queue a job; returns the event describing its state (also emitted to listeners).
 
         A clip already on disk finishes the job at once (JobFinished, cache_hit, no JobQueued); a
         request identical to one rendering joins that render (JobStarted). Resubmitting a job id

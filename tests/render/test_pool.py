@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -339,20 +338,6 @@ async def test_renderer_loaded_once_per_worker(
         pool.submit(_job(f"j{i}"))
     await events.wait(JobFinished, "j2")
     assert pool.loads == ["gated"]  # type: ignore[attr-defined]
-
-
-async def test_subscribe_iterates_until_close(tmp_path: Path) -> None:
-    render_pool = RenderPool(lambda model, worker: AnimaticRenderer(), tmp_path)
-    await render_pool.start()
-    stream = render_pool.subscribe()
-    request = dataclasses.replace(_request("sub", model="animatic"), frames=9)
-    render_pool.submit(RenderJob("s1", "ana", request))
-    seen: list[str] = []
-    async for event in stream:
-        seen.append(type(event).__name__)
-        if isinstance(event, JobFinished):
-            await render_pool.close()
-    assert seen[0] == "JobQueued" and seen[-1] == "JobFinished"
 
 
 async def test_close_interrupts_running_render(
