@@ -46,7 +46,7 @@ UNRECORDED = "The render ended but could not be recorded; it has been logged. Re
 
 
 @dataclass(frozen=True)
-class Direction:
+class DirectorTurn:
     """The outcome of one message to the director."""
 
     project: Project
@@ -162,7 +162,7 @@ class Production:
         *,
         style: str | None = None,
         room: str | None = None,
-    ) -> Direction:
+    ) -> DirectorTurn:
         brief = brief.strip()
         if not brief:
             raise InvalidValue("Tell me about the film first: a sentence or two of brief.")
@@ -177,9 +177,9 @@ class Production:
         )
         await self.store.add_turn(project.id, "director", self.director.name, reply)
         changes = diff(ShotList(), shotlist)
-        return Direction(project, reply, changes, notes=grammar_notes(shotlist))
+        return DirectorTurn(project, reply, changes, notes=grammar_notes(shotlist))
 
-    async def direct(self, scope: str, project_id: int, author: str, message: str) -> Direction:
+    async def direct(self, scope: str, project_id: int, author: str, message: str) -> DirectorTurn:
         message = message.strip()
         if not message:
             raise InvalidValue("Say what to change, e.g. “shot 3: slow dolly-in, close-up”.")
@@ -197,7 +197,7 @@ class Production:
             reply = DirectorReply(text=str(error))
         after = await self.store.project(scope, project_id)
         await self.store.add_turn(project_id, "director", self.director.name, reply.text)
-        return Direction(
+        return DirectorTurn(
             after, reply.text, diff(before.shotlist, after.shotlist), reply.render, reply.notes
         )
 
@@ -210,20 +210,20 @@ class Production:
             raise InvalidValue("There is no project yet: start one with a brief.")
         return projects[0]
 
-    async def undo(self, scope: str, project_id: int, author: str) -> Direction:
+    async def undo(self, scope: str, project_id: int, author: str) -> DirectorTurn:
         before = await self.store.project(scope, project_id)
         after = await self.store.undo(scope, project_id, author)
-        return Direction(
+        return DirectorTurn(
             after,
             f"Undone: the shot list is as it was before the last change "
             f"(now version {after.head}).",
             diff(before.shotlist, after.shotlist),
         )
 
-    async def revert(self, scope: str, project_id: int, version: int, author: str) -> Direction:
+    async def revert(self, scope: str, project_id: int, version: int, author: str) -> DirectorTurn:
         before = await self.store.project(scope, project_id)
         after = await self.store.revert(scope, project_id, version, author)
-        return Direction(
+        return DirectorTurn(
             after, f"Restored version {version}.", diff(before.shotlist, after.shotlist)
         )
 
@@ -234,11 +234,11 @@ class Production:
         project = await self.store.project(scope, project_id)
         return export(project.shotlist, fmt)
 
-    async def edit(self, scope: str, project_id: int, author: str, edit: Edit) -> Direction:
+    async def edit(self, scope: str, project_id: int, author: str, edit: Edit) -> DirectorTurn:
         """Apply one typed edit directly (a form or command, not a conversation)."""
         before = await self.store.project(scope, project_id)
         after = await self.store.apply(scope, project_id, edit, author)
-        return Direction(
+        return DirectorTurn(
             after, f"Done: {describe_edit(edit)}.", diff(before.shotlist, after.shotlist)
         )
 

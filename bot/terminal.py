@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from bot.service import Direction, Production, ProductionEvent, RenderBatch
+from bot.service import DirectorTurn, Production, ProductionEvent, RenderBatch
 from studio.errors import SlateError
 from studio.export import FORMATS, to_json
 from studio.models import ShotList
@@ -84,7 +84,7 @@ def diff_text(lines: list[str]) -> Text:
     return text
 
 
-def show_direction(console: Console, direction: Direction, label: str) -> None:
+def show_direction(console: Console, direction: DirectorTurn, label: str) -> None:
     console.print(f"[bold cyan]Slate[/] [dim]({label})[/]: {direction.reply}")
     if direction.changes:
         console.print(diff_text(direction.changes), end="")

@@ -21,7 +21,7 @@ from bot.discord._format import (
 from bot.discord._limits import denial, may, require
 from bot.discord._replies import reply
 from bot.discord._uploads import clip_upload, upload_limit
-from bot.service import Direction
+from bot.service import DirectorTurn
 from studio.errors import InvalidValue, LimitReached, NotFound, SlateError
 from studio.store import Project
 
@@ -222,7 +222,7 @@ async def revise(
     await answer_direction(interaction, direction)
 
 
-async def answer_direction(interaction: discord.Interaction, direction: Direction) -> None:
+async def answer_direction(interaction: discord.Interaction, direction: DirectorTurn) -> None:
     await reply(
         interaction,
         direction_reply(direction.reply, direction.changes, direction.notes),
@@ -238,7 +238,7 @@ async def answer_direction(interaction: discord.Interaction, direction: Directio
         )
 
 
-async def render_ask(bot: SlateBot, member: discord.abc.User, direction: Direction) -> str:
+async def render_ask(bot: SlateBot, member: discord.abc.User, direction: DirectorTurn) -> str:
     """The director heard "render it": start the render if the author may, and say what happened."""
     assert direction.render is not None
     project = direction.project
