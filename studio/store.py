@@ -18,7 +18,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,17 @@ from studio.edits import (
 )
 from studio.errors import EditError, NotFound, ShotNotFound
 from studio.models import ShotList
+from studio.records import (
+    Batch,
+    JobState,
+    NewJob,
+    NewTake,
+    Project,
+    RenderJobRecord,
+    Take,
+    Turn,
+    Version,
+)
 from studio.vocab import ShotStatus
 
 log = logging.getLogger(__name__)
@@ -43,79 +54,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-@dataclass(frozen=True)
-class Project:
-    id: int
-    scope: str
-    owner: str
-    head: int
-    room: str | None
-    shotlist: ShotList
-
-    @property
-    def title(self) -> str:
-        return self.shotlist.title
-
-
-@dataclass(frozen=True)
-class Version:
-    number: int
-    parent: int | None
-    summary: str
-    author: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str
-    author: str
-    content: str
-
-
-@dataclass(frozen=True)
-class Take:
-    id: int
-    project_id: int
-    shot_uid: str
-    fingerprint: str
-    seed: int
-    model: str
-    request: dict[str, Any]
-    clip: str
-    poster: str
-    seconds: float
-    message: str | None
-    created_at: str
-
-
-@dataclass(frozen=True)
-class RenderJobRecord:
-    id: str
-    batch_id: str
-    project_id: int
-    shot_uid: str
-    shot_number: str
-    fingerprint: str
-    user: str
-    priority: int
-    request: dict[str, Any]
-    state: str
-    reason: str | None
-    take_id: int | None
-
-
-@dataclass(frozen=True)
-class Batch:
-    id: str
-    project_id: int
-    requested_by: str
-    status_message: str | None
-
-
 # --- SQL -----------------------------------------------------------------------------------------
 
-_PROJECT_COLUMNS = "p.id, p.scope, p.owner, p.head, p.room, v.snapshot"
+_PROJECT_COLUMNS = "p.id, p.scope, p.owner, p.head, p.room, p.shotlist_message, v.snapshot"
 _SELECT_PROJECT = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p
     JOIN versions v ON v.project_id = p.id AND v.number = p.head
@@ -137,7 +78,8 @@ _INSERT_VERSION = """
     INSERT INTO versions (project_id, number, parent, summary, author, edit, snapshot)
     VALUES (?, ?, ?, ?, ?, ?, ?)"""
 _SET_HEAD = "UPDATE projects SET head = ?, title = ? WHERE id = ?"
-_SET_ROOM = "UPDATE projects SET room = ? WHERE scope = ? AND id = ?"
+_SET_ROOM = "UPDATE projects SET room = ?, shotlist_message = NULL WHERE scope = ? AND id = ?"
+_SET_SHOTLIST_MESSAGE = "UPDATE projects SET shotlist_message = ? WHERE scope = ? AND id = ?"
 _SELECT_VERSION = "SELECT snapshot, parent FROM versions WHERE project_id = ? AND number = ?"
 _LIST_VERSIONS = """
     SELECT number, parent, summary, author, created_at FROM versions
@@ -201,49 +143,32 @@ _APPROVE = """
 _APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
 
 
-def _project(row: Sequence[Any]) -> Project:
+def _project(row: sqlite3.Row) -> Project:
     return Project(
-        id=row[0],
-        scope=row[1],
-        owner=row[2],
-        head=row[3],
-        room=row[4],
-        shotlist=ShotList.model_validate_json(row[5]),
+        id=row["id"],
+        scope=row["scope"],
+        owner=row["owner"],
+        head=row["head"],
+        room=row["room"],
+        shotlist=ShotList.model_validate_json(row["snapshot"]),
+        shotlist_message=row["shotlist_message"],
     )
 
 
-def _job(row: Sequence[Any]) -> RenderJobRecord:
+def _job(row: sqlite3.Row) -> RenderJobRecord:
+    data = dict(row)
     return RenderJobRecord(
-        id=row[0],
-        batch_id=row[1],
-        project_id=row[2],
-        shot_uid=row[3],
-        shot_number=row[4],
-        fingerprint=row[5],
-        user=row[6],
-        priority=row[7],
-        request=json.loads(row[8]),
-        state=row[9],
-        reason=row[10],
-        take_id=row[11],
+        **data | {"request": json.loads(data["request"]), "state": JobState(data["state"])}
     )
 
 
-def _take(row: Sequence[Any]) -> Take:
-    return Take(
-        id=row[0],
-        project_id=row[1],
-        shot_uid=row[2],
-        fingerprint=row[3],
-        seed=row[4],
-        model=row[5],
-        request=json.loads(row[6]),
-        clip=row[7],
-        poster=row[8],
-        seconds=row[9],
-        message=row[10],
-        created_at=row[11],
-    )
+def _take(row: sqlite3.Row) -> Take:
+    data = dict(row)
+    return Take(**data | {"request": json.loads(data["request"])})
+
+
+def _batch(row: sqlite3.Row) -> Batch:
+    return Batch(**dict(row))
 
 
 class Store:
@@ -259,6 +184,7 @@ class Store:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(str(path), isolation_level=None)
+        db.row_factory = sqlite3.Row
         try:
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA foreign_keys = ON")
@@ -372,6 +298,10 @@ class Store:
         async with self._transaction():
             await self._db.execute(_SET_ROOM, (room, scope, project_id))
 
+    async def set_shotlist_message(self, scope: str, project_id: int, message: str | None) -> None:
+        async with self._transaction():
+            await self._db.execute(_SET_SHOTLIST_MESSAGE, (message, scope, project_id))
+
     async def delete_project(self, scope: str, project_id: int) -> None:
         async with self._transaction():
             cursor = await self._db.execute(_DELETE_PROJECT, (scope, project_id))
@@ -393,7 +323,7 @@ class Store:
             (project.id, number, parent, summary, author, edit, shotlist.model_dump_json()),
         )
         await self._db.execute(_SET_HEAD, (number, shotlist.title, project.id))
-        return Project(project.id, project.scope, project.owner, number, project.room, shotlist)
+        return replace(project, head=number, shotlist=shotlist)
 
     async def apply(self, scope: str, project_id: int, edit: Edit, author: str) -> Project:
         """Apply one edit as one new version, atomically; on any error nothing is written."""
@@ -417,14 +347,14 @@ class Store:
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:
         await self.project(scope, project_id)
-        return [Version(*row) for row in await self._all(_LIST_VERSIONS, project_id)]
+        return [Version(**dict(row)) for row in await self._all(_LIST_VERSIONS, project_id)]
 
     async def version(self, scope: str, project_id: int, number: int) -> ShotList:
         await self.project(scope, project_id)
         row = await self._one(_SELECT_VERSION, project_id, number)
         if row is None:
             raise NotFound(f"Project #{project_id} has no version {number}.")
-        return ShotList.model_validate_json(row[0])
+        return ShotList.model_validate_json(row["snapshot"])
 
     async def revert(self, scope: str, project_id: int, number: int, author: str) -> Project:
         """Restore version `number` as a new version (history is never rewritten)."""
@@ -435,9 +365,9 @@ class Store:
                 raise NotFound(f"Project #{project_id} has no version {number}.")
             if number == project.head:
                 raise EditError(f"Version {number} is already the current version.")
-            shotlist = ShotList.model_validate_json(row[0])
+            shotlist = ShotList.model_validate_json(row["snapshot"])
             return await self._commit_version(
-                project, shotlist, row[1], f"revert to version {number}", author, None
+                project, shotlist, row["parent"], f"revert to version {number}", author, None
             )
 
     async def undo(self, scope: str, project_id: int, author: str) -> Project:
@@ -445,13 +375,18 @@ class Store:
         async with self._transaction():
             project = await self.project(scope, project_id)
             row = await self._one(_SELECT_VERSION, project_id, project.head)
-            parent = row[1] if row else None
+            parent = row["parent"] if row else None
             if parent is None:
                 raise EditError("Nothing to undo: this is the first version of the shot list.")
             previous = await self._one(_SELECT_VERSION, project_id, parent)
-            shotlist = ShotList.model_validate_json(previous[0])
+            shotlist = ShotList.model_validate_json(previous["snapshot"])
             return await self._commit_version(
-                project, shotlist, previous[1], f"undo (back to version {parent})", author, None
+                project,
+                shotlist,
+                previous["parent"],
+                f"undo (back to version {parent})",
+                author,
+                None,
             )
 
     # --- conversation ----------------------------------------------------------------------------
@@ -461,34 +396,29 @@ class Store:
             await self._db.execute(_INSERT_TURN, (project_id, role, author, content))
 
     async def turns(self, project_id: int, limit: int = 20) -> list[Turn]:
-        return [Turn(*row) for row in await self._all(_RECENT_TURNS, project_id, limit)]
+        return [Turn(**dict(row)) for row in await self._all(_RECENT_TURNS, project_id, limit)]
 
     # --- renders ---------------------------------------------------------------------------------
 
     async def add_batch(
-        self,
-        batch_id: str,
-        project_id: int,
-        requested_by: str,
-        jobs: Sequence[tuple[str, str, str, str, str, int, dict[str, Any]]],
+        self, batch_id: str, project_id: int, requested_by: str, jobs: Sequence[NewJob]
     ) -> None:
-        """Record a render batch and its jobs: (id, shot_uid, shot_number, fingerprint, user,
-        priority, request) each, in one transaction."""
+        """Record a render batch and its jobs, in one transaction."""
         async with self._transaction():
             await self._db.execute(_INSERT_BATCH, (batch_id, project_id, requested_by))
-            for job_id, uid, number, fingerprint, user, priority, request in jobs:
+            for job in jobs:
                 await self._db.execute(
                     _INSERT_JOB,
                     (
-                        job_id,
+                        job.id,
                         batch_id,
                         project_id,
-                        uid,
-                        number,
-                        fingerprint,
-                        user,
-                        priority,
-                        json.dumps(request),
+                        job.shot_uid,
+                        job.shot_number,
+                        job.fingerprint,
+                        job.user,
+                        job.priority,
+                        json.dumps(job.request),
                     ),
                 )
 
@@ -496,17 +426,17 @@ class Store:
         row = await self._one(_SELECT_BATCH, batch_id)
         if row is None:
             raise NotFound(f"There is no render batch {batch_id}.")
-        return Batch(*row)
+        return _batch(row)
 
     async def set_batch_message(self, batch_id: str, message: str | None) -> None:
         async with self._transaction():
             await self._db.execute(_SET_BATCH_MESSAGE, (message, batch_id))
 
     async def set_job_state(
-        self, job_id: str, state: str, reason: str | None = None, take_id: int | None = None
+        self, job_id: str, state: JobState, reason: str | None = None, take_id: int | None = None
     ) -> None:
         async with self._transaction():
-            await self._db.execute(_SET_JOB_STATE, (state, reason, take_id, job_id))
+            await self._db.execute(_SET_JOB_STATE, (JobState(state), reason, take_id, job_id))
 
     async def job(self, job_id: str) -> RenderJobRecord:
         row = await self._one(_SELECT_JOB, job_id)
@@ -532,7 +462,7 @@ class Store:
         Only those created at or after `since` (an ISO-8601 UTC time, as the store writes them),
         newest first, at most `limit`."""
         rows = await self._all(_UNREPORTED_BATCHES, scope_prefix, since, limit)
-        return [Batch(*row) for row in rows]
+        return [_batch(row) for row in rows]
 
     async def batch_jobs(self, batch_id: str) -> list[RenderJobRecord]:
         return [_job(row) for row in await self._all(_BATCH_JOBS, batch_id)]
@@ -541,38 +471,26 @@ class Store:
         row = await self._one(_COUNT_USER_OPEN_JOBS, scope, user)
         return int(row[0])
 
-    async def finish_job(
-        self,
-        job_id: str,
-        project_id: int,
-        shot_uid: str,
-        fingerprint: str,
-        seed: int,
-        model: str,
-        request: dict[str, Any],
-        clip: str,
-        poster: str,
-        seconds: float,
-    ) -> Take:
+    async def finish_job(self, job_id: str, take: NewTake) -> Take:
         """Record the take and mark its job done, together."""
         async with self._transaction():
             cursor = await self._db.execute(
                 _INSERT_TAKE,
                 (
-                    project_id,
-                    shot_uid,
-                    fingerprint,
-                    seed,
-                    model,
-                    json.dumps(request),
-                    clip,
-                    poster,
-                    seconds,
+                    take.project_id,
+                    take.shot_uid,
+                    take.fingerprint,
+                    take.seed,
+                    take.model,
+                    json.dumps(take.request),
+                    take.clip,
+                    take.poster,
+                    take.seconds,
                 ),
             )
             take_id = int(cursor.lastrowid or 0)
-            await self._db.execute(_SET_JOB_STATE, ("done", None, take_id, job_id))
-            row = await self._one(_SELECT_TAKE, project_id, take_id)
+            await self._db.execute(_SET_JOB_STATE, (JobState.DONE, None, take_id, job_id))
+            row = await self._one(_SELECT_TAKE, take.project_id, take_id)
         return _take(row)
 
     async def take(self, project_id: int, take_id: int) -> Take:
@@ -613,4 +531,5 @@ class Store:
             )
 
     async def approvals(self, project_id: int) -> dict[str, int]:
-        return {uid: take for uid, take in await self._all(_APPROVALS, project_id)}
+        rows = await self._all(_APPROVALS, project_id)
+        return {row["shot_uid"]: row["take_id"] for row in rows}

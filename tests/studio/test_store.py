@@ -23,6 +23,7 @@ from studio.edits import (
     parse_edits,
 )
 from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound
+from studio.records import NewJob, NewTake
 from studio.store import MIGRATIONS_DIR, Store
 from studio.vocab import ShotSize
 from tests.studio.conftest import make_shotlist
@@ -364,12 +365,12 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
         project.id,
         "ana",
         [
-            ("j1", uid1, "1", "fp1", "ana", 0, request),
-            ("j2", uid2, "2", "fp2", "ana", 5, request),
+            NewJob("j1", uid1, "1", "fp1", "ana", 0, request),
+            NewJob("j2", uid2, "2", "fp2", "ana", 5, request),
         ],
     )
     await store.add_batch(
-        "b2", other.id, "ana", [("j3", other.shotlist.shots[0].uid, "1", "fp3", "ana", 0, {})]
+        "b2", other.id, "ana", [NewJob("j3", other.shotlist.shots[0].uid, "1", "fp3", "ana", 0, {})]
     )
     batch = await store.batch("b1")
     assert (batch.project_id, batch.requested_by, batch.status_message) == (project.id, "ana", None)
@@ -400,11 +401,14 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     failed = await store.job("j3")
     assert (failed.state, failed.reason) == ("failed", "out of memory")
     assert await store.count_open_jobs("h", "ana") == 0
-    with pytest.raises(sqlite3.IntegrityError):
-        await store.set_job_state("j1", "exploded")
+    with pytest.raises(ValueError):  # not a JobState
+        await store.set_job_state("j1", "exploded")  # type: ignore[arg-type]
 
     take = await store.finish_job(
-        "j1", project.id, uid1, "fp1", 1234, "wan-1.3b", request, "clips/1.mp4", "clips/1.png", 12.5
+        "j1",
+        NewTake(
+            project.id, uid1, "fp1", 1234, "wan-1.3b", request, "clips/1.mp4", "clips/1.png", 12.5
+        ),
     )
     assert (take.shot_uid, take.seed, take.model, take.clip, take.seconds) == (
         uid1,
@@ -425,7 +429,7 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.take(other.id, take.id)
     second = await store.finish_job(
-        "j2", project.id, uid1, "fp1b", 99, "wan-1.3b", {}, "c2", "p2", 1
+        "j2", NewTake(project.id, uid1, "fp1b", 99, "wan-1.3b", {}, "c2", "p2", 1)
     )
     assert [t.id for t in await store.takes(project.id)] == [take.id, second.id]
     assert [t.id for t in await store.takes(project.id, uid1)] == [take.id, second.id]
@@ -457,18 +461,21 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
             project.id,
             "ana",
             [
-                (f"{batch_id}-1", uid1, "1", "fp", "ana", 0, {}),
-                (f"{batch_id}-2", uid2, "2", "fp", "ana", 0, {}),
+                NewJob(f"{batch_id}-1", uid1, "1", "fp", "ana", 0, {}),
+                NewJob(f"{batch_id}-2", uid2, "2", "fp", "ana", 0, {}),
             ],
         )
     await store.add_batch(
-        "cli", local.id, "ana", [("cli-1", local.shotlist.shots[0].uid, "1", "fp", "ana", 0, {})]
+        "cli",
+        local.id,
+        "ana",
+        [NewJob("cli-1", local.shotlist.shots[0].uid, "1", "fp", "ana", 0, {})],
     )
 
     async def finish(batch_id: str, *, posted: bool) -> None:
         await store.set_job_state(f"{batch_id}-1", "failed", reason="out of memory")
         take = await store.finish_job(
-            f"{batch_id}-2", project.id, uid2, "fp", 1, "m", {}, "c", "p", 1.0
+            f"{batch_id}-2", NewTake(project.id, uid2, "fp", 1, "m", {}, "c", "p", 1.0)
         )
         if posted:
             await store.set_take_message(take.id, f"take-of-{batch_id}")
@@ -513,9 +520,9 @@ async def test_unreported_batches(store: Store, db_path: Path) -> None:
 async def test_finish_job_is_atomic(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(1))
     uid = project.shotlist.shots[0].uid
-    await store.add_batch("b", project.id, "ana", [("j", uid, "1", "fp", "ana", 0, {})])
+    await store.add_batch("b", project.id, "ana", [NewJob("j", uid, "1", "fp", "ana", 0, {})])
     with pytest.raises(sqlite3.IntegrityError):  # no such project: the take insert fails
-        await store.finish_job("j", 999, uid, "fp", 1, "m", {}, "c", "p", 1.0)
+        await store.finish_job("j", NewTake(999, uid, "fp", 1, "m", {}, "c", "p", 1.0))
     assert (await store.job("j")).state == "queued"
     assert await store.takes(project.id) == []
 
@@ -528,7 +535,7 @@ async def test_add_batch_is_atomic(store: Store) -> None:
             "b",
             project.id,
             "ana",
-            [("j", uid, "1", "fp", "ana", 0, {}), ("j", uid, "1", "fp", "ana", 0, {})],
+            [NewJob("j", uid, "1", "fp", "ana", 0, {}), NewJob("j", uid, "1", "fp", "ana", 0, {})],
         )
     with pytest.raises(NotFound):
         await store.batch("b")
