@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# SQLite integers are signed 64-bit; every id and version number the store hands out is positive.
+_MAX_ID = 2**63 - 1
+
 
 # --- SQL -----------------------------------------------------------------------------------------
 
@@ -141,6 +144,24 @@ _APPROVE = """
     ON CONFLICT (project_id, shot_uid) DO UPDATE SET take_id = excluded.take_id,
         approved_by = excluded.approved_by"""
 _APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
+
+
+def _in_range(*numbers: int) -> bool:
+    """Whether every number could be an id or version number (ids beyond SQLite's 64-bit
+    integers would raise OverflowError inside sqlite3 rather than simply not be found)."""
+    return all(1 <= number <= _MAX_ID for number in numbers)
+
+
+def _no_project(project_id: int, scoped: bool = True) -> NotFound:
+    return NotFound(f"There is no project #{project_id}{' here' if scoped else ''}.")
+
+
+def _no_version(project_id: int, number: int) -> NotFound:
+    return NotFound(f"Project #{project_id} has no version {number}.")
+
+
+def _no_take(take_id: int) -> NotFound:
+    return NotFound(f"There is no take {take_id} in this project.")
 
 
 def _project(row: sqlite3.Row) -> Project:
@@ -246,6 +267,11 @@ class Store:
             if self._db.in_transaction:
                 raise
 
+    @staticmethod
+    def _check_project_id(project_id: int) -> None:
+        if not _in_range(project_id):
+            raise _no_project(project_id)
+
     async def _one(self, sql: str, *args: Any) -> Any:
         cursor = await self._db.execute(sql, args)
         return await cursor.fetchone()
@@ -275,16 +301,16 @@ class Store:
         return await self.project(scope, int(project_id or 0))
 
     async def project(self, scope: str, project_id: int) -> Project:
-        row = await self._one(_SELECT_PROJECT, scope, project_id)
+        row = await self._one(_SELECT_PROJECT, scope, project_id) if _in_range(project_id) else None
         if row is None:
-            raise NotFound(f"There is no project #{project_id} here.")
+            raise _no_project(project_id)
         return _project(row)
 
     async def project_by_id(self, project_id: int) -> Project:
         """Unscoped: only for the service's own bookkeeping (resuming jobs), never for users."""
-        row = await self._one(_SELECT_PROJECT_BY_ID, project_id)
+        row = await self._one(_SELECT_PROJECT_BY_ID, project_id) if _in_range(project_id) else None
         if row is None:
-            raise NotFound(f"There is no project #{project_id}.")
+            raise _no_project(project_id, scoped=False)
         return _project(row)
 
     async def project_in_room(self, scope: str, room: str) -> Project | None:
@@ -292,21 +318,25 @@ class Store:
         return _project(row) if row else None
 
     async def projects(self, scope: str, limit: int = 25) -> list[Project]:
-        return [_project(row) for row in await self._all(_LIST_PROJECTS, scope, limit)]
+        rows = await self._all(_LIST_PROJECTS, scope, min(limit, _MAX_ID))
+        return [_project(row) for row in rows]
 
     async def set_room(self, scope: str, project_id: int, room: str | None) -> None:
+        self._check_project_id(project_id)
         async with self._transaction():
             await self._db.execute(_SET_ROOM, (room, scope, project_id))
 
     async def set_shotlist_message(self, scope: str, project_id: int, message: str | None) -> None:
+        self._check_project_id(project_id)
         async with self._transaction():
             await self._db.execute(_SET_SHOTLIST_MESSAGE, (message, scope, project_id))
 
     async def delete_project(self, scope: str, project_id: int) -> None:
+        self._check_project_id(project_id)
         async with self._transaction():
             cursor = await self._db.execute(_DELETE_PROJECT, (scope, project_id))
             if cursor.rowcount == 0:
-                raise NotFound(f"There is no project #{project_id} here.")
+                raise _no_project(project_id)
 
     async def _commit_version(
         self,
@@ -351,18 +381,20 @@ class Store:
 
     async def version(self, scope: str, project_id: int, number: int) -> ShotList:
         await self.project(scope, project_id)
-        row = await self._one(_SELECT_VERSION, project_id, number)
+        row = await self._one(_SELECT_VERSION, project_id, number) if _in_range(number) else None
         if row is None:
-            raise NotFound(f"Project #{project_id} has no version {number}.")
+            raise _no_version(project_id, number)
         return ShotList.model_validate_json(row["snapshot"])
 
     async def revert(self, scope: str, project_id: int, number: int, author: str) -> Project:
         """Restore version `number` as a new version (history is never rewritten)."""
         async with self._transaction():
             project = await self.project(scope, project_id)
-            row = await self._one(_SELECT_VERSION, project_id, number)
+            row = (
+                await self._one(_SELECT_VERSION, project_id, number) if _in_range(number) else None
+            )
             if row is None:
-                raise NotFound(f"Project #{project_id} has no version {number}.")
+                raise _no_version(project_id, number)
             if number == project.head:
                 raise EditError(f"Version {number} is already the current version.")
             shotlist = ShotList.model_validate_json(row["snapshot"])
@@ -392,11 +424,14 @@ class Store:
     # --- conversation ----------------------------------------------------------------------------
 
     async def add_turn(self, project_id: int, role: str, author: str, content: str) -> None:
+        self._check_project_id(project_id)
         async with self._transaction():
             await self._db.execute(_INSERT_TURN, (project_id, role, author, content))
 
     async def turns(self, project_id: int, limit: int = 20) -> list[Turn]:
-        return [Turn(**dict(row)) for row in await self._all(_RECENT_TURNS, project_id, limit)]
+        self._check_project_id(project_id)
+        rows = await self._all(_RECENT_TURNS, project_id, min(limit, _MAX_ID))
+        return [Turn(**dict(row)) for row in rows]
 
     # --- renders ---------------------------------------------------------------------------------
 
@@ -404,6 +439,7 @@ class Store:
         self, batch_id: str, project_id: int, requested_by: str, jobs: Sequence[NewJob]
     ) -> None:
         """Record a render batch and its jobs, in one transaction."""
+        self._check_project_id(project_id)
         async with self._transaction():
             await self._db.execute(_INSERT_BATCH, (batch_id, project_id, requested_by))
             for job in jobs:
@@ -447,6 +483,7 @@ class Store:
     async def open_jobs(self, project_id: int | None = None) -> list[RenderJobRecord]:
         if project_id is None:
             return [_job(row) for row in await self._all(_OPEN_JOBS)]
+        self._check_project_id(project_id)
         return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
 
     async def mark_batch_reported(self, batch_id: str) -> None:
@@ -473,6 +510,7 @@ class Store:
 
     async def finish_job(self, job_id: str, take: NewTake) -> Take:
         """Record the take and mark its job done, together."""
+        self._check_project_id(take.project_id)
         async with self._transaction():
             cursor = await self._db.execute(
                 _INSERT_TAKE,
@@ -494,17 +532,21 @@ class Store:
         return _take(row)
 
     async def take(self, project_id: int, take_id: int) -> Take:
-        row = await self._one(_SELECT_TAKE, project_id, take_id)
+        self._check_project_id(project_id)
+        row = await self._one(_SELECT_TAKE, project_id, take_id) if _in_range(take_id) else None
         if row is None:
-            raise NotFound(f"There is no take {take_id} in this project.")
+            raise _no_take(take_id)
         return _take(row)
 
     async def takes(self, project_id: int, shot_uid: str | None = None) -> list[Take]:
+        self._check_project_id(project_id)
         if shot_uid is None:
             return [_take(row) for row in await self._all(_PROJECT_TAKES, project_id)]
         return [_take(row) for row in await self._all(_SHOT_TAKES, project_id, shot_uid)]
 
     async def set_take_message(self, take_id: int, message: str) -> None:
+        if not _in_range(take_id):
+            raise _no_take(take_id)
         async with self._transaction():
             await self._db.execute(_SET_TAKE_MESSAGE, (message, take_id))
 
@@ -512,6 +554,9 @@ class Store:
         self, scope: str, project_id: int, shot_uid: str, take_id: int, by: str
     ) -> Project:
         """Record the shot's approved take and mark the shot approved, in one transaction."""
+        self._check_project_id(project_id)
+        if not _in_range(take_id):
+            raise _no_take(take_id)
         async with self._transaction():
             project = await self.project(scope, project_id)
             shot = next((s for s in project.shotlist.shots if s.uid == shot_uid), None)
@@ -531,5 +576,6 @@ class Store:
             )
 
     async def approvals(self, project_id: int) -> dict[str, int]:
+        self._check_project_id(project_id)
         rows = await self._all(_APPROVALS, project_id)
         return {row["shot_uid"]: row["take_id"] for row in rows}

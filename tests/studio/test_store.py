@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -586,3 +588,54 @@ async def test_a_failed_commit_rolls_back(store: Store, monkeypatch: pytest.Monk
     assert (await store.project("guild", project.id)).head == 1  # nothing half-written
     after = await store.apply("guild", project.id, RemoveShot(shot="2"), "ana")
     assert after.head == 2 and [s.number for s in after.shotlist.shots] == ["1"]
+
+
+# --- ids out of range ----------------------------------------------------------------------------
+
+HUGE = 2**63  # one past SQLite's largest integer
+
+
+@pytest.mark.parametrize("bad", [HUGE, 2**80, 0, -1, -(2**63) - 1])
+async def test_ids_out_of_range_are_not_found(store: Store, bad: int) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    uid = project.shotlist.shots[0].uid
+    take = NewTake(bad, uid, "fp", 1, "m", {}, "c", "p", 1.0)
+    job = NewJob("j", uid, "1", "fp", "ana", 0, {})
+    await store.add_batch("b", project.id, "ana", [job])
+    no_project = f"no project #{bad}"
+    no_version = f"Project #{project.id} has no version {bad}"
+    no_take = f"no take {bad} in this project"
+    cases: list[tuple[Callable[[], Awaitable[object]], str]] = [
+        (lambda: store.project("g", bad), no_project),
+        (lambda: store.project_by_id(bad), no_project),
+        (lambda: store.versions("g", bad), no_project),
+        (lambda: store.version("g", bad, 1), no_project),
+        (lambda: store.version("g", project.id, bad), no_version),
+        (lambda: store.apply("g", bad, RemoveShot(shot="1"), "ana"), no_project),
+        (lambda: store.apply_many("g", bad, [RemoveShot(shot="1")], "ana"), no_project),
+        (lambda: store.revert("g", bad, 1, "ana"), no_project),
+        (lambda: store.revert("g", project.id, bad, "ana"), no_version),
+        (lambda: store.undo("g", bad, "ana"), no_project),
+        (lambda: store.delete_project("g", bad), no_project),
+        (lambda: store.set_room("g", bad, "room"), no_project),
+        (lambda: store.set_shotlist_message("g", bad, "m"), no_project),
+        (lambda: store.add_turn(bad, "user", "ana", "hi"), no_project),
+        (lambda: store.turns(bad), no_project),
+        (lambda: store.add_batch("b2", bad, "ana", []), no_project),
+        (lambda: store.open_jobs(bad), no_project),
+        (lambda: store.finish_job("j", take), no_project),
+        (lambda: store.take(bad, 1), no_project),
+        (lambda: store.take(project.id, bad), no_take),
+        (lambda: store.takes(bad), no_project),
+        (lambda: store.set_take_message(bad, "m"), f"no take {bad}"),
+        (lambda: store.approve("g", bad, uid, 1, "ana"), no_project),
+        (lambda: store.approve("g", project.id, uid, bad, "ana"), no_take),
+        (lambda: store.approvals(bad), no_project),
+    ]
+    for call, message in cases:
+        with pytest.raises(NotFound, match=re.escape(message)):
+            await call()
+    # Nothing was written, and the connection is still usable.
+    assert (await store.project("g", project.id)).head == 1
+    assert [j.state for j in await store.open_jobs()] == ["queued"]
+    assert len(await store.projects("g", limit=HUGE)) == 1
