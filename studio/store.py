@@ -83,7 +83,8 @@ _INSERT_VERSION = """
 _SET_HEAD = "UPDATE projects SET head = ?, title = ? WHERE id = ?"
 _SET_ROOM = "UPDATE projects SET room = ?, shotlist_message = NULL WHERE scope = ? AND id = ?"
 _SET_SHOTLIST_MESSAGE = "UPDATE projects SET shotlist_message = ? WHERE scope = ? AND id = ?"
-_SELECT_VERSION = "SELECT snapshot, parent FROM versions WHERE project_id = ? AND number = ?"
+_SELECT_VERSION = """
+    SELECT snapshot, parent, summary, author FROM versions WHERE project_id = ? AND number = ?"""
 _LIST_VERSIONS = """
     SELECT number, parent, summary, author, created_at FROM versions
     WHERE project_id = ? ORDER BY number"""
@@ -146,10 +147,10 @@ _APPROVE = """
 _APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
 
 
-def _in_range(*numbers: int) -> bool:
-    """Whether every number could be an id or version number (ids beyond SQLite's 64-bit
-    integers would raise OverflowError inside sqlite3 rather than simply not be found)."""
-    return all(1 <= number <= _MAX_ID for number in numbers)
+def _in_range(number: int) -> bool:
+    """Whether `number` could be an id or version number (one beyond SQLite's 64-bit integers
+    would raise OverflowError inside sqlite3 rather than simply not be found)."""
+    return 1 <= number <= _MAX_ID
 
 
 def _no_project(project_id: int, scoped: bool = True) -> NotFound:
@@ -403,13 +404,20 @@ class Store:
             )
 
     async def undo(self, scope: str, project_id: int, author: str) -> Project:
-        """Go back to the version the current one was made from."""
+        """Take back `author`'s own last change: go back to the version the current one was
+        made from. Refused when someone else made the current version (undo never silently
+        reverts another person's work; `revert` to a chosen version does that openly)."""
         async with self._transaction():
             project = await self.project(scope, project_id)
             row = await self._one(_SELECT_VERSION, project_id, project.head)
             parent = row["parent"] if row else None
             if parent is None:
                 raise EditError("Nothing to undo: this is the first version of the shot list.")
+            if row["author"] != author:
+                raise EditError(
+                    f"The last change ({row['summary']}) was made by {row['author']}; "
+                    "ask them, or use revert."
+                )
             previous = await self._one(_SELECT_VERSION, project_id, parent)
             shotlist = ShotList.model_validate_json(previous["snapshot"])
             return await self._commit_version(

@@ -174,12 +174,12 @@ async def test_revert_and_undo(store: Store) -> None:
     v3 = (await store.apply("guild", project.id, RemoveShot(shot="2"), "ana")).shotlist
     assert len(v3.shots) == 1
 
-    undone = await store.undo("guild", project.id, "ben")
+    undone = await store.undo("guild", project.id, "ana")
     assert undone.head == 4 and undone.shotlist == v2
-    undone = await store.undo("guild", project.id, "ben")
+    undone = await store.undo("guild", project.id, "ana")
     assert undone.head == 5 and undone.shotlist == v1
     with pytest.raises(EditError, match="Nothing to undo"):
-        await store.undo("guild", project.id, "ben")
+        await store.undo("guild", project.id, "ana")
     assert (await store.project("guild", project.id)).head == 5
 
     reverted = await store.revert("guild", project.id, 3, "ana")
@@ -194,6 +194,23 @@ async def test_revert_and_undo(store: Store) -> None:
     assert versions[5].summary == "revert to version 3"
     # Undo after a revert goes back to what version 3 was made from.
     assert (await store.undo("guild", project.id, "ana")).shotlist == v2
+
+
+async def test_undo_takes_back_only_the_callers_own_change(store: Store) -> None:
+    project = await store.create_project("guild", "ana", make_shotlist(3))
+    await store.apply("guild", project.id, RemoveShot(shot="3"), "ana")
+    theirs = await store.apply("guild", project.id, RemoveShot(shot="2"), "ben")
+    with pytest.raises(EditError) as refused:
+        await store.undo("guild", project.id, "ana")
+    message = str(refused.value)
+    assert "ben" in message and "remove shot 2" in message and "revert" in message
+    after = await store.project("guild", project.id)
+    assert after.head == theirs.head and after.shotlist == theirs.shotlist  # nothing written
+    # Ben may take back his own change. His undo is now the last change: it is his, not Ana's.
+    undone = await store.undo("guild", project.id, "ben")
+    assert [s.number for s in undone.shotlist.shots] == ["1", "2"]
+    with pytest.raises(EditError, match="made by ben"):
+        await store.undo("guild", project.id, "ana")
 
 
 async def test_undo_at_version_one(store: Store) -> None:
