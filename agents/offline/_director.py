@@ -25,7 +25,10 @@ FOOTER = "— offline director"
 def _context_from(history: Sequence[Turn]) -> int | None:
     """The shot the conversation was last about, so 'make it longer' has a subject."""
     for turn in reversed(history):
-        refs = _refs(turn.content, MAX_SHOTS)
+        try:
+            refs = _refs(turn.content, MAX_SHOTS)
+        except SlateError:
+            return None  # "shot 3.5": the conversation is about no shot there is
         if refs:
             last = refs[-1]
             if _REMOVE_RE.search(turn.content[max(0, last.start - 30) : last.end]):

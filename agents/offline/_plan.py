@@ -144,6 +144,10 @@ _TARGET_RE = re.compile(
     rf"|\b(?:runtime|running time|length|duration)\s*(?:of|:|is|=)?\s*{_AMOUNT.replace('?P<', '?P<t_')}",
     re.IGNORECASE,
 )
+# Hours only name the film's length right before the format: "a 2-hour film", not "a 24-hour diner".
+_HOURS_FRAME_RE = re.compile(
+    rf"\s+(?:long\b|in length\b|(?:{'|'.join(_FORMATS)})s?\b)", re.IGNORECASE
+)
 
 # Presets named outright; the rest of the style aliases ("dark", "warm", "desert") are everyday
 # words in a brief, so they only count with a cue ("horror teaser", "western style").
@@ -511,14 +515,34 @@ def _detect_style(text: str) -> str | None:
     return None
 
 
+_LONGEST_FILM = MAX_SHOTS * MAX_DURATION
+
+
 def _target_length(text: str) -> tuple[float | None, tuple[int, int] | None]:
-    match = _TARGET_RE.search(text)
-    if not match:
-        return None, None
-    # Read the amount inside the match, whichever of the two forms matched.
-    amount = re.search(_AMOUNT, match.group(0), re.IGNORECASE)
-    value = _duration_value(amount) if amount else 0.0
-    return (value if 0 < value <= MAX_SHOTS * MAX_DURATION else None), match.span()
+    """The runtime a brief asks for; `InvalidValue` for one no shot list can run (a 10-hour film, a
+    -5 second teaser), so a brief's length is never silently dropped or turned round."""
+    for match in _TARGET_RE.finditer(text):
+        # Read the amount inside the match, whichever of the two forms matched.
+        amount = re.search(_AMOUNT, match.group(0), re.IGNORECASE)
+        if amount is None:
+            continue
+        unit = (amount.group("u") or amount.group("au") or "").lower()
+        if unit.startswith("h") and not _HOURS_FRAME_RE.match(text, match.end()):
+            continue  # "a 24-hour diner scene" is the story's clock, not the film's length
+        value = _duration_value(amount)
+        said = re.sub(r"\s+", " ", amount.group().strip())
+        if value <= 0:
+            raise InvalidValue(
+                f"A film can't run {said}: say how long it should be, e.g. 'a 30-second teaser'."
+            )
+        if value > _LONGEST_FILM:
+            raise InvalidValue(
+                f"A {said} film is longer than I can plan: a shot list runs at most "
+                f"{_LONGEST_FILM / 60:g} minutes ({MAX_SHOTS} shots of up to {MAX_DURATION:g} s). "
+                "Ask for something shorter, e.g. 'a 3-minute short'."
+            )
+        return value, match.span()
+    return None, None
 
 
 def _find_characters(text: str, places: set[str]) -> dict[str, str]:
@@ -1135,6 +1159,12 @@ def _plan(brief: str, style: str | None) -> ShotList:
             later.size = _vary(later.size, earlier.size)
     durations = [_default_duration(s.size, s.movement, s.speed) for s in planned]
     if target:
+        if target > len(planned) * MAX_DURATION:
+            raise InvalidValue(
+                f"A {target:g}-second film needs more story than this brief has: it plans as "
+                f"{len(planned)} shots, which run at most {len(planned) * MAX_DURATION:g} s. Add "
+                "more action to the brief or ask for a shorter film."
+            )
         durations = fit_durations(durations, target)
 
     title = _title_from(text, list(cast), list(places.values()))[: MAX_NAME * 2]

@@ -20,6 +20,7 @@ from agents.offline._text import (
     _blank,
     _describe_text,
     _duration_value,
+    _lens_value,
     _number,
     _refs,
     _scan,
@@ -276,7 +277,7 @@ def _shot_changes(text: str, shot: Shot) -> dict[str, object]:
     changes: dict[str, object] = {}
     spans: list[tuple[int, int]] = []
     for match in _LENS_RE.finditer(text):
-        changes.setdefault("lens_mm", int(match.group("mm")))
+        changes.setdefault("lens_mm", _lens_value(match))
         spans.append(match.span())
     relative = _RELATIVE_RE.search(text)
     for match in _DURATION_RE.finditer(text):
@@ -516,7 +517,7 @@ class _Reader:
             elif place.group("start"):
                 position = 1
             elif place.group("at"):
-                position = _number(place.group("at"), count)
+                position = _number(place.group("at"), count, kind="position")
             what = _blank(what, [place.span()])
         kind, _, description = what.partition(":")
         if not description.strip():
@@ -723,7 +724,7 @@ class _Reader:
         elif place.group("end"):
             position = count
         else:
-            position = _number(place.group("at"), count)
+            position = _number(place.group("at"), count, kind="position")
         if position == index + 1:
             raise EditError(f"Shot {number} is already at position {position}.")
         self.add(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from studio.errors import InvalidValue
 from studio.models import (
     MAX_SHOTS,
     MAX_TEXT,
@@ -92,9 +94,13 @@ def _alternation(words: Sequence[str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
-_NUM = rf"(?:\d{{1,4}}|{_alternation(list(_NUMBER_WORDS))})"
-_ORD = rf"(?:\d{{1,4}}(?:st|nd|rd|th)|{_alternation(list(_ORDINAL_WORDS))}|last|final|penultimate)"
-_UNIT_AHEAD = r"(?!\s*-?\s*(?:s\b|secs?\b|seconds?\b|mm\b|min|%|x\b))"
+# A number as typed, read whole: a sign or a decimal part is part of the number, so "shot 3.5" or
+# "shot -2" reads as one (refused) number, never as shot 3 or shot 2. Atomic, so a regex can't
+# back off to the "3" of "3.5".
+_DIGITS = r"(?:(?<![\w.])[-−](?=\d))?(?>\d+(?:\.\d+)?)"
+_NUM = rf"(?:{_DIGITS}|{_alternation(list(_NUMBER_WORDS))})"
+_ORD = rf"(?:{_DIGITS}(?:st|nd|rd|th)|{_alternation(list(_ORDINAL_WORDS))}|last|final|penultimate)"
+_UNIT_AHEAD = r"(?!\s*-?\s*(?:s\b|secs?\b|seconds?\b|mm\b|min|h\b|hrs?\b|hours?\b|%|x\b))"
 _SHOT_LIST_REF = (
     rf"\bshots?\s*(?:no\.?\s*|number\s*|#\s*)?(?P<n>{_NUM})\b{_UNIT_AHEAD}"
     rf"(?P<more>(?:\s*(?:,|&|\band\b|\bor\b|-|–|\bthrough\b|\bthru\b)\s*(?:shot\s*)?#?\s*{_NUM}\b{_UNIT_AHEAD})*)"
@@ -102,24 +108,45 @@ _SHOT_LIST_REF = (
 _REF_RE = re.compile(
     rf"{_SHOT_LIST_REF}"
     rf"|\b(?:the\s+)?(?P<o>{_ORD})\s+(?:shot|one)\b"
-    rf"|#\s*(?P<h>\d{{1,4}})\b"
-    rf"|\b(?:for|on)\s+#?(?P<f>\d{{1,4}}|{_alternation(list(_NUMBER_WORDS))})\b{_UNIT_AHEAD}(?!\s*(?:st|nd|rd|th)\b)",
+    rf"|#\s*(?P<h>{_DIGITS})\b"
+    rf"|\b(?:for|on)\s+#?(?P<f>{_NUM})\b{_UNIT_AHEAD}(?!\s*(?:st|nd|rd|th)\b)",
     re.IGNORECASE,
 )
 _BARE_NUMBER_RE = re.compile(rf"(?<![\w.])#?(?P<n>{_ORD}|{_NUM})\b{_UNIT_AHEAD}", re.IGNORECASE)
 
 
-def _number(token: str, count: int) -> int:
-    """'3', 'three', '3rd', 'third', 'last' → an int (positions are 1-based)."""
+_TYPED_NUMBER_RE = re.compile(r"(?P<sign>[-−]?)(?P<whole>\d+)(?P<fraction>\.\d+)?")
+_MOST_DIGITS = len(str(MAX_SHOTS * 100))  # past this a number can't name a shot or a place
+
+
+def _number(token: str, count: int, *, kind: str = "shot") -> int:
+    """'3', 'three', '3rd', 'third', 'last' → an int (positions are 1-based).
+
+    A number that can't be a `kind` number (3.5, -2, 10000000000000000000000) raises `InvalidValue`
+    naming it, so a direction is refused rather than read as some other shot.
+    """
     word = token.strip().lower().lstrip("#")
     if word in ("last", "final"):
         return count
     if word == "penultimate":
         return count - 1
-    digits = re.match(r"\d+", word)
-    if digits:
-        return int(digits.group())
+    typed = _TYPED_NUMBER_RE.match(word)
+    if typed:
+        whole = typed.group("whole")
+        shown = _shown_number(token.strip().lstrip("#"))
+        if typed.group("sign") or typed.group("fraction"):
+            raise InvalidValue(f"There is no {kind} {shown}: {kind}s are numbered 1, 2, 3…")
+        if len(whole.lstrip("0")) > _MOST_DIGITS:
+            raise InvalidValue(
+                f"There is no {kind} {shown}: a shot list holds at most {MAX_SHOTS} shots."
+            )
+        return int(whole)
     return _NUMBER_WORDS.get(word, _ORDINAL_WORDS.get(word, 0))
+
+
+def _shown_number(text: str) -> str:
+    """A number as the crew typed it, cut short when it is absurdly long."""
+    return text if len(text) <= 32 else f"{text[:24]}…"
 
 
 @dataclass(frozen=True)
@@ -250,18 +277,26 @@ _TABLES[TimeOfDay] |= {
     "bluehour": TimeOfDay.DUSK,
 }
 _TOKEN_RE = re.compile(r"[\w'’°]+(?:-[\w'’°]+)*")
-# "6 seconds", "6s", "6-second", "1.5 minutes", "a minute", "half a minute".
+# "6 seconds", "6s", "6-second", "1.5 minutes", "a minute", "half a minute", "2 hours". An amount is
+# read whole: a minus sign or "minus" is part of it, so "-5 seconds" reads as -5 (and is refused),
+# never as 5; "1e+06 seconds" is a million seconds, never 6.
 _AMOUNT = (
-    rf"\b(?:(?P<v>\d+(?:\.\d+)?|{_alternation(list(_NUMBER_WORDS))})\s*-?\s*"
-    r"(?P<u>seconds?|secs?|s|minutes?|mins?|m)|(?P<a>an?|half an?|half a)\s+(?P<au>second|minute))\b"
+    r"(?:(?P<neg>(?<![\w.])[-−](?=\d)|\bminus\s+)|(?<![\w.+\-−]))"
+    rf"(?:(?P<v>(?>\d+(?:\.\d+)?(?:e[+-]?\d+)?)|{_alternation(list(_NUMBER_WORDS))})\s*-?\s*"
+    r"(?P<u>seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)"
+    r"|(?P<a>an?|half an?|half a|half)(?:\s+|-)(?P<au>second|minute|hour))\b"
 )
 _DURATION_RE = re.compile(rf"{_AMOUNT}(?:\s+long\b)?", re.IGNORECASE)
 _LENS_RE = re.compile(
-    r"\b(?P<mm>\d{1,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b(?:\s+lens\b)?", re.IGNORECASE
+    r"(?:(?P<neg>(?<![\w.])[-−](?=\d))|\b)(?P<mm>(?>\d+(?:\.\d+)?))\s*-?\s*"
+    r"(?:mm|millimet(?:er|re)s?)\b(?:\s+lens\b)?",
+    re.IGNORECASE,
 )
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
 
 def _duration_value(match: re.Match[str]) -> float:
+    """Seconds in a matched amount; `InvalidValue` for a negative or absurdly long one."""
     if match.group("a"):
         value = 0.5 if match.group("a").lower().startswith("half") else 1.0
         unit = match.group("au")
@@ -269,7 +304,24 @@ def _duration_value(match: re.Match[str]) -> float:
         raw = match.group("v").lower()
         value = float(raw) if raw[0].isdigit() else float(_NUMBER_WORDS[raw])
         unit = match.group("u")
-    return value * (60 if unit.lower().startswith("m") else 1)
+    said = _shown_number(re.sub(r"\s+", " ", match.group().strip()))
+    if match.group("neg"):
+        raise InvalidValue(f"A length can't be negative (“{said}”).")
+    seconds = value * _UNIT_SECONDS[unit[0].lower()]
+    if not math.isfinite(seconds):
+        raise InvalidValue(f"“{said}” is longer than anything I can time.")
+    return seconds
+
+
+def _lens_value(match: re.Match[str]) -> int:
+    """The focal length in a matched '85mm'; `InvalidValue` for one no lens has."""
+    mm = match.group("mm")
+    if match.group("neg") or "." in mm or len(mm.lstrip("0")) > 4:
+        raise InvalidValue(
+            f"There is no {_shown_number((match.group('neg') or '') + mm)}mm lens: "
+            "name a whole focal length, e.g. '35mm'."
+        )
+    return int(mm)
 
 
 @dataclass
