@@ -101,6 +101,8 @@ class RenderJobRecord:
     state: JobState
     reason: str | None
     take_id: int | None
+    owner: str | None = None  # the process that holds the job (see `Store.claim_orphaned_jobs`)
+    lease_until: float | None = None  # Unix time its hold runs out; None: nobody holds it
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,12 @@
 One long-lived aiosqlite connection in WAL mode with foreign keys on; numbered migrations in
 studio/migrations tracked by `PRAGMA user_version`; every write is one transaction.
 
+Render jobs have owners: each open job is held by one process (`owner`) until its lease runs out
+(`lease_until`, Unix time). The holder renews its leases while it runs and releases them on a
+clean close; a process that starts takes over every open job nobody holds
+(`claim_orphaned_jobs`), so two processes on one data folder never render the same job twice, and
+the jobs of one that died are not lost.
+
 Scoping: a project is only ever found through the scope that owns it (`project`, `apply`,
 `undo`, `approve`...). Methods that take a bare project id or job id (turns, takes, jobs,
 batches) are for callers that have already found the project in its scope; `project_by_id` is
@@ -16,6 +22,7 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -102,11 +109,11 @@ _SELECT_BATCH = (
 _MARK_BATCH_REPORTED = "UPDATE render_batches SET reported = 1 WHERE id = ?"
 _SET_BATCH_MESSAGE = "UPDATE render_batches SET status_message = ? WHERE id = ?"
 _JOB_COLUMNS = """id, batch_id, project_id, shot_uid, shot_number, fingerprint, user, priority,
-    request, state, reason, take_id"""
+    request, state, reason, take_id, owner, lease_until"""
 _INSERT_JOB = """
     INSERT INTO render_jobs (id, batch_id, project_id, shot_uid, shot_number, fingerprint, user,
-                             priority, request)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+                             priority, request, owner, lease_until)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _SET_JOB_STATE = """
     UPDATE render_jobs SET state = ?, reason = ?, take_id = COALESCE(?, take_id),
         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
@@ -127,9 +134,27 @@ _BATCH_JOBS = f"SELECT {_JOB_COLUMNS} FROM render_jobs WHERE batch_id = ? ORDER 
 _PROJECT_OPEN_JOBS = f"""
     SELECT {_JOB_COLUMNS} FROM render_jobs
     WHERE project_id = ? AND state IN ('queued', 'running') ORDER BY rowid"""
-_COUNT_USER_OPEN_JOBS = """
-    SELECT COUNT(*) FROM render_jobs j JOIN projects p ON p.id = j.project_id
-    WHERE p.scope = ? AND j.user = ? AND j.state IN ('queued', 'running')"""
+# A live job is open and held (its lease has not run out) or was never leased (no owner: a job from
+# before leases, or recorded without one). A job whose lease ran out is waiting to be taken over.
+_LIVE = "(lease_until IS NULL OR lease_until > :now)"
+_LIVE_JOBS = f"""
+    SELECT {_JOB_COLUMNS} FROM render_jobs
+    WHERE state IN ('queued', 'running') AND {_LIVE} ORDER BY created_at, rowid"""
+_PROJECT_LIVE_JOBS = f"""
+    SELECT {_JOB_COLUMNS} FROM render_jobs
+    WHERE project_id = :project AND state IN ('queued', 'running') AND {_LIVE} ORDER BY rowid"""
+_COUNT_USER_LIVE_JOBS = f"""
+    SELECT COUNT(*) FROM render_jobs JOIN projects p ON p.id = render_jobs.project_id
+    WHERE p.scope = :scope AND render_jobs.user = :user
+      AND render_jobs.state IN ('queued', 'running') AND {_LIVE}"""
+_ORPHANED_JOBS = f"""
+    SELECT {_JOB_COLUMNS} FROM render_jobs
+    WHERE state IN ('queued', 'running')
+      AND (owner IS NULL OR lease_until IS NULL OR lease_until <= ?)
+    ORDER BY created_at, rowid"""
+_HOLD_JOB = "UPDATE render_jobs SET owner = ?, lease_until = ? WHERE id = ?"
+_SET_LEASES = """
+    UPDATE render_jobs SET lease_until = ? WHERE owner = ? AND state IN ('queued', 'running')"""
 
 _TAKE_COLUMNS = """id, project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds,
     message, created_at"""
@@ -163,6 +188,17 @@ def _no_version(project_id: int, number: int) -> NotFound:
 
 def _no_take(take_id: int) -> NotFound:
     return NotFound(f"There is no take {take_id} in this project.")
+
+
+def _parameters(args: tuple[Any, ...]) -> tuple[Any, ...] | dict[str, Any]:
+    if len(args) == 1 and isinstance(args[0], dict):
+        return args[0]
+    return args
+
+
+def _clock(now: float | None) -> float:
+    """Unix time for leases: `now` when a test gives one."""
+    return time.time() if now is None else now
 
 
 def _project(row: sqlite3.Row) -> Project:
@@ -274,11 +310,12 @@ class Store:
             raise _no_project(project_id)
 
     async def _one(self, sql: str, *args: Any) -> Any:
-        cursor = await self._db.execute(sql, args)
+        """The first row of `sql` with positional `args`, or one dict of named parameters."""
+        cursor = await self._db.execute(sql, _parameters(args))
         return await cursor.fetchone()
 
     async def _all(self, sql: str, *args: Any) -> list[Any]:
-        cursor = await self._db.execute(sql, args)
+        cursor = await self._db.execute(sql, _parameters(args))
         return list(await cursor.fetchall())
 
     # --- projects and versions -------------------------------------------------------------------
@@ -444,10 +481,21 @@ class Store:
     # --- renders ---------------------------------------------------------------------------------
 
     async def add_batch(
-        self, batch_id: str, project_id: int, requested_by: str, jobs: Sequence[NewJob]
+        self,
+        batch_id: str,
+        project_id: int,
+        requested_by: str,
+        jobs: Sequence[NewJob],
+        *,
+        owner: str | None = None,
+        lease_s: float = 60.0,
+        now: float | None = None,
     ) -> None:
-        """Record a render batch and its jobs, in one transaction."""
+        """Record a render batch and its jobs, in one transaction. With an `owner`, the jobs are
+        held by it for `lease_s` seconds (see `renew_leases`); without one, any process may
+        take them over (`claim_orphaned_jobs`)."""
         self._check_project_id(project_id)
+        lease_until = _clock(now) + lease_s if owner is not None else None
         async with self._transaction():
             await self._db.execute(_INSERT_BATCH, (batch_id, project_id, requested_by))
             for job in jobs:
@@ -463,6 +511,8 @@ class Store:
                         job.user,
                         job.priority,
                         json.dumps(job.request),
+                        owner,
+                        lease_until,
                     ),
                 )
 
@@ -494,6 +544,49 @@ class Store:
         self._check_project_id(project_id)
         return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
 
+    async def live_jobs(
+        self, project_id: int | None = None, *, now: float | None = None
+    ) -> list[RenderJobRecord]:
+        """Open jobs that some process holds (or that were never leased): those being rendered.
+        `open_jobs` also returns the ones whose lease ran out, waiting to be taken over."""
+        args = {"now": _clock(now), "project": project_id}
+        if project_id is None:
+            return [_job(row) for row in await self._all(_LIVE_JOBS, args)]
+        self._check_project_id(project_id)
+        return [_job(row) for row in await self._all(_PROJECT_LIVE_JOBS, args)]
+
+    async def claim_orphaned_jobs(
+        self, owner: str, lease_s: float, *, now: float | None = None
+    ) -> list[RenderJobRecord]:
+        """Take over every open job nobody holds: no owner, or a lease that has run out (its
+        process died or released it). They become `owner`'s for `lease_s` seconds; returned
+        oldest first, as held. One write transaction (BEGIN IMMEDIATE), so when two processes
+        claim at once each job goes to exactly one of them.
+
+        `owner` must name this process's run (e.g. host, pid and a random part): its own jobs
+        whose lease ran out are taken again too, and a restarted process must not find its
+        predecessor's jobs still held under its name."""
+        now = _clock(now)
+        async with self._transaction():
+            rows = await self._all(_ORPHANED_JOBS, now)
+            for row in rows:
+                await self._db.execute(_HOLD_JOB, (owner, now + lease_s, row["id"]))
+        claimed = [replace(_job(row), owner=owner, lease_until=now + lease_s) for row in rows]
+        if claimed:
+            log.info("%s took over %d orphaned render job(s)", owner, len(claimed))
+        return claimed
+
+    async def renew_leases(self, owner: str, lease_s: float, *, now: float | None = None) -> None:
+        """Hold every open job of `owner` for another `lease_s` seconds from now."""
+        async with self._transaction():
+            await self._db.execute(_SET_LEASES, (_clock(now) + lease_s, owner))
+
+    async def release_jobs(self, owner: str, *, now: float | None = None) -> None:
+        """On a clean close: end the leases of `owner`'s open jobs, so another process may take
+        them over at once rather than when the leases would have run out."""
+        async with self._transaction():
+            await self._db.execute(_SET_LEASES, (_clock(now), owner))
+
     async def mark_batch_reported(self, batch_id: str) -> None:
         """A front-end has shown the batch's final state and posted every take."""
         async with self._transaction():
@@ -512,8 +605,11 @@ class Store:
     async def batch_jobs(self, batch_id: str) -> list[RenderJobRecord]:
         return [_job(row) for row in await self._all(_BATCH_JOBS, batch_id)]
 
-    async def count_open_jobs(self, scope: str, user: str) -> int:
-        row = await self._one(_COUNT_USER_OPEN_JOBS, scope, user)
+    async def count_open_jobs(self, scope: str, user: str, *, now: float | None = None) -> int:
+        """How many of `user`'s jobs in `scope` are live (see `live_jobs`): a job whose lease ran
+        out is not counted until a process takes it over."""
+        args = {"scope": scope, "user": user, "now": _clock(now)}
+        row = await self._one(_COUNT_USER_LIVE_JOBS, args)
         return int(row[0])
 
     async def finish_job(self, job_id: str, take: NewTake) -> Take:

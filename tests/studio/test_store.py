@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -656,3 +657,92 @@ async def test_ids_out_of_range_are_not_found(store: Store, bad: int) -> None:
     assert (await store.project("g", project.id)).head == 1
     assert [j.state for j in await store.open_jobs()] == ["queued"]
     assert len(await store.projects("g", limit=HUGE)) == 1
+
+
+# --- job leases ----------------------------------------------------------------------------------
+
+
+async def _batch_of(store: Store, batch_id: str, count: int, **lease: Any) -> list[str]:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    uid = project.shotlist.shots[0].uid
+    ids = [f"{batch_id}-{i}" for i in range(count)]
+    jobs = [NewJob(job_id, uid, "1", "fp", "ana", 0, {"n": i}) for i, job_id in enumerate(ids)]
+    await store.add_batch(batch_id, project.id, "ana", jobs, **lease)
+    return ids
+
+
+async def test_a_second_process_takes_over_only_jobs_nobody_holds(
+    store: Store, db_path: Path
+) -> None:
+    t = 1_000.0
+    mine = await _batch_of(store, "a", 2, owner="proc-a", lease_s=60, now=t)
+    second = await Store.open(db_path)  # another process on the same data folder
+    try:
+        assert await second.claim_orphaned_jobs("proc-b", 60, now=t + 10) == []  # A is alive
+        assert await second.count_open_jobs("g", "ana", now=t + 10) == 2
+        await store.renew_leases("proc-a", 60, now=t + 50)  # A keeps rendering
+        assert await second.claim_orphaned_jobs("proc-b", 60, now=t + 100) == []
+        # A stops renewing (it died): once its leases run out, B takes the jobs over, once.
+        assert await second.count_open_jobs("g", "ana", now=t + 111) == 0
+        assert [j.id for j in await second.live_jobs(now=t + 111)] == []
+        assert [j.id for j in await second.open_jobs()] == mine  # still open, just not held
+        taken = await second.claim_orphaned_jobs("proc-b", 60, now=t + 111)
+        assert [(j.id, j.owner, j.lease_until) for j in taken] == [
+            (mine[0], "proc-b", t + 171),
+            (mine[1], "proc-b", t + 171),
+        ]
+        assert taken[1].request == {"n": 1}
+        assert (await store.job(mine[0])).owner == "proc-b"  # A's connection sees it too
+        assert await store.claim_orphaned_jobs("proc-c", 60, now=t + 112) == []
+        assert await second.claim_orphaned_jobs("proc-b", 60, now=t + 112) == []
+        assert await store.count_open_jobs("g", "ana", now=t + 112) == 2
+        # A's renewals no longer touch jobs it lost.
+        await store.renew_leases("proc-a", 600, now=t + 113)
+        assert (await store.job(mine[0])).lease_until == t + 171
+    finally:
+        await second.close()
+
+
+async def test_released_jobs_are_taken_over_at_once(store: Store, db_path: Path) -> None:
+    t = 1_000.0
+    ids = await _batch_of(store, "a", 1, owner="proc-a", lease_s=3600, now=t)
+    done = await _batch_of(store, "d", 1, owner="proc-a", lease_s=3600, now=t)
+    await store.set_job_state(done[0], "cancelled")
+    await store.release_jobs("proc-a", now=t + 1)  # a clean close
+    assert await store.count_open_jobs("g", "ana", now=t + 1) == 0
+    second = await Store.open(db_path)
+    try:
+        taken = await second.claim_orphaned_jobs("proc-b", 60, now=t + 1)
+        assert [j.id for j in taken] == ids  # closed jobs are never claimed
+        assert [j.id for j in await second.live_jobs(now=t + 2)] == ids
+    finally:
+        await second.close()
+
+
+async def test_jobs_without_an_owner_are_live_and_claimable(store: Store) -> None:
+    """Jobs from before leases (or recorded with no owner) count, and the first claim takes them."""
+    ids = await _batch_of(store, "legacy", 2)
+    assert (await store.job(ids[0])).owner is None
+    assert await store.count_open_jobs("g", "ana") == 2
+    project_id = (await store.job(ids[0])).project_id
+    assert [j.id for j in await store.live_jobs(project_id)] == ids
+    assert [j.id for j in await store.claim_orphaned_jobs("proc-a", 60)] == ids
+    assert await store.claim_orphaned_jobs("proc-b", 60) == []
+    assert await store.count_open_jobs("g", "ana") == 2
+
+
+async def test_two_processes_claiming_at_once_split_the_jobs(store: Store, db_path: Path) -> None:
+    ids = await _batch_of(store, "a", 30)
+    others = [await Store.open(db_path) for _ in range(3)]
+    try:
+        claims = await asyncio.gather(
+            *(s.claim_orphaned_jobs(f"proc-{i}", 60) for i, s in enumerate([store, *others]))
+        )
+    finally:
+        for other in others:
+            await other.close()
+    claimed = [job.id for claim in claims for job in claim]
+    assert sorted(claimed) == sorted(ids)  # every job taken, none twice
+    for i, claim in enumerate(claims):
+        for job in claim:
+            assert (await store.job(job.id)).owner == f"proc-{i}"
