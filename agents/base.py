@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from studio.edits import Edit, apply_edit, apply_edits
 from studio.errors import EditError
 from studio.models import ShotList
-from studio.store import Turn
+from studio.records import Turn
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,21 @@ class ProjectEditor(Protocol):
     async def undo(self) -> ShotList: ...
 
 
+@runtime_checkable
+class KnowsProject(Protocol):
+    """A `ProjectEditor` that can say which project it edits, so a direction addressed to another
+    project ("project 1: delete shot 1" in project 2's chat) is refused. Optional: an editor
+    without it (a planning draft) refuses every direction that names a project."""
+
+    @property
+    def project_id(self) -> int | None: ...
+
+
+def project_id_of(editor: ProjectEditor) -> int | None:
+    """The id of the project `editor` edits, or None when it can't say."""
+    return editor.project_id if isinstance(editor, KnowsProject) else None
+
+
 class Director(Protocol):
     name: str  # shown to users, e.g. "offline director (rule-based)"
 
@@ -62,8 +77,14 @@ class Director(Protocol):
 class MemoryEditor:
     """A `ProjectEditor` over an in-memory shot list: used while planning, before a project is stored."""
 
-    def __init__(self, shotlist: ShotList | None = None) -> None:
+    def __init__(self, shotlist: ShotList | None = None, *, project_id: int | None = None) -> None:
         self._versions = [shotlist or ShotList()]
+        self._project_id = project_id
+
+    @property
+    def project_id(self) -> int | None:
+        """The stored project this draft stands for, if any (tests stand one in for the store)."""
+        return self._project_id
 
     async def shotlist(self) -> ShotList:
         return self._versions[-1]

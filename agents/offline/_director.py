@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.base import DirectorReply, ProjectEditor, RenderAsk
+from agents.address import unaddressed
+from agents.base import DirectorReply, ProjectEditor, RenderAsk, project_id_of
 from agents.offline._grammar import grammar_notes
 from agents.offline._plan import _plan
 from agents.offline._revise import _HELP, _REMOVE_RE, _UNDO_RE, _clean, _NotUnderstood, _Reader
@@ -17,14 +18,19 @@ from studio.models import (
     MAX_SHOTS,
     ShotList,
 )
-from studio.store import Turn
+from studio.records import Turn
 
 FOOTER = "— offline director"
+_UNCHANGED = "Nothing was changed."
+# How this director's replies that changed nothing begin or end (see `direct`).
+_CHANGED_NOTHING = (_UNCHANGED, "I didn't catch “", _HELP.splitlines()[0])
 
 
 def _context_from(history: Sequence[Turn]) -> int | None:
     """The shot the conversation was last about, so 'make it longer' has a subject."""
     for turn in reversed(history):
+        if any(mark in turn.content for mark in _CHANGED_NOTHING):
+            continue  # a refusal or the help text names shots no one is talking about
         try:
             refs = _refs(turn.content, MAX_SHOTS)
         except SlateError:
@@ -51,7 +57,10 @@ class OfflineDirector:
     ) -> DirectorReply:
         """Take one direction; never raises for any text (errors come back as the reply)."""
         before = await editor.shotlist()
-        text = (message or "").strip()[:5000]
+        try:
+            text = unaddressed((message or "").strip()[:5000], project_id_of(editor))
+        except SlateError as error:  # "project 1: …" said in project 2's chat
+            return _reply(f"{error} {_UNCHANGED}")
         if _UNDO_RE.match(_clean(text)):
             return await _undo(editor, before)
         reader = _Reader(before, _context_from(history))
@@ -60,7 +69,7 @@ class OfflineDirector:
         except _NotUnderstood as unknown:
             return _reply(f"I didn't catch “{(_tidy(str(unknown)) or str(unknown))[:80]}”. {_HELP}")
         except SlateError as error:
-            return _reply(f"{error} Nothing was changed.")
+            return _reply(f"{error} {_UNCHANGED}")
         if not reader.steps:
             return _reply(_HELP)
         # One direction is one version: every edit of the message lands in one `apply_many`, so
@@ -71,7 +80,7 @@ class OfflineDirector:
             try:
                 current = await editor.apply_many(edits)
             except SlateError as error:  # the store refused (e.g. a limit)
-                return _reply(f"{error} Nothing was changed.")
+                return _reply(f"{error} {_UNCHANGED}")
         lines: list[str] = []
         render: RenderAsk | None = None
         local = before  # the reader's own in-memory replay, step by step, for the reply lines

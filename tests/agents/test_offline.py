@@ -15,7 +15,7 @@ from agents.offline import FOOTER, OfflineDirector, fit_durations, grammar_notes
 from studio.edits import Edit, SetProjectInfo
 from studio.errors import InvalidValue, LimitReached
 from studio.models import Scene, Shot, ShotList
-from studio.store import Turn
+from studio.records import Turn
 from studio.vocab import Angle, CameraMove, IntExt, MoveDirection, MoveSpeed, ShotSize, TimeOfDay
 
 NOIR = (

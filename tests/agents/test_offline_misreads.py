@@ -1,30 +1,36 @@
 """The offline director refuses what it can't read exactly, rather than reading it as something else.
 
-Numbers that can't name a shot or a place (3.5, -2, 10000000000000000000000) and negative or
-absurd lengths each get a reply that changes nothing and says why.
+Numbers that can't name a shot or a place (3.5, -2, 10000000000000000000000), negative or absurd
+lengths, and directions addressed to another project each get a reply that changes nothing and
+says why.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agents.base import DirectorReply, MemoryEditor
+from agents.base import DirectorReply, MemoryEditor, project_id_of
 from agents.offline import FOOTER, OfflineDirector
+from studio.edits import Edit
 from studio.errors import InvalidValue
 from studio.models import ShotList
+from studio.records import Turn
 from tests.agents.test_offline import _base
 
 director = OfflineDirector()
 STORY = "Mia walks through the alley at night. She finds a letter."
 
 
-async def _direct(message: str) -> tuple[DirectorReply, ShotList]:
-    editor = MemoryEditor(_base())
-    reply = await director.direct(message, editor)
+async def _direct(
+    message: str, *, project_id: int | None = None, history: tuple[Turn, ...] = ()
+) -> tuple[DirectorReply, ShotList]:
+    editor = MemoryEditor(_base(), project_id=project_id)
+    reply = await director.direct(message, editor, history)
     return reply, await editor.shotlist()
 
 
@@ -183,3 +189,76 @@ def test_a_brief_gets_its_length_exactly_or_a_refusal(value: float, unit: str) -
     asked = float(f"{value:g}") * (60 if unit.startswith("minute") else 1)
     assert plan.target_length == asked
     assert abs(plan.runtime - asked) <= 0.5
+
+
+# --- another project -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "project 1: delete shot 1",
+        "Project #1 - shot 3: close-up",
+        "in project 1, swap shots 1 and 2",
+        "delete shot 1 in project 1",
+        "project one: undo",
+        "project 1.5: delete shot 1",
+    ],
+)
+async def test_a_direction_for_another_project_is_refused(message: str) -> None:
+    reply, after = await _direct(message, project_id=2)
+    _assert_refused(reply, after, "this chat is project #2")
+
+
+@pytest.mark.parametrize(
+    ("message", "edits"),
+    [
+        ("project 2: delete shot 1", 1),
+        ("Project #2, shot 3: close-up", 1),
+        ("swap shots 1 and 2 in project 2.", 1),
+        ("title: Project 1", 1),  # a title, not an address
+    ],
+)
+async def test_a_direction_for_this_project_is_taken(message: str, edits: int) -> None:
+    reply, after = await _direct(message, project_id=2)
+    assert reply.edits == edits and after != _base(), reply.text
+
+
+class _Unnamed:
+    """A `ProjectEditor` without `project_id` (the attribute is optional)."""
+
+    def __init__(self) -> None:
+        self._draft = MemoryEditor(_base())
+
+    async def shotlist(self) -> ShotList:
+        return await self._draft.shotlist()
+
+    async def apply(self, edit: Edit) -> ShotList:
+        return await self._draft.apply(edit)
+
+    async def apply_many(self, edits: Sequence[Edit]) -> ShotList:
+        return await self._draft.apply_many(edits)
+
+    async def undo(self) -> ShotList:
+        return await self._draft.undo()
+
+
+async def test_an_editor_that_cant_say_its_project_refuses_any_address() -> None:
+    assert project_id_of(_Unnamed()) is None and project_id_of(MemoryEditor(project_id=4)) == 4
+    for editor in (_Unnamed(), MemoryEditor(_base())):
+        reply = await director.direct("project 2: delete shot 1", editor)
+        _assert_refused(reply, await editor.shotlist(), "project #2")
+    reply = await director.direct("delete shot 1", _Unnamed())
+    assert reply.edits == 1, "an editor without an id still takes plain directions"
+
+
+# --- what the conversation is about --------------------------------------------------------
+
+
+async def test_a_refusal_in_the_history_gives_no_subject() -> None:
+    """After 'shot 99' was refused, 'make it longer' must not edit the shot the refusal listed."""
+    for asked in ("shot 99: close-up", "shot 3.5: close-up", "dolly the zebra"):
+        first, _ = await _direct(asked)
+        history = (Turn("user", "ana", asked), Turn("director", "slate", first.text))
+        reply, after = await _direct("make it longer", history=history)
+        _assert_refused(reply, after)
