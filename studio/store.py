@@ -3,6 +3,11 @@
 One long-lived aiosqlite connection in WAL mode with foreign keys on; numbered migrations in
 studio/migrations tracked by `PRAGMA user_version`; every write is one transaction.
 
+Backups: `<data folder>/backups/slate-YYYYmmdd-HHMMSS.db` (UTC), copies made with SQLite's online
+backup API, so each is a consistent, self-contained database even while Slate writes. One is made
+before migrations change an existing database, and on `Store.backup()`; the newest
+`BACKUPS_KEPT` are kept.
+
 Render jobs have owners: each open job is held by one process (`owner`) until its lease runs out
 (`lease_until`, Unix time). The holder renews its leases while it runs and releases them on a
 clean close; a process that starts takes over every open job nobody holds
@@ -20,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +66,8 @@ from studio.vocab import ShotStatus
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BACKUPS_KEPT = 5
+_BACKUP_NAME = re.compile(r"slate-\d{8}-\d{6}\.db")
 
 # SQLite integers are signed 64-bit; every id and version number the store hands out is positive.
 _MAX_ID = 2**63 - 1
@@ -229,25 +238,62 @@ def _batch(row: sqlite3.Row) -> Batch:
     return Batch(**dict(row))
 
 
+def _database_file(path: str | Path) -> Path:
+    """The database file's absolute path, its folder made if need be. Blocking."""
+    file = Path(path).absolute()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    return file
+
+
+def _backups(folder: Path) -> list[Path]:
+    """The backups in `folder`, oldest first (their names sort by time)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if _BACKUP_NAME.fullmatch(path.name))
+
+
+def _backup_database(source: Path, folder: Path, keep: int) -> Path:
+    """Copy the database at `source` into `folder` with SQLite's online backup API, on a
+    connection of its own, then keep only the newest `keep` backups. Blocking.
+
+    The copy is one consistent state of the database (a read transaction over all pages) in
+    rollback-journal mode: one self-contained file. It appears under its final name only once
+    complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"slate-{datetime.now(UTC):%Y%m%d-%H%M%S}.db"
+    partial = folder / f".{target.name}.partial"
+    partial.unlink(missing_ok=True)
+    with (
+        closing(sqlite3.connect(source, timeout=30)) as db,
+        closing(sqlite3.connect(partial)) as copy,
+    ):
+        db.backup(copy)
+        copy.execute("PRAGMA journal_mode = DELETE")
+    os.replace(partial, target)
+    for old in _backups(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+    return target
+
+
 class Store:
     """Async access to Slate's SQLite database. Build with `await Store.open(path)`."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
+        self._path = path  # the database file (absolute); None for an in-memory database
         # One connection serves every coroutine; the lock keeps their transactions apart.
         self._write = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file = None if str(path) == ":memory:" else await asyncio.to_thread(_database_file, path)
         db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
+            await db.execute("PRAGMA busy_timeout = 5000")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA busy_timeout = 5000")
-            store = cls(db)
+            store = cls(db, file)
             await store._migrate()
         except BaseException:
             await db.close()
@@ -257,9 +303,28 @@ class Store:
     async def close(self) -> None:
         await self._db.close()
 
+    @property
+    def backups_dir(self) -> Path | None:
+        """Where backups go: `backups/` beside the database; None for an in-memory database."""
+        return None if self._path is None else self._path.parent / "backups"
+
+    async def backup(self) -> Path | None:
+        """Copy the database to a new backup (see the module notes) and return its path; keeps
+        the newest `BACKUPS_KEPT`. Safe while the store is in use: the copy is made in a worker
+        thread on a separate connection. None for an in-memory database."""
+        if self._path is None or self.backups_dir is None:
+            return None
+        path = await asyncio.to_thread(_backup_database, self._path, self.backups_dir, BACKUPS_KEPT)
+        log.info("backed up the database to %s", path)
+        return path
+
     async def _migrate(self) -> None:
         files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+        current = await self.schema_version()
+        if current > 0 and any(int(file.name[:4]) > current for file in files):
+            await self.backup()  # an existing database is about to change shape
         async with self._transaction():
+            # Again inside the write lock: another process may have migrated in between.
             cursor = await self._db.execute("PRAGMA user_version")
             row = await cursor.fetchone()
             current = int(row[0]) if row else 0

@@ -3,11 +3,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -746,3 +748,99 @@ async def test_two_processes_claiming_at_once_split_the_jobs(store: Store, db_pa
     for i, claim in enumerate(claims):
         for job in claim:
             assert (await store.job(job.id)).owner == f"proc-{i}"
+
+
+# --- backups -------------------------------------------------------------------------------------
+
+
+def _backup_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def _check_backup(path: Path) -> sqlite3.Connection:
+    """Open a backup read-only and check it is whole: every project's head version exists."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
+    orphans = db.execute(
+        "SELECT COUNT(*) FROM projects p LEFT JOIN versions v"
+        " ON v.project_id = p.id AND v.number = p.head WHERE v.number IS NULL"
+    ).fetchone()[0]
+    assert orphans == 0
+    return db
+
+
+async def test_backup_is_a_consistent_openable_database(
+    store: Store, db_path: Path, tmp_path: Path
+) -> None:
+    assert store.backups_dir == db_path.parent / "backups"
+    assert _backup_names(store.backups_dir) == []  # a brand-new database needs no backup
+    project = await store.create_project("g", "ana", make_shotlist(2, title="Backed Up"))
+    edits = [AddShot(shot=ShotChanges(description=f"shot {i}")) for i in range(30)]
+    # Writes keep landing while the backup is taken: it holds one state, whole.
+    writes = asyncio.gather(*(store.apply("g", project.id, e, "ana") for e in edits))
+    path = await store.backup()
+    await writes
+    assert path is not None and path.parent == store.backups_dir
+    assert re.fullmatch(r"slate-\d{8}-\d{6}\.db", path.name)
+    with closing(_check_backup(path)) as db:
+        head = db.execute("SELECT head FROM projects WHERE id = ?", (project.id,)).fetchone()[0]
+    assert 1 <= head <= 31
+    # Restoring is copying it into place: it opens as a store, with the project in it.
+    restored = tmp_path / "restored" / "slate.db"
+    restored.parent.mkdir()
+    shutil.copyfile(path, restored)
+    reopened = await Store.open(restored)
+    try:
+        assert (await reopened.project("g", project.id)).title == "Backed Up"
+        assert (await reopened.project("g", project.id)).head == head
+    finally:
+        await reopened.close()
+
+
+async def test_only_the_newest_backups_are_kept(store: Store) -> None:
+    folder = store.backups_dir
+    assert folder is not None
+    folder.mkdir()
+    old = [f"slate-2020010{day}-120000.db" for day in range(1, 7)]
+    for name in [*old, "notes.txt"]:
+        (folder / name).write_text("old")
+    path = await store.backup()
+    assert path is not None
+    assert _backup_names(folder) == ["notes.txt", *old[2:], path.name]  # the newest five
+    with closing(_check_backup(path)):
+        pass
+
+
+async def test_a_backup_is_made_before_migrating_an_existing_database(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = tmp_path / "older-migrations"
+    older.mkdir()
+    for file in sorted(MIGRATIONS_DIR.glob("*.sql"))[: LATEST - 1]:
+        shutil.copy(file, older / file.name)
+    monkeypatch.setattr("studio.store.MIGRATIONS_DIR", older)
+    store = await Store.open(db_path)  # the schema of the release before this one
+    try:
+        project = await store.create_project("g", "ana", make_shotlist(1, title="Before"))
+        assert _backup_names(db_path.parent / "backups") == []  # it was brand new
+    finally:
+        await store.close()
+    monkeypatch.undo()
+
+    store = await Store.open(db_path)
+    try:
+        assert await store.schema_version() == LATEST
+        assert store.backups_dir is not None
+        [name] = _backup_names(store.backups_dir)
+        with closing(_check_backup(store.backups_dir / name)) as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST - 1
+            assert db.execute("SELECT title FROM projects").fetchall() == [("Before",)]
+        assert (await store.project("g", project.id)).title == "Before"
+    finally:
+        await store.close()
+    reopened = await Store.open(db_path)  # nothing left to migrate: no new backup
+    try:
+        assert _backup_names(reopened.backups_dir) == [name]  # type: ignore[arg-type]
+    finally:
+        await reopened.close()
