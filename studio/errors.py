@@ -28,3 +28,8 @@ class PermissionDenied(SlateError):
 
 class LimitReached(SlateError):
     """A per-user or per-project limit stops the request."""
+
+
+class StoreDamaged(SlateError):
+    """The project database, or a part of it, cannot be read: the message says which, and where
+    the newest backup is."""

@@ -8,6 +8,11 @@ backup API, so each is a consistent, self-contained database even while Slate wr
 before migrations change an existing database, and on `Store.backup()`; the newest
 `BACKUPS_KEPT` are kept.
 
+Damage: a database file SQLite cannot read makes `Store.open` raise `StoreDamaged` naming the
+newest backup. A part that cannot be read does not take the rest down with it: a project whose
+saved shot list is unreadable is left out of `projects` (and named by `damaged_projects`), and an
+open job whose render request is unreadable is failed when the store reads it.
+
 Render jobs have owners: each open job is held by one process (`owner`) until its lease runs out
 (`lease_until`, Unix time). The holder renews its leases while it runs and releases them on a
 clean close; a process that starts takes over every open job nobody holds
@@ -34,7 +39,7 @@ from contextlib import asynccontextmanager, closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -48,7 +53,7 @@ from studio.edits import (
     describe_edits,
     dump_edits,
 )
-from studio.errors import EditError, NotFound, ShotNotFound
+from studio.errors import EditError, NotFound, ShotNotFound, StoreDamaged
 from studio.models import ShotList
 from studio.records import (
     Batch,
@@ -67,6 +72,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BACKUPS_KEPT = 5
+UNREADABLE_REQUEST = "its render request could not be read"
+# SQLite's primary result codes for a file that is not (or no longer) a whole database.
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _BACKUP_NAME = re.compile(r"slate-\d{8}-\d{6}\.db")
 
 # SQLite integers are signed 64-bit; every id and version number the store hands out is positive.
@@ -161,6 +169,10 @@ _ORPHANED_JOBS = f"""
     WHERE state IN ('queued', 'running')
       AND (owner IS NULL OR lease_until IS NULL OR lease_until <= ?)
     ORDER BY created_at, rowid"""
+_LIST_SNAPSHOTS = """
+    SELECT p.id, v.snapshot FROM projects p
+    JOIN versions v ON v.project_id = p.id AND v.number = p.head
+    WHERE p.scope = ? ORDER BY p.id"""
 _HOLD_JOB = "UPDATE render_jobs SET owner = ?, lease_until = ? WHERE id = ?"
 _SET_LEASES = """
     UPDATE render_jobs SET lease_until = ? WHERE owner = ? AND state IN ('queued', 'running')"""
@@ -210,28 +222,51 @@ def _clock(now: float | None) -> float:
     return time.time() if now is None else now
 
 
-def _project(row: sqlite3.Row) -> Project:
+def _shotlist(project_id: int, number: int, snapshot: str) -> ShotList:
+    try:
+        return ShotList.model_validate_json(snapshot)
+    except ValueError as error:  # pydantic's ValidationError, for bad JSON or a bad shot list
+        log.warning("project #%d version %d cannot be read: %s", project_id, number, error)
+        raise StoreDamaged(
+            f"Project #{project_id}'s shot list (version {number}) is damaged and cannot be "
+            "read; an earlier version or a backup of the database still has it."
+        ) from error
+
+
+def _project(row: sqlite3.Row, shotlist: ShotList | None = None) -> Project:
+    """The project of `row`, with its current shot list (read from the row unless given)."""
+    if shotlist is None:
+        shotlist = _shotlist(row["id"], row["head"], row["snapshot"])
     return Project(
         id=row["id"],
         scope=row["scope"],
         owner=row["owner"],
         head=row["head"],
         room=row["room"],
-        shotlist=ShotList.model_validate_json(row["snapshot"]),
+        shotlist=shotlist,
         shotlist_message=row["shotlist_message"],
     )
 
 
+def _request(text: str) -> dict[str, Any] | None:
+    """A stored render request, or None when it is not a JSON object."""
+    try:
+        request = json.loads(text)
+    except ValueError:
+        return None
+    return request if isinstance(request, dict) else None
+
+
 def _job(row: sqlite3.Row) -> RenderJobRecord:
+    """The job; an unreadable request reads as {} (open ones are failed: `Store._readable`)."""
     data = dict(row)
-    return RenderJobRecord(
-        **data | {"request": json.loads(data["request"]), "state": JobState(data["state"])}
-    )
+    request = _request(data["request"]) or {}
+    return RenderJobRecord(**data | {"request": request, "state": JobState(data["state"])})
 
 
 def _take(row: sqlite3.Row) -> Take:
     data = dict(row)
-    return Take(**data | {"request": json.loads(data["request"])})
+    return Take(**data | {"request": _request(data["request"]) or {}})
 
 
 def _batch(row: sqlite3.Row) -> Batch:
@@ -241,6 +276,8 @@ def _batch(row: sqlite3.Row) -> Batch:
 def _database_file(path: str | Path) -> Path:
     """The database file's absolute path, its folder made if need be. Blocking."""
     file = Path(path).absolute()
+    if file.is_dir():
+        raise _damaged(file, "it is a folder, not a database file")
     file.parent.mkdir(parents=True, exist_ok=True)
     return file
 
@@ -250,6 +287,18 @@ def _backups(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(path for path in folder.iterdir() if _BACKUP_NAME.fullmatch(path.name))
+
+
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _damaged(file: Path, problem: str) -> StoreDamaged:
+    """The error for a database file that cannot be used, naming the newest backup. Blocking."""
+    backups = _backups(file.parent / "backups")
+    backup = f"a backup is at {backups[-1]}" if backups else "there is no backup of it"
+    return StoreDamaged(f"The project database at {file} is damaged: {problem}; {backup}.")
 
 
 def _backup_database(source: Path, folder: Path, keep: int) -> Path:
@@ -293,8 +342,20 @@ class Store:
             await db.execute("PRAGMA busy_timeout = 5000")
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA foreign_keys = ON")
+            if file is not None:
+                # Reads every page once: a truncated or garbled file is found here, not in the
+                # middle of some later request.
+                cursor = await db.execute("PRAGMA quick_check(1)")
+                [problem] = await cursor.fetchone() or ["no answer from SQLite's check"]
+                if problem != "ok":
+                    raise await asyncio.to_thread(_damaged, file, str(problem).splitlines()[0])
             store = cls(db, file)
             await store._migrate()
+        except sqlite3.DatabaseError as error:
+            await db.close()
+            if file is None or not _is_damage(error):
+                raise
+            raise await asyncio.to_thread(_damaged, file, str(error)) from error
         except BaseException:
             await db.close()
             raise
@@ -404,10 +465,14 @@ class Store:
         return await self.project(scope, int(project_id or 0))
 
     async def project(self, scope: str, project_id: int) -> Project:
+        return _project(await self._project_row(scope, project_id))
+
+    async def _project_row(self, scope: str, project_id: int) -> sqlite3.Row:
+        """The project's row, its shot list not yet read (it may be damaged)."""
         row = await self._one(_SELECT_PROJECT, scope, project_id) if _in_range(project_id) else None
         if row is None:
             raise _no_project(project_id)
-        return _project(row)
+        return cast(sqlite3.Row, row)
 
     async def project_by_id(self, project_id: int) -> Project:
         """Unscoped: only for the service's own bookkeeping (resuming jobs), never for users."""
@@ -421,8 +486,25 @@ class Store:
         return _project(row) if row else None
 
     async def projects(self, scope: str, limit: int = 25) -> list[Project]:
-        rows = await self._all(_LIST_PROJECTS, scope, min(limit, _MAX_ID))
-        return [_project(row) for row in rows]
+        """The scope's projects, newest first; one whose shot list cannot be read is left out
+        (see `damaged_projects`) rather than hiding the rest."""
+        projects = []
+        for row in await self._all(_LIST_PROJECTS, scope, min(limit, _MAX_ID)):
+            try:
+                projects.append(_project(row))
+            except StoreDamaged:
+                continue  # logged by _shotlist
+        return projects
+
+    async def damaged_projects(self, scope: str) -> list[int]:
+        """Ids of the scope's projects whose current shot list cannot be read, oldest first."""
+        damaged = []
+        for row in await self._all(_LIST_SNAPSHOTS, scope):
+            try:
+                ShotList.model_validate_json(row["snapshot"])
+            except ValueError:
+                damaged.append(int(row["id"]))
+        return damaged
 
     async def set_room(self, scope: str, project_id: int, room: str | None) -> None:
         self._check_project_id(project_id)
@@ -479,28 +561,30 @@ class Store:
             )
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:
-        await self.project(scope, project_id)
+        await self._project_row(scope, project_id)
         return [Version(**dict(row)) for row in await self._all(_LIST_VERSIONS, project_id)]
 
     async def version(self, scope: str, project_id: int, number: int) -> ShotList:
-        await self.project(scope, project_id)
+        await self._project_row(scope, project_id)
         row = await self._one(_SELECT_VERSION, project_id, number) if _in_range(number) else None
         if row is None:
             raise _no_version(project_id, number)
-        return ShotList.model_validate_json(row["snapshot"])
+        return _shotlist(project_id, number, row["snapshot"])
 
     async def revert(self, scope: str, project_id: int, number: int, author: str) -> Project:
-        """Restore version `number` as a new version (history is never rewritten)."""
+        """Restore version `number` as a new version (history is never rewritten). Works even
+        when the current version cannot be read: that is how a damaged project is mended."""
         async with self._transaction():
-            project = await self.project(scope, project_id)
+            current = await self._project_row(scope, project_id)
             row = (
                 await self._one(_SELECT_VERSION, project_id, number) if _in_range(number) else None
             )
             if row is None:
                 raise _no_version(project_id, number)
-            if number == project.head:
+            if number == current["head"]:
                 raise EditError(f"Version {number} is already the current version.")
-            shotlist = ShotList.model_validate_json(row["snapshot"])
+            shotlist = _shotlist(project_id, number, row["snapshot"])
+            project = _project(current, shotlist)
             return await self._commit_version(
                 project, shotlist, row["parent"], f"revert to version {number}", author, None
             )
@@ -521,7 +605,7 @@ class Store:
                     "ask them, or use revert."
                 )
             previous = await self._one(_SELECT_VERSION, project_id, parent)
-            shotlist = ShotList.model_validate_json(previous["snapshot"])
+            shotlist = _shotlist(project_id, parent, previous["snapshot"])
             return await self._commit_version(
                 project,
                 shotlist,
@@ -605,9 +689,9 @@ class Store:
 
     async def open_jobs(self, project_id: int | None = None) -> list[RenderJobRecord]:
         if project_id is None:
-            return [_job(row) for row in await self._all(_OPEN_JOBS)]
+            return await self._readable(await self._all(_OPEN_JOBS))
         self._check_project_id(project_id)
-        return [_job(row) for row in await self._all(_PROJECT_OPEN_JOBS, project_id)]
+        return await self._readable(await self._all(_PROJECT_OPEN_JOBS, project_id))
 
     async def live_jobs(
         self, project_id: int | None = None, *, now: float | None = None
@@ -616,9 +700,9 @@ class Store:
         `open_jobs` also returns the ones whose lease ran out, waiting to be taken over."""
         args = {"now": _clock(now), "project": project_id}
         if project_id is None:
-            return [_job(row) for row in await self._all(_LIVE_JOBS, args)]
+            return await self._readable(await self._all(_LIVE_JOBS, args))
         self._check_project_id(project_id)
-        return [_job(row) for row in await self._all(_PROJECT_LIVE_JOBS, args)]
+        return await self._readable(await self._all(_PROJECT_LIVE_JOBS, args))
 
     async def claim_orphaned_jobs(
         self, owner: str, lease_s: float, *, now: float | None = None
@@ -634,9 +718,11 @@ class Store:
         now = _clock(now)
         async with self._transaction():
             rows = await self._all(_ORPHANED_JOBS, now)
-            for row in rows:
-                await self._db.execute(_HOLD_JOB, (owner, now + lease_s, row["id"]))
-        claimed = [replace(_job(row), owner=owner, lease_until=now + lease_s) for row in rows]
+            await self._fail_unreadable(rows)
+            jobs = [_job(row) for row in rows if _request(row["request"]) is not None]
+            for job in jobs:
+                await self._db.execute(_HOLD_JOB, (owner, now + lease_s, job.id))
+        claimed = [replace(job, owner=owner, lease_until=now + lease_s) for job in jobs]
         if claimed:
             log.info("%s took over %d orphaned render job(s)", owner, len(claimed))
         return claimed
@@ -651,6 +737,23 @@ class Store:
         them over at once rather than when the leases would have run out."""
         async with self._transaction():
             await self._db.execute(_SET_LEASES, (_clock(now), owner))
+
+    async def _readable(self, rows: Sequence[sqlite3.Row]) -> list[RenderJobRecord]:
+        """The open jobs of `rows` whose render request can be read; the others are failed."""
+        if any(_request(row["request"]) is None for row in rows):
+            async with self._transaction():
+                await self._fail_unreadable(rows)
+        return [_job(row) for row in rows if _request(row["request"]) is not None]
+
+    async def _fail_unreadable(self, rows: Sequence[sqlite3.Row]) -> None:
+        """Fail the open jobs of `rows` whose render request cannot be read: they can never be
+        rendered, and the reason shows in their batch's report. Inside a transaction."""
+        for row in rows:
+            if _request(row["request"]) is None:
+                log.warning("render job %s: its request cannot be read; failing it", row["id"])
+                await self._db.execute(
+                    _SET_JOB_STATE, (JobState.FAILED, UNREADABLE_REQUEST, None, row["id"])
+                )
 
     async def mark_batch_reported(self, batch_id: str) -> None:
         """A front-end has shown the batch's final state and posted every take."""

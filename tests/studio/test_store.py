@@ -27,9 +27,9 @@ from studio.edits import (
     parse_edit,
     parse_edits,
 )
-from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound
+from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound, StoreDamaged
 from studio.records import NewJob, NewTake
-from studio.store import MIGRATIONS_DIR, Store
+from studio.store import MIGRATIONS_DIR, UNREADABLE_REQUEST, Store
 from studio.vocab import ShotSize
 from tests.studio.conftest import make_shotlist
 
@@ -844,3 +844,109 @@ async def test_a_backup_is_made_before_migrating_an_existing_database(
         assert _backup_names(reopened.backups_dir) == [name]  # type: ignore[arg-type]
     finally:
         await reopened.close()
+
+
+# --- damage --------------------------------------------------------------------------------------
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garble_header(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(b"\xde\xad\xbe\xef" * 25 + data[100:])
+
+
+def _garble_pages(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for page in range(1, len(data) // 4096):  # every page but the first
+        data[page * 4096 + 8 : page * 4096 + 200] = b"\xff" * 192
+    path.write_bytes(bytes(data))
+
+
+def _make_folder(path: Path) -> None:
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garble_header, _garble_pages, _make_folder])
+@pytest.mark.parametrize("backed_up", [False, True])
+async def test_a_damaged_database_file_is_named_with_its_backup(
+    db_path: Path, damage: Callable[[Path], None], backed_up: bool
+) -> None:
+    store = await Store.open(db_path)
+    try:
+        project = await store.create_project("g", "ana", make_shotlist(3))
+        for i in range(40):
+            await store.apply("g", project.id, SetProjectInfo(title=f"Title {i} " * 8), "ana")
+        backup = await store.backup() if backed_up else None
+    finally:
+        await store.close()
+    assert not db_path.with_name("slate.db-wal").exists()  # all of it is in the file
+    damage(db_path)
+    with pytest.raises(StoreDamaged) as raised:
+        await Store.open(db_path)
+    message = str(raised.value)
+    assert message.startswith(f"The project database at {db_path} is damaged: ")
+    assert "\n" not in message
+    if backup is not None:
+        assert message.endswith(f"; a backup is at {backup}.")
+    else:
+        assert message.endswith("; there is no backup of it.")
+
+
+async def test_a_damaged_project_does_not_hide_the_others(store: Store, db_path: Path) -> None:
+    first = await store.create_project("g", "ana", make_shotlist(1, title="First"))
+    damaged = await store.create_project("g", "ana", make_shotlist(1, title="Damaged"))
+    await store.apply("g", damaged.id, SetProjectInfo(title="Damaged too"), "ana")
+    last = await store.create_project("g", "ana", make_shotlist(1, title="Last"))
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            'UPDATE versions SET snapshot = \'{"title": "Dam\' WHERE project_id = ? AND number = 2',
+            (damaged.id,),
+        )
+    assert [p.title for p in await store.projects("g")] == ["Last", "First"]
+    assert await store.damaged_projects("g") == [damaged.id]
+    assert await store.damaged_projects("other") == []
+    with pytest.raises(StoreDamaged, match=f"Project #{damaged.id}'s shot list .version 2."):
+        await store.project("g", damaged.id)
+    assert (await store.project("g", last.id)).title == "Last"
+    # Its history and earlier versions still read, and reverting to one mends the project.
+    assert [v.number for v in await store.versions("g", damaged.id)] == [1, 2]
+    assert (await store.version("g", damaged.id, 1)).title == "Damaged"
+    with pytest.raises(StoreDamaged):
+        await store.version("g", damaged.id, 2)
+    mended = await store.revert("g", damaged.id, 1, "ana")
+    assert (mended.head, mended.title) == (3, "Damaged")
+    assert await store.damaged_projects("g") == []
+    assert [p.id for p in await store.projects("g")] == [last.id, damaged.id, first.id]
+
+
+async def test_an_open_job_with_an_unreadable_request_is_failed(
+    store: Store, db_path: Path
+) -> None:
+    ids = await _batch_of(store, "a", 4)
+    with sqlite3.connect(db_path) as raw:
+        for job_id, request in [(ids[1], "{oops"), (ids[2], '"not an object"')]:
+            raw.execute("UPDATE render_jobs SET request = ? WHERE id = ?", (request, job_id))
+    project_id = (await store.job(ids[0])).project_id
+    assert [j.id for j in await store.open_jobs(project_id)] == [ids[0], ids[3]]
+    for job_id in ids[1:3]:
+        failed = await store.job(job_id)  # reading it does not raise either
+        assert (failed.state, failed.reason, failed.request) == ("failed", UNREADABLE_REQUEST, {})
+    assert [j.state for j in await store.batch_jobs("a")] == [
+        "queued",
+        "failed",
+        "failed",
+        "queued",
+    ]
+
+    more = await _batch_of(store, "b", 2)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE render_jobs SET request = '' WHERE id = ?", (more[0],))
+    claimed = await store.claim_orphaned_jobs("proc-a", 60)
+    assert [j.id for j in claimed] == [ids[0], ids[3], more[1]]
+    assert (await store.job(more[0])).reason == UNREADABLE_REQUEST
+    assert [j.id for j in await store.open_jobs()] == [ids[0], ids[3], more[1]]
