@@ -18,9 +18,15 @@ from studio.records import Turn
 
 @dataclass(frozen=True)
 class RenderAsk:
-    """The director heard "render it" / "render shot 3": which shots (empty = every shot)."""
+    """The director heard "render it" / "render shot 3": which shots (empty = every shot).
+
+    With `needs_confirmation` the front-end must not start the render on its own: it shows
+    `reason` (written for the crew) and starts only when someone confirms.
+    """
 
     shots: tuple[str, ...] = ()
+    needs_confirmation: bool = False
+    reason: str = ""
 
 
 @dataclass
