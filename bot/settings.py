@@ -1,11 +1,15 @@
-"""Slate's settings: read once at the entry point (environment, then `.env`) and injected."""
+"""Slate's settings: read once at the entry point (environment, then `.env`) and injected.
+
+An empty value means "off" (or "the preset's default") for the optional settings, as
+`.env.example` shows them; a setting with a default of its own must not be empty.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +27,7 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = None
     llm_base_url: str | None = None
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
 
     # The camera.
     renderer: Literal["animatic", "diffusers"] = "animatic"
@@ -37,17 +41,47 @@ class Settings(BaseSettings):
     cpu_offload: bool = False
     vae_tiling: bool = False
     compile: bool = False
-    first_block_cache: float | None = Field(default=None, gt=0, lt=1)
+    first_block_cache: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
 
     # Discord.
     discord_token: SecretStr | None = None
-    discord_dev_guild: int | None = None
-    discord_crew_role: str = "Crew"
+    discord_dev_guild: int | None = Field(default=None, ge=1, lt=2**64)  # a Discord snowflake
+    discord_crew_role: str = Field(default="Crew", max_length=100)
     discord_message_content: bool = False
 
     # Per-user limits.
-    max_open_renders_per_user: int = Field(default=24, ge=1)
-    directions_per_minute: int = Field(default=8, ge=1)
+    max_open_renders_per_user: int = Field(default=24, ge=1, le=10_000)
+    directions_per_minute: int = Field(default=8, ge=1, le=600)
+
+    @field_validator(
+        "llm_model",
+        "llm_api_key",
+        "llm_base_url",
+        "render_steps",
+        "render_width",
+        "render_height",
+        "first_block_cache",
+        "discord_token",
+        "discord_dev_guild",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("data_dir", "model", "discord_crew_role", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip() if value is not None else None
 
     @property
     def database(self) -> Path:
