@@ -8,6 +8,10 @@ backup API, so each is a consistent, self-contained database even while Slate wr
 before migrations change an existing database, and on `Store.backup()`; the newest
 `BACKUPS_KEPT` are kept.
 
+Take files: a take's clip and poster are stored relative to the data folder (the database's folder)
+when they lie inside it, so the whole folder can move; `Take.clip` and `Take.poster` are always
+absolute paths.
+
 Damage: a database file SQLite cannot read makes `Store.open` raise `StoreDamaged` naming the
 newest backup. A part that cannot be read does not take the rest down with it: a project whose
 saved shot list is unreadable is left out of `projects` (and named by `damaged_projects`), and an
@@ -73,6 +77,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BACKUPS_KEPT = 5
 UNREADABLE_REQUEST = "its render request could not be read"
+# After this migration, takes' paths are rewritten relative to the data folder (see its file).
+_REBASE_TAKE_PATHS = 6
 # SQLite's primary result codes for a file that is not (or no longer) a whole database.
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _BACKUP_NAME = re.compile(r"slate-\d{8}-\d{6}\.db")
@@ -186,6 +192,8 @@ _SELECT_TAKE = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND id =
 _SHOT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND shot_uid = ? ORDER BY id"
 _PROJECT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? ORDER BY id"
 _SET_TAKE_MESSAGE = "UPDATE takes SET message = ? WHERE id = ?"
+_TAKE_PATHS = "SELECT id, clip, poster FROM takes"
+_SET_TAKE_PATHS = "UPDATE takes SET clip = ?, poster = ? WHERE id = ?"
 _APPROVE = """
     INSERT INTO approvals (project_id, shot_uid, take_id, approved_by) VALUES (?, ?, ?, ?)
     ON CONFLICT (project_id, shot_uid) DO UPDATE SET take_id = excluded.take_id,
@@ -264,18 +272,13 @@ def _job(row: sqlite3.Row) -> RenderJobRecord:
     return RenderJobRecord(**data | {"request": request, "state": JobState(data["state"])})
 
 
-def _take(row: sqlite3.Row) -> Take:
-    data = dict(row)
-    return Take(**data | {"request": _request(data["request"]) or {}})
-
-
 def _batch(row: sqlite3.Row) -> Batch:
     return Batch(**dict(row))
 
 
 def _database_file(path: str | Path) -> Path:
     """The database file's absolute path, its folder made if need be. Blocking."""
-    file = Path(path).absolute()
+    file = Path(os.path.abspath(path))
     if file.is_dir():
         raise _damaged(file, "it is a folder, not a database file")
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -330,6 +333,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = db
         self._path = path  # the database file (absolute); None for an in-memory database
+        self._folder = path.parent if path is not None else None  # the data folder
         # One connection serves every coroutine; the lock keeps their transactions apart.
         self._write = asyncio.Lock()
 
@@ -400,7 +404,47 @@ class Store:
                 for statement in sql.split(";"):
                     if statement.strip():
                         await self._db.execute(statement)
+                if number == _REBASE_TAKE_PATHS:
+                    await self._rebase_take_paths()
                 await self._db.execute(f"PRAGMA user_version = {number}")
+
+    async def _rebase_take_paths(self) -> None:
+        """Store takes' paths as `finish_job` now does: relative to the data folder when inside
+        it. Relative paths from before were relative to the working folder that wrote them;
+        this one is the best guess there is."""
+        for row in await self._all(_TAKE_PATHS):
+            paths = (self._stored_path(row["clip"]), self._stored_path(row["poster"]))
+            if paths != (row["clip"], row["poster"]):
+                await self._db.execute(_SET_TAKE_PATHS, (*paths, row["id"]))
+
+    def _stored_path(self, path: str) -> str:
+        """How a take's file is stored: relative to the data folder (POSIX separators) when it
+        lies inside it, else absolute. A relative `path` is taken from the working folder."""
+        full = Path(os.path.abspath(path))
+        if self._folder is None:
+            return str(full)
+        if full.is_relative_to(self._folder):
+            return full.relative_to(self._folder).as_posix()
+        # The same folder reached through a symbolic link, on one side or the other.
+        real, folder = full.resolve(), self._folder.resolve()
+        return real.relative_to(folder).as_posix() if real.is_relative_to(folder) else str(full)
+
+    def _read_path(self, stored: str) -> str:
+        """The absolute path of a take's file as stored by `_stored_path`."""
+        if os.path.isabs(stored) or self._folder is None:
+            return os.path.abspath(stored)
+        return str(self._folder / stored)
+
+    def _take(self, row: sqlite3.Row) -> Take:
+        data = dict(row)
+        return Take(
+            **data
+            | {
+                "request": _request(data["request"]) or {},
+                "clip": self._read_path(data["clip"]),
+                "poster": self._read_path(data["poster"]),
+            }
+        )
 
     async def schema_version(self) -> int:
         cursor = await self._db.execute("PRAGMA user_version")
@@ -793,28 +837,28 @@ class Store:
                     take.seed,
                     take.model,
                     json.dumps(take.request),
-                    take.clip,
-                    take.poster,
+                    self._stored_path(take.clip),
+                    self._stored_path(take.poster),
                     take.seconds,
                 ),
             )
             take_id = int(cursor.lastrowid or 0)
             await self._db.execute(_SET_JOB_STATE, (JobState.DONE, None, take_id, job_id))
             row = await self._one(_SELECT_TAKE, take.project_id, take_id)
-        return _take(row)
+        return self._take(row)
 
     async def take(self, project_id: int, take_id: int) -> Take:
         self._check_project_id(project_id)
         row = await self._one(_SELECT_TAKE, project_id, take_id) if _in_range(take_id) else None
         if row is None:
             raise _no_take(take_id)
-        return _take(row)
+        return self._take(row)
 
     async def takes(self, project_id: int, shot_uid: str | None = None) -> list[Take]:
         self._check_project_id(project_id)
         if shot_uid is None:
-            return [_take(row) for row in await self._all(_PROJECT_TAKES, project_id)]
-        return [_take(row) for row in await self._all(_SHOT_TAKES, project_id, shot_uid)]
+            return [self._take(row) for row in await self._all(_PROJECT_TAKES, project_id)]
+        return [self._take(row) for row in await self._all(_SHOT_TAKES, project_id, shot_uid)]
 
     async def set_take_message(self, take_id: int, message: str) -> None:
         if not _in_range(take_id):

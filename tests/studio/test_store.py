@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -436,7 +437,7 @@ async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
         uid1,
         1234,
         "wan-1.3b",
-        "clips/1.mp4",
+        os.path.abspath("clips/1.mp4"),  # outside the data folder: from the working folder
         12.5,
     )
     assert take.request == request and take.message is None
@@ -950,3 +951,94 @@ async def test_an_open_job_with_an_unreadable_request_is_failed(
     assert [j.id for j in claimed] == [ids[0], ids[3], more[1]]
     assert (await store.job(more[0])).reason == UNREADABLE_REQUEST
     assert [j.id for j in await store.open_jobs()] == [ids[0], ids[3], more[1]]
+
+
+# --- take files ----------------------------------------------------------------------------------
+
+
+def _stored_take_paths(db_path: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(db_path)) as raw:
+        return raw.execute("SELECT clip, poster FROM takes ORDER BY id").fetchall()
+
+
+async def test_take_paths_follow_the_data_folder_when_it_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    store = await Store.open(data / "slate.db")
+    try:
+        project = await store.create_project("g", "ana", make_shotlist(1))
+        uid = project.shotlist.shots[0].uid
+        jobs = [NewJob(f"j{i}", uid, "1", "fp", "ana", 0, {}) for i in range(3)]
+        await store.add_batch("b", project.id, "ana", jobs)
+        files = [
+            (str(data / "renders" / "a.mp4"), str(data / "renders" / "a.png")),  # absolute
+            ("data/renders/b.mp4", "./data/renders/../renders/b.png"),  # from the working folder
+            (str(tmp_path / "elsewhere" / "c.mp4"), "elsewhere/c.png"),  # outside the data folder
+        ]
+        for i, (clip, poster) in enumerate(files):
+            take = NewTake(project.id, uid, "fp", 1, "m", {}, clip, poster, 1.0)
+            written = await store.finish_job(f"j{i}", take)
+            assert Path(written.clip).is_absolute() and Path(written.poster).is_absolute()
+    finally:
+        await store.close()
+    assert _stored_take_paths(data / "slate.db") == [
+        ("renders/a.mp4", "renders/a.png"),
+        ("renders/b.mp4", "renders/b.png"),
+        (str(tmp_path / "elsewhere" / "c.mp4"), str(tmp_path / "elsewhere" / "c.png")),
+    ]
+
+    moved = tmp_path / "archive" / "moved-data"
+    moved.parent.mkdir()
+    data.rename(moved)
+    monkeypatch.chdir(moved.parent)  # and Slate starts from another working folder
+    store = await Store.open(moved / "slate.db")
+    try:
+        takes = await store.takes(project.id)
+        assert [(t.clip, t.poster) for t in takes] == [
+            (str(moved / "renders" / "a.mp4"), str(moved / "renders" / "a.png")),
+            (str(moved / "renders" / "b.mp4"), str(moved / "renders" / "b.png")),
+            (str(tmp_path / "elsewhere" / "c.mp4"), str(tmp_path / "elsewhere" / "c.png")),
+        ]
+        assert (await store.take(project.id, takes[0].id)).clip == takes[0].clip
+    finally:
+        await store.close()
+
+
+async def test_older_take_paths_are_rebased_onto_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, takes kept paths as given: relative ones from the working folder."""
+    monkeypatch.chdir(tmp_path)
+    db_path = tmp_path / "slate-data" / "slate.db"
+    older = tmp_path / "older-migrations"
+    older.mkdir()
+    for file in sorted(MIGRATIONS_DIR.glob("*.sql"))[:5]:
+        shutil.copy(file, older / file.name)
+    with monkeypatch.context() as patch:
+        patch.setattr("studio.store.MIGRATIONS_DIR", older)
+        store = await Store.open(db_path)
+        await store.close()
+    outside = str(tmp_path / "other" / "x.mp4")
+    with closing(sqlite3.connect(db_path)) as raw, raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 5
+        raw.execute("INSERT INTO projects (scope, owner, title, head) VALUES ('g', 'a', 't', 1)")
+        for clip, poster in [
+            ("slate-data/renders/k.mp4", "slate-data/renders/k.png"),
+            (str(db_path.parent / "renders" / "m.mp4"), outside),
+        ]:
+            raw.execute(
+                "INSERT INTO takes (project_id, shot_uid, fingerprint, seed, model, request,"
+                " clip, poster, seconds) VALUES (1, 'u', 'fp', 1, 'm', '{}', ?, ?, 1)",
+                (clip, poster),
+            )
+    store = await Store.open(db_path)
+    try:
+        assert await store.schema_version() >= 6
+    finally:
+        await store.close()
+    assert _stored_take_paths(db_path) == [
+        ("renders/k.mp4", "renders/k.png"),
+        ("renders/m.mp4", outside),
+    ]

@@ -1,0 +1,5 @@
+-- Take clips and posters are stored relative to the data folder (the database's own folder) when
+-- they lie inside it, so the folder can be moved or mounted elsewhere; reads give absolute paths.
+-- No schema change: rows from before held the paths as given (absolute, or relative to the working
+-- folder of the process that wrote them), and the store rewrites them right after this step, in
+-- the same transaction (Store._rebase_take_paths), taking relative ones from the working folder.
