@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ _FIT_LADDER: tuple[tuple[int, float], ...] = (
     (51, 0.25),
 )
 _MIN_SIDE = 16
+# `temp_sibling`'s names: ".<stem>.<pid>.tmp<suffix>".
+_PARTIAL_NAME = re.compile(r"\..+\.(?P<pid>\d+)\.tmp(\.[^.]+)?")
 
 
 class ClipTooLarge(RenderError):
@@ -64,8 +67,48 @@ def even_frame(frame: np.ndarray) -> np.ndarray:
 
 
 def temp_sibling(path: Path) -> Path:
-    # Keep the suffix so muxers and PIL still infer the format from the name.
+    # Keep the suffix so muxers and PIL still infer the format from the name; the pid tells
+    # `remove_partial_files` whether the writer may still be at work.
     return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+
+
+def remove_partial_files(folder: Path) -> int:
+    """Delete the temporary files (`temp_sibling`'s names) that writers killed mid-file left in
+    `folder`, and return how many. Those of a process still running (this one, or another Slate
+    on the same folder) are kept. Blocking; a missing folder has none."""
+    removed = 0
+    try:
+        entries = list(Path(folder).iterdir())
+    except FileNotFoundError:
+        return 0
+    for path in entries:
+        match = _PARTIAL_NAME.fullmatch(path.name)
+        if match is None or _running(int(match["pid"])) or not path.is_file():
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # e.g. Windows: still open in a process we could not see
+            log.warning("could not remove partial file %s: %s", path, error)
+            continue
+        log.info("removed partial file %s", path)
+        removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return False  # no signal 0 here; a file still open elsewhere refuses to be removed
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class ClipWriter:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import av
@@ -8,7 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.encode import ClipTooLarge, encode_clip, fit_to_size, probe, write_poster
+from render.encode import (
+    ClipTooLarge,
+    encode_clip,
+    fit_to_size,
+    probe,
+    remove_partial_files,
+    temp_sibling,
+    write_poster,
+)
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _frames(count: int, width: int, height: int, noise: bool = False) -> np.ndarray:
@@ -107,3 +120,59 @@ def test_fit_to_size_in_place_shrinks_from_the_original(tmp_path: Path) -> None:
     assert fit_to_size(src, src, limit) == src
     info = probe(src)
     assert info.size <= limit and info.frames == 16
+
+
+def test_remove_partial_files_after_a_kill(tmp_path: Path) -> None:
+    """A process killed while encoding leaves its temporary file; the next start removes it."""
+    clip = tmp_path / "shot.mp4"
+    script = textwrap.dedent(f"""
+        import sys, time
+        import numpy as np
+        from pathlib import Path
+        from render.encode import ClipWriter
+
+        writer = ClipWriter(Path({str(clip)!r}), 16)
+        for _ in range(80):  # past the encoder's lookahead: packets reach the file
+            writer.write(np.zeros((64, 64, 3), np.uint8))
+        print("encoding", flush=True)
+        time.sleep(60)
+    """)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "encoding\n"
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    [partial] = list(tmp_path.iterdir())
+    assert partial.name == f".shot.{process.pid}.tmp.mp4"
+    assert remove_partial_files(tmp_path) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_partial_files_keeps_everything_else(tmp_path: Path) -> None:
+    dead = 2**22 + 1  # above Linux's largest pid: no such process
+    done = encode_clip(_frames(4, 64, 64), 16, tmp_path / "done.mp4")
+    left = [
+        tmp_path / f".a.{dead}.tmp.mp4",
+        tmp_path / f".b.{dead}.tmp.png",
+        tmp_path / f".c.{dead}.tmp",
+    ]
+    mine = temp_sibling(tmp_path / "mine.mp4")  # this process is still writing it
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            theirs = tmp_path / f".theirs.{other.pid}.tmp.mp4"  # another live Slate's
+            unrelated = [tmp_path / name for name in (".hidden", "x.1.tmp.mp4", ".y.tmp.mp4")]
+            folder = tmp_path / f".dir.{dead}.tmp.mp4"
+            folder.mkdir()
+            for path in [*left, mine, theirs, *unrelated]:
+                path.write_bytes(b"partial")
+            assert remove_partial_files(tmp_path) == len(left)
+            kept = {done, mine, theirs, folder, *unrelated}
+            assert set(tmp_path.iterdir()) == kept
+            assert remove_partial_files(tmp_path) == 0
+        finally:
+            other.kill()
+    assert remove_partial_files(tmp_path) == 1  # its owner is gone now
+    assert remove_partial_files(tmp_path / "missing") == 0
