@@ -18,20 +18,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from render.animatic import AnimaticRenderer  # noqa: E402
 from render.encode import encode_clip  # noqa: E402
-from render.types import Previz, RenderRequest  # noqa: E402
+from render.types import (  # noqa: E402
+    CameraMotion,
+    Daylight,
+    Framing,
+    MotionDirection,
+    MotionKind,
+    Previz,
+    RenderRequest,
+    Setting,
+)
 
-MOVES = ("static", "pan right", "dolly in", "tilt up", "arc", "handheld", "crane up")
+MOVES = (
+    CameraMotion(MotionKind.STATIC),
+    CameraMotion(MotionKind.PAN, MotionDirection.RIGHT),
+    CameraMotion(MotionKind.DOLLY, MotionDirection.IN),
+    CameraMotion(MotionKind.TILT, MotionDirection.UP),
+    CameraMotion(MotionKind.ARC),
+    CameraMotion(MotionKind.HANDHELD),
+    CameraMotion(MotionKind.CRANE, MotionDirection.UP),
+)
 
 
-def _request(movement: str) -> RenderRequest:
+def _request(motion: CameraMotion) -> RenderRequest:
     previz = Previz(
         number="12A",
-        size="medium close-up",
-        movement=movement,
+        framing=Framing.MEDIUM_CLOSE_UP,
+        motion=motion,
         action="Mara slides the envelope across the table and waits for Joe to open it.",
         location="Diner on Route 9",
-        int_ext="INT",
-        time_of_day="NIGHT",
+        setting=Setting.INTERIOR,
+        daylight=Daylight.NIGHT,
         characters=("Mara", "Joe"),
     )
     return RenderRequest(prompt="", width=832, height=480, frames=64, fps=16, previz=previz)
@@ -43,11 +60,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("benchmarks/animatic_throughput.json"))
     args = parser.parse_args()
     renderer = AnimaticRenderer()
-    renderer.render(_request("static"))  # warm up: fonts, numpy, PIL
+    renderer.render(_request(CameraMotion()))  # warm up: fonts, numpy, PIL
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for movement in MOVES:
-            request = _request(movement)
+        for motion in MOVES:
+            request = _request(motion)
+            movement = motion.label
             best: dict[str, float] = {}
             for _ in range(args.repeats):
                 wall0, cpu0 = time.perf_counter(), time.process_time()

@@ -1,14 +1,35 @@
-"""From a shot to a render request: the one place where studio's film meets render's plain shapes."""
+"""From a shot to a render request: the one place where studio's film meets render's vocabulary."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from render.animatic import AnimaticRenderer
 from render.diffusers import check_request, frames_for_duration, resolve_model
-from render.types import Previz, RenderRequest
+from render.types import (
+    CameraAngle,
+    CameraMotion,
+    Daylight,
+    Framing,
+    MotionDirection,
+    MotionKind,
+    MotionSpeed,
+    Previz,
+    RenderRequest,
+    Setting,
+)
 from studio.models import Shot, ShotList
 from studio.prompting import compile_prompt
+from studio.vocab import (
+    Angle,
+    CameraMove,
+    IntExt,
+    MoveDirection,
+    MoveSpeed,
+    ShotSize,
+    TimeOfDay,
+)
 
 ANIMATIC = "animatic"
 
@@ -32,18 +53,161 @@ class RenderDefaults:
 def previz_card(shotlist: ShotList, shot: Shot) -> Previz:
     return Previz(
         number=shot.number,
-        size=shot.size.value,
-        angle=shot.angle.value,
-        movement=shot.movement.value,
-        direction=shot.direction.value,
-        speed=shot.speed.value,
+        framing=framing_for(shot.size),
+        angle=angle_for(shot.angle),
+        motion=motion_for(shot.movement, shot.direction, shot.speed),
         action=shot.description,
         location=shot.scene.location.title(),
-        int_ext=shot.scene.int_ext.value,
-        time_of_day=shot.scene.time_of_day.value,
+        setting=setting_for(shot.scene.int_ext),
+        daylight=daylight_for(shot.scene.time_of_day),
         characters=shot.characters,
         look=shotlist.style.palette,
     )
+
+
+# Studio's vocabulary → render's, one exhaustive `match` per vocabulary: a new studio term is a
+# mypy error here until someone decides how the camera shows it.
+
+
+def framing_for(size: ShotSize) -> Framing:
+    match size:
+        case ShotSize.EXTREME_WIDE:
+            return Framing.EXTREME_WIDE
+        case ShotSize.WIDE:
+            return Framing.WIDE
+        case ShotSize.FULL:
+            return Framing.FULL
+        case ShotSize.MEDIUM_WIDE:
+            return Framing.MEDIUM_WIDE
+        case ShotSize.MEDIUM | ShotSize.TWO_SHOT | ShotSize.POV:
+            return Framing.MEDIUM
+        case ShotSize.MEDIUM_CLOSE_UP | ShotSize.OVER_THE_SHOULDER:
+            return Framing.MEDIUM_CLOSE_UP
+        case ShotSize.CLOSE_UP:
+            return Framing.CLOSE_UP
+        case ShotSize.EXTREME_CLOSE_UP:
+            return Framing.EXTREME_CLOSE_UP
+        case ShotSize.INSERT:
+            return Framing.INSERT
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def angle_for(angle: Angle) -> CameraAngle:
+    match angle:
+        case Angle.EYE_LEVEL:
+            return CameraAngle.EYE_LEVEL
+        case Angle.HIGH:
+            return CameraAngle.HIGH
+        case Angle.LOW:
+            return CameraAngle.LOW
+        case Angle.OVERHEAD:
+            return CameraAngle.OVERHEAD
+        case Angle.WORMS_EYE:
+            return CameraAngle.WORMS_EYE
+        case Angle.DUTCH:
+            return CameraAngle.DUTCH
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def move_for(move: CameraMove) -> tuple[MotionKind, MotionDirection]:
+    """The kind of move, and the direction the studio move names itself ("dolly out")."""
+    match move:
+        case CameraMove.STATIC:
+            return MotionKind.STATIC, MotionDirection.NONE
+        case CameraMove.PAN:
+            return MotionKind.PAN, MotionDirection.NONE
+        case CameraMove.WHIP_PAN:
+            return MotionKind.WHIP_PAN, MotionDirection.NONE
+        case CameraMove.TILT:
+            return MotionKind.TILT, MotionDirection.NONE
+        case CameraMove.DOLLY_IN:
+            return MotionKind.DOLLY, MotionDirection.IN
+        case CameraMove.DOLLY_OUT:
+            return MotionKind.DOLLY, MotionDirection.OUT
+        case CameraMove.TRUCK | CameraMove.FOLLOW:  # following alongside the subject
+            return MotionKind.TRUCK, MotionDirection.NONE
+        case CameraMove.PEDESTAL:
+            return MotionKind.PEDESTAL, MotionDirection.NONE
+        case CameraMove.CRANE:
+            return MotionKind.CRANE, MotionDirection.NONE
+        case CameraMove.ARC:
+            return MotionKind.ARC, MotionDirection.NONE
+        case CameraMove.ZOOM_IN:
+            return MotionKind.ZOOM, MotionDirection.IN
+        case CameraMove.ZOOM_OUT:
+            return MotionKind.ZOOM, MotionDirection.OUT
+        case CameraMove.DOLLY_ZOOM:
+            return MotionKind.DOLLY_ZOOM, MotionDirection.NONE
+        case CameraMove.HANDHELD:
+            return MotionKind.HANDHELD, MotionDirection.NONE
+        case CameraMove.STEADICAM:
+            return MotionKind.STEADICAM, MotionDirection.NONE
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def direction_for(direction: MoveDirection) -> MotionDirection:
+    match direction:
+        case MoveDirection.NONE:
+            return MotionDirection.NONE
+        case MoveDirection.LEFT:
+            return MotionDirection.LEFT
+        case MoveDirection.RIGHT:
+            return MotionDirection.RIGHT
+        case MoveDirection.UP:
+            return MotionDirection.UP
+        case MoveDirection.DOWN:
+            return MotionDirection.DOWN
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def speed_for(speed: MoveSpeed) -> MotionSpeed:
+    match speed:
+        case MoveSpeed.SLOW:
+            return MotionSpeed.SLOW
+        case MoveSpeed.MEDIUM:
+            return MotionSpeed.MEDIUM
+        case MoveSpeed.FAST:
+            return MotionSpeed.FAST
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def motion_for(move: CameraMove, direction: MoveDirection, speed: MoveSpeed) -> CameraMotion:
+    """The camera move for a shot. A direction in the move's name wins ("dolly out" + "left" is a
+    dolly out); a direction the move cannot take is dropped ("static" + "left" is static, "pan" +
+    "up" a pan in its usual direction)."""
+    kind, named = move_for(move)
+    asked = direction_for(direction)
+    way = named or (asked if asked in kind.directions else MotionDirection.NONE)
+    return CameraMotion(kind, way, speed_for(speed))
+
+
+def daylight_for(time_of_day: TimeOfDay) -> Daylight:
+    match time_of_day:
+        case TimeOfDay.DAY | TimeOfDay.MORNING | TimeOfDay.CONTINUOUS:
+            return Daylight.DAY
+        case TimeOfDay.DAWN:
+            return Daylight.DAWN
+        case TimeOfDay.DUSK | TimeOfDay.EVENING:
+            return Daylight.DUSK
+        case TimeOfDay.NIGHT:
+            return Daylight.NIGHT
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def setting_for(int_ext: IntExt) -> Setting:
+    match int_ext:
+        case IntExt.INT | IntExt.INT_EXT:  # a car, a doorway: staged from inside
+            return Setting.INTERIOR
+        case IntExt.EXT:
+            return Setting.EXTERIOR
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def request_for(

@@ -1,6 +1,6 @@
 """The animatic camera: deterministic previz frames from a shot's `Previz` card.
 
-The set (backdrop from location, INT/EXT and time of day; figures framed by shot size) is drawn once
+The set (backdrop from location, setting and daylight; figures placed by the framing) is drawn once
 with PIL on a canvas larger than the frame; the camera move is then a path of crop windows over that
 canvas, so each frame is a slice (or one PIL box-resize) rather than a redraw. The caption band is
 drawn once and stacked under every frame. No torch, no randomness outside seeded generators.
@@ -13,21 +13,29 @@ import logging
 import math
 import textwrap
 import time
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import dataclass, replace
+from typing import assert_never
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
 from render.types import (
+    CameraAngle,
+    CameraMotion,
     CancelToken,
+    Daylight,
+    Framing,
     InvalidRenderRequest,
+    MotionDirection,
+    MotionKind,
+    MotionSpeed,
     Previz,
     ProgressCallback,
     RenderCancelled,
     RenderProgress,
     RenderRequest,
     RenderResult,
+    Setting,
 )
 
 log = logging.getLogger(__name__)
@@ -40,147 +48,102 @@ CHUNK_FRAMES = 8
 RGB = tuple[int, int, int]
 
 
-class ShotSize(Enum):
-    EXTREME_WIDE = "extreme wide shot"
-    WIDE = "wide shot"
-    FULL = "full shot"
-    MEDIUM_WIDE = "medium wide shot"
-    MEDIUM = "medium shot"
-    MEDIUM_CLOSE_UP = "medium close-up"
-    CLOSE_UP = "close-up"
-    EXTREME_CLOSE_UP = "extreme close-up"
-    INSERT = "insert"
-
-
 # Figure height as a multiple of the picture height, and how many figures fit the framing.
-_FRAMING: dict[ShotSize, tuple[float, int]] = {
-    ShotSize.EXTREME_WIDE: (0.12, 8),
-    ShotSize.WIDE: (0.4, 6),
-    ShotSize.FULL: (0.82, 4),
-    ShotSize.MEDIUM_WIDE: (1.3, 3),
-    ShotSize.MEDIUM: (1.9, 2),
-    ShotSize.MEDIUM_CLOSE_UP: (2.7, 1),
-    ShotSize.CLOSE_UP: (4.2, 1),
-    ShotSize.EXTREME_CLOSE_UP: (9.0, 1),
-    ShotSize.INSERT: (0.0, 0),
+_FIGURES: dict[Framing, tuple[float, int]] = {
+    Framing.EXTREME_WIDE: (0.12, 8),
+    Framing.WIDE: (0.4, 6),
+    Framing.FULL: (0.82, 4),
+    Framing.MEDIUM_WIDE: (1.3, 3),
+    Framing.MEDIUM: (1.9, 2),
+    Framing.MEDIUM_CLOSE_UP: (2.7, 1),
+    Framing.CLOSE_UP: (4.2, 1),
+    Framing.EXTREME_CLOSE_UP: (9.0, 1),
+    Framing.INSERT: (0.0, 0),
 }
-
-# Most specific first: "extreme close" must win over "close".
-_SIZE_WORDS: tuple[tuple[tuple[str, ...], ShotSize], ...] = (
-    (("insert", "cutaway"), ShotSize.INSERT),
-    (("extreme close", "ecu", "xcu", "big close"), ShotSize.EXTREME_CLOSE_UP),
-    (
-        ("medium close", "mcu", "over the shoulder", "over-the-shoulder", "ots"),
-        ShotSize.MEDIUM_CLOSE_UP,
-    ),
-    (("close", "cu"), ShotSize.CLOSE_UP),
-    (("extreme wide", "extreme long", "ews", "els", "establishing"), ShotSize.EXTREME_WIDE),
-    (("medium wide", "medium long", "mws", "mls", "cowboy", "american"), ShotSize.MEDIUM_WIDE),
-    (("full", "fs"), ShotSize.FULL),
-    (("wide", "long", "ws", "ls"), ShotSize.WIDE),
-    (("medium", "ms", "two shot", "two-shot", "pov", "mid"), ShotSize.MEDIUM),
-)
-
-
-def parse_size(text: str) -> ShotSize:
-    words = text.lower().replace("_", " ").strip()
-    tokens = set(words.replace("-", " ").split())
-    for keys, size in _SIZE_WORDS:
-        for key in keys:
-            if (" " in key or "-" in key) and key in words:
-                return size
-            if key in tokens or (len(key) > 3 and key in words):
-                return size
-    return ShotSize.MEDIUM
 
 
 @dataclass(frozen=True)
 class CameraPath:
-    """Per-frame window centre offsets (fractions of the picture) and zoom (<1 = tighter)."""
+    """Per-frame window centre offsets (fractions of the picture) and zoom (<1 = tighter).
 
-    kind: str
+    `motion` is the move performed, its direction resolved (a pan asked without one goes right)."""
+
+    motion: CameraMotion
     dx: np.ndarray
     dy: np.ndarray
     zoom: np.ndarray
 
 
-_SPEED = {"slow": 0.5, "medium": 1.0, "fast": 2.0}
-
-
-def _direction(text: str, default: str) -> str:
-    words = set(text.split())
-    return next((w for w in ("left", "right", "up", "down", "in", "out") if w in words), default)
+_SPEED: dict[MotionSpeed, float] = {
+    MotionSpeed.SLOW: 0.5,
+    MotionSpeed.MEDIUM: 1.0,
+    MotionSpeed.FAST: 2.0,
+}
 
 
 def camera_path(previz: Previz, frames: int, seed: int) -> CameraPath:
-    """Turn movement/direction/speed into a smooth window path over `frames` frames."""
-    text = f"{previz.movement} {previz.direction}".lower().replace("-", " ").replace("_", " ")
-    speed = _SPEED.get(previz.speed.lower().strip(), 1.0)
+    """Turn the card's motion into a smooth window path over `frames` frames.
+
+    The window moves the way the camera does, so the set moves the other way in frame: a pan or
+    truck right slides it left, a tilt, pedestal or crane up slides it down, a dolly or zoom in
+    enlarges it."""
+    motion = previz.motion
+    heading = motion.heading
+    performed = replace(motion, direction=heading)
+    speed = _SPEED[motion.speed]
     t = np.linspace(0.0, 1.0, frames) if frames > 1 else np.zeros(1)
     ease = t * t * (3 - 2 * t)  # camera moves start and stop softly
     zero = np.zeros(frames)
     one = np.ones(frames)
-    if "whip" in text:
-        sign = -1.0 if _direction(text, "right") == "left" else 1.0
-        return CameraPath("whip pan", sign * 1.5 * t**3, zero, one)
-    if "dolly zoom" in text or "vertigo" in text or "zoom" in text:
-        sign = -1.0 if _direction(text, "in") == "out" else 1.0
-        return CameraPath(
-            f"zoom {'out' if sign < 0 else 'in'}",
-            zero,
-            zero,
-            1 - sign * 0.3 * speed * ease / (1 + 0.3 * speed),
-        )
-    if any(k in text for k in ("dolly", "push", "pull", "track in", "track out")):
-        default = "out" if "pull" in text else "in"
-        way = _direction(text, default)
-        if way == "out":
-            return CameraPath("dolly out", zero, zero, 1 + 0.35 * speed * ease)
-        return CameraPath("dolly in", zero, zero, 1 - 0.35 * speed * ease / (1 + 0.35 * speed))
-    if "pan" in text or "truck" in text or "follow" in text:
-        way = _direction(text, "right")
-        sign = -1.0 if way == "left" else 1.0
-        label = "truck" if "truck" in text or "follow" in text else "pan"
-        return CameraPath(
-            f"{label} {way if way in ('left', 'right') else 'right'}",
-            sign * 0.3 * speed * ease,
-            zero,
-            one,
-        )
-    if "tilt" in text or "pedestal" in text or "boom" in text:
-        way = _direction(text, "up")
-        sign = 1.0 if way == "down" else -1.0
-        label = "tilt" if "tilt" in text else "pedestal"
-        return CameraPath(
-            f"{label} {'down' if sign > 0 else 'up'}", zero, sign * 0.3 * speed * ease, one
-        )
-    if "crane" in text or "jib" in text:
-        sign = 1.0 if _direction(text, "up") == "down" else -1.0
-        return CameraPath(
-            f"crane {'down' if sign > 0 else 'up'}",
-            zero,
-            sign * 0.35 * speed * ease,
-            1 + 0.15 * speed * ease,
-        )
-    if "arc" in text or "orbit" in text:
-        sign = -1.0 if _direction(text, "right") == "left" else 1.0
-        return CameraPath(
-            "arc", sign * 0.25 * speed * ease, zero, 1 - 0.08 * speed * np.sin(math.pi * t)
-        )
-    if any(k in text for k in ("handheld", "hand held", "shaky", "steadicam", "gimbal", "float")):
-        rng = np.random.default_rng(_stable_seed("handheld", previz.number, str(seed)))
-        steady = "handheld" not in text and "hand held" not in text and "shaky" not in text
-        amp = (0.006 if steady else 0.015) * speed
-        # A smoothed random walk reads as a body holding the camera, not as noise.
-        walk = np.cumsum(rng.normal(0, 1, (2, frames + 6)), axis=1)
-        kernel = np.ones(6) / 6
-        smooth = np.stack([np.convolve(w, kernel, mode="valid")[:frames] for w in walk])
-        smooth -= smooth.mean(axis=1, keepdims=True)
-        smooth /= np.abs(smooth).max(axis=1, keepdims=True) + 1e-9
-        return CameraPath(
-            "steadicam" if steady else "handheld", amp * smooth[0], amp * smooth[1], one * (1 - amp)
-        )
-    return CameraPath("static", zero, zero, one)
+    # +1 when the window moves right or down, or the camera moves in.
+    sign = (
+        1.0
+        if heading in (MotionDirection.RIGHT, MotionDirection.DOWN, MotionDirection.IN)
+        else -1.0
+    )
+    match motion.kind:
+        case MotionKind.STATIC:
+            return CameraPath(performed, zero, zero, one)
+        case MotionKind.PAN | MotionKind.TRUCK:
+            return CameraPath(performed, sign * 0.3 * speed * ease, zero, one)
+        case MotionKind.WHIP_PAN:
+            return CameraPath(performed, sign * 1.5 * t**3, zero, one)
+        case MotionKind.TILT | MotionKind.PEDESTAL:
+            return CameraPath(performed, zero, sign * 0.3 * speed * ease, one)
+        case MotionKind.CRANE:
+            # Rising or falling, the crane also pulls back a little: the view opens up.
+            return CameraPath(performed, zero, sign * 0.35 * speed * ease, 1 + 0.15 * speed * ease)
+        case MotionKind.DOLLY:
+            return CameraPath(performed, zero, zero, _push(sign, 0.35 * speed, ease))
+        case MotionKind.ZOOM:
+            return CameraPath(performed, zero, zero, _push(sign, 0.3 * speed, ease))
+        case MotionKind.DOLLY_ZOOM:
+            # Set and figures share one canvas, so the animatic stages only the zoom: a push in.
+            return CameraPath(performed, zero, zero, _push(1.0, 0.3 * speed, ease))
+        case MotionKind.ARC:
+            return CameraPath(
+                performed, sign * 0.25 * speed * ease, zero, 1 - 0.08 * speed * np.sin(math.pi * t)
+            )
+        case MotionKind.HANDHELD | MotionKind.STEADICAM:
+            rng = np.random.default_rng(_stable_seed("handheld", previz.number, str(seed)))
+            amp = (0.015 if motion.kind is MotionKind.HANDHELD else 0.006) * speed
+            # A smoothed random walk reads as a body holding the camera, not as noise.
+            walk = np.cumsum(rng.normal(0, 1, (2, frames + 6)), axis=1)
+            kernel = np.ones(6) / 6
+            smooth = np.stack([np.convolve(w, kernel, mode="valid")[:frames] for w in walk])
+            smooth -= smooth.mean(axis=1, keepdims=True)
+            smooth /= np.abs(smooth).max(axis=1, keepdims=True) + 1e-9
+            return CameraPath(performed, amp * smooth[0], amp * smooth[1], one * (1 - amp))
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _push(sign: float, amount: float, ease: np.ndarray) -> np.ndarray:
+    """Window zoom for a move in (sign +1: the content grows to 1 + amount) or out (it shrinks
+    by the same factor)."""
+    if sign > 0:
+        return 1 - amount * ease / (1 + amount)
+    return 1 + amount * ease
 
 
 def _stable_seed(*parts: str) -> int:
@@ -188,24 +151,13 @@ def _stable_seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "little")
 
 
-# Sky top, sky horizon, light (multiplier for interiors), ambient tint.
-_TIMES: dict[str, tuple[RGB, RGB, float]] = {
-    "day": ((96, 160, 225), (190, 220, 240), 1.0),
-    "night": ((8, 12, 34), (30, 38, 72), 0.4),
-    "dusk": ((70, 50, 110), (245, 140, 80), 0.7),
-    "dawn": ((110, 140, 200), (250, 190, 170), 0.8),
+# Sky top, sky horizon, light (multiplier for interiors).
+_TIMES: dict[Daylight, tuple[RGB, RGB, float]] = {
+    Daylight.DAY: ((96, 160, 225), (190, 220, 240), 1.0),
+    Daylight.NIGHT: ((8, 12, 34), (30, 38, 72), 0.4),
+    Daylight.DUSK: ((70, 50, 110), (245, 140, 80), 0.7),
+    Daylight.DAWN: ((110, 140, 200), (250, 190, 170), 0.8),
 }
-
-
-def _time_of_day(text: str) -> str:
-    text = text.lower()
-    if "night" in text:
-        return "night"
-    if any(k in text for k in ("dusk", "sunset", "evening", "magic hour", "golden")):
-        return "dusk"
-    if any(k in text for k in ("dawn", "sunrise", "morning early", "first light")):
-        return "dawn"
-    return "day"
 
 
 def _rgb(values: np.ndarray) -> RGB:
@@ -252,10 +204,10 @@ class _Set:
 
 def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) -> None:
     """Sky/ground for exteriors, wall/floor for interiors; shapes seeded by the location name."""
-    tod = _time_of_day(previz.time_of_day)
+    tod = previz.daylight
     sky_top, sky_low, light = _TIMES[tod]
     rng = np.random.default_rng(_stable_seed("location", previz.location.lower().strip()))
-    interior = "ext" not in previz.int_ext.lower() or "int" in previz.int_ext.lower().split("/")[0]
+    interior = previz.setting is Setting.INTERIOR
     draw = ImageDraw.Draw(img)
     horizon_y = int(geo.y0 + geo.h * horizon)
     width, height = geo.width, geo.height
@@ -278,7 +230,9 @@ def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) 
             top = horizon_y - geo.h * rng.uniform(0.35, 0.5)
             if kind == 0:
                 box = (x, top, x + w, horizon_y - geo.h * 0.12)
-                draw.rectangle(box, fill=sky_low if tod == "day" else _mix(sky_top, sky_low, 0.4))
+                draw.rectangle(
+                    box, fill=sky_low if tod is Daylight.DAY else _mix(sky_top, sky_low, 0.4)
+                )
                 draw.rectangle(box, outline=_shade(wall, 0.5), width=max(2, geo.h // 120))
                 draw.line(
                     (x + w / 2, box[1], x + w / 2, box[3]),
@@ -311,7 +265,7 @@ def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) 
             ),
             (0, horizon_y),
         )
-        if tod == "night":
+        if tod is Daylight.NIGHT:
             stars = rng.integers(
                 0, [width, max(horizon_y, 1)], (int(width * horizon_y / 4000) + 1, 2)
             )
@@ -322,10 +276,10 @@ def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) 
                 fill=(235, 235, 215),
             )
         else:
-            sun_y = geo.y0 + geo.h * (0.15 if tod == "day" else horizon * 0.85)
+            sun_y = geo.y0 + geo.h * (0.15 if tod is Daylight.DAY else horizon * 0.85)
             draw.ellipse(_circle(geo.x0 + geo.w * 0.2, sun_y, geo.h * 0.06), fill=(255, 236, 170))
         # Skyline: buildings, hills or trees along the horizon, seeded by the location name.
-        silhouette = _mix(sky_low, ground, 0.6) if tod == "day" else _shade(sky_top, 0.6)
+        silhouette = _mix(sky_low, ground, 0.6) if tod is Daylight.DAY else _shade(sky_top, 0.6)
         x = float(-rng.uniform(0, geo.w * 0.1))
         while x < width:
             kind = rng.integers(0, 3)
@@ -465,23 +419,26 @@ def _draw_insert(draw: ImageDraw.ImageDraw, geo: _Set, previz: Previz) -> None:
     )
 
 
-def _draw_set(geo: _Set, previz: Previz, size: ShotSize) -> Image.Image:
-    angle = previz.angle.lower()
-    # Low angles put the horizon low in frame, high angles lift it.
-    horizon = 0.62
-    if "low" in angle or "worm" in angle:
-        horizon = 0.85
-    elif "high" in angle:
-        horizon = 0.4
-    elif "overhead" in angle or "bird" in angle or "top" in angle:
-        horizon = 0.05
+# Where the horizon sits in the frame: low angles put it low, high angles lift it.
+_HORIZON: dict[CameraAngle, float] = {
+    CameraAngle.EYE_LEVEL: 0.62,
+    CameraAngle.DUTCH: 0.62,
+    CameraAngle.HIGH: 0.4,
+    CameraAngle.LOW: 0.85,
+    CameraAngle.WORMS_EYE: 0.85,
+    CameraAngle.OVERHEAD: 0.05,
+}
+
+
+def _draw_set(geo: _Set, previz: Previz) -> Image.Image:
+    horizon = _HORIZON[previz.angle]
     img = Image.new("RGB", (geo.width, geo.height))
     _draw_backdrop(img, geo, previz, horizon)
     draw = ImageDraw.Draw(img)
-    if size is ShotSize.INSERT:
+    if previz.framing is Framing.INSERT:
         _draw_insert(draw, geo, previz)
         return img
-    scale, most = _FRAMING[size]
+    scale, most = _FIGURES[previz.framing]
     names = list(previz.characters)[:most] or ([""] if scale > 0.8 else [])
     figure_h = geo.h * scale
     floor_y = geo.y0 + geo.h * (horizon + (1 - horizon) * 0.6)
@@ -492,13 +449,13 @@ def _draw_set(geo: _Set, previz: Previz, size: ShotSize) -> Image.Image:
     for i, name in enumerate(names):
         offset = (i - (count - 1) / 2) / max(count - 1, 1) * spread if count > 1 else 0.0
         _draw_figure(draw, geo.x0 + geo.w * (0.5 + offset), top, figure_h, name, floor_y)
-    if "dutch" in angle or "canted" in angle:
+    if previz.angle is CameraAngle.DUTCH:
         img = img.rotate(8, resample=Image.Resampling.BICUBIC, expand=False)
     return img
 
 
 def _caption(
-    previz: Previz, size: ShotSize, move: str, request: RenderRequest, height: int
+    previz: Previz, motion: CameraMotion, request: RenderRequest, height: int
 ) -> np.ndarray:
     """The slate band: shot number, size, move, duration on one line, the action under it."""
     width = request.width
@@ -506,11 +463,10 @@ def _caption(
     draw = ImageDraw.Draw(band)
     big = _font(int(height * 0.34))
     small = _font(int(height * 0.26))
-    speed = previz.speed.lower().strip()
-    move_text = move if move == "static" or speed == "medium" else f"{move} ({speed})"
-    head = (
-        f"#{previz.number}   {size.value.upper()}   {move_text.upper()}   {request.duration:.1f}s"
-    )
+    move = motion.label
+    if motion.kind is not MotionKind.STATIC and motion.speed is not MotionSpeed.MEDIUM:
+        move = f"{move} ({motion.speed})"
+    head = f"#{previz.number}   {previz.framing.upper()}   {move.upper()}   {request.duration:.1f}s"
     pad = max(4, height // 8)
     draw.text((pad, pad), head, font=big, fill=(250, 210, 80))
     action = " ".join(previz.action.split()) or request.prompt
@@ -576,7 +532,6 @@ class AnimaticRenderer:
         self.check_inputs(request)
         started = time.perf_counter()
         previz = request.previz
-        size = parse_size(previz.size)
         path = camera_path(previz, request.frames, request.seed)
         band_h = max(24, min(request.height // 5, int(request.height * 0.14) + 8)) & ~1
         pic_w, pic_h = request.width, request.height - band_h
@@ -590,9 +545,9 @@ class AnimaticRenderer:
         margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
         margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
         geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
-        canvas_img = _grade(_draw_set(geo, previz, size), previz.look)
+        canvas_img = _grade(_draw_set(geo, previz), previz.look)
         canvas = np.asarray(canvas_img)
-        band = _caption(previz, size, path.kind, request, band_h)
+        band = _caption(previz, path.motion, request, band_h)
 
         frames = np.empty((request.frames, request.height, request.width, 3), np.uint8)
         frames[:, pic_h:] = band
@@ -622,13 +577,18 @@ class AnimaticRenderer:
             previz.number,
             request.frames,
             seconds,
-            size.value,
-            path.kind,
+            previz.framing,
+            path.motion.label,
         )
         return RenderResult(
             frames=frames,
             fps=request.fps,
             seconds=seconds,
             model=self.name,
-            info={"size": size.value, "move": path.kind, "canvas": [geo.width, geo.height]},
+            info={
+                "size": previz.framing.value,
+                "move": path.motion.label,
+                "picture": [pic_w, pic_h],
+                "canvas": [geo.width, geo.height],
+            },
         )

@@ -1,7 +1,8 @@
 """Plain render requests and results: the only shapes the camera shares with the rest of Slate.
 
 Nothing here knows about projects or shots; the production service turns a shot into a
-`RenderRequest` (prompt plus a `Previz` card of plain strings for the animatic).
+`RenderRequest` (prompt plus a `Previz` card for the animatic). The card speaks render's own small
+film vocabulary below; `bot/camera.py` maps studio's vocabulary onto it.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, get_type_hints
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,20 +36,148 @@ class RenderCancelled(RenderError):
     """The render was cancelled before it finished."""
 
 
+class Framing(StrEnum):
+    """How much of the set the frame holds; the animatic scales and counts figures by it."""
+
+    EXTREME_WIDE = "extreme wide shot"
+    WIDE = "wide shot"
+    FULL = "full shot"
+    MEDIUM_WIDE = "medium wide shot"
+    MEDIUM = "medium shot"
+    MEDIUM_CLOSE_UP = "medium close-up"
+    CLOSE_UP = "close-up"
+    EXTREME_CLOSE_UP = "extreme close-up"
+    INSERT = "insert"
+
+
+class CameraAngle(StrEnum):
+    EYE_LEVEL = "eye level"
+    HIGH = "high angle"
+    LOW = "low angle"
+    OVERHEAD = "overhead"
+    WORMS_EYE = "worm's-eye"
+    DUTCH = "dutch angle"
+
+
+class MotionKind(StrEnum):
+    """What the camera body (or lens) does; which way it goes is a `MotionDirection`."""
+
+    STATIC = "static"
+    PAN = "pan"
+    WHIP_PAN = "whip pan"
+    TILT = "tilt"
+    DOLLY = "dolly"
+    TRUCK = "truck"
+    PEDESTAL = "pedestal"
+    CRANE = "crane"
+    ARC = "arc"
+    ZOOM = "zoom"
+    DOLLY_ZOOM = "dolly zoom"
+    HANDHELD = "handheld"
+    STEADICAM = "steadicam"
+
+    @property
+    def directions(self) -> tuple[MotionDirection, ...]:
+        """The directions this move can take, its usual one first; empty for moves without one."""
+        return _DIRECTIONS[self]
+
+
+class MotionDirection(StrEnum):
+    """Which way the camera goes (the picture's content goes the other way)."""
+
+    NONE = ""
+    LEFT = "left"
+    RIGHT = "right"
+    UP = "up"
+    DOWN = "down"
+    IN = "in"  # towards the subject
+    OUT = "out"
+
+
+class MotionSpeed(StrEnum):
+    SLOW = "slow"
+    MEDIUM = "medium"
+    FAST = "fast"
+
+
+class Daylight(StrEnum):
+    """The light the time of day gives the set."""
+
+    DAY = "day"
+    DAWN = "dawn"
+    DUSK = "dusk"
+    NIGHT = "night"
+
+
+class Setting(StrEnum):
+    INTERIOR = "interior"
+    EXTERIOR = "exterior"
+
+
+_SIDEWAYS = (MotionDirection.RIGHT, MotionDirection.LEFT)
+_UPWARDS = (MotionDirection.UP, MotionDirection.DOWN)
+_INWARDS = (MotionDirection.IN, MotionDirection.OUT)
+_DIRECTIONS: dict[MotionKind, tuple[MotionDirection, ...]] = {
+    MotionKind.STATIC: (),
+    MotionKind.PAN: _SIDEWAYS,
+    MotionKind.WHIP_PAN: _SIDEWAYS,
+    MotionKind.TILT: _UPWARDS,
+    MotionKind.DOLLY: _INWARDS,
+    MotionKind.TRUCK: _SIDEWAYS,
+    MotionKind.PEDESTAL: _UPWARDS,
+    MotionKind.CRANE: _UPWARDS,
+    MotionKind.ARC: _SIDEWAYS,
+    MotionKind.ZOOM: _INWARDS,
+    MotionKind.DOLLY_ZOOM: (),
+    MotionKind.HANDHELD: (),
+    MotionKind.STEADICAM: (),
+}
+
+
+@dataclass(frozen=True)
+class CameraMotion:
+    """One camera move. `direction` NONE means the move's usual direction (a pan goes right)."""
+
+    kind: MotionKind = MotionKind.STATIC
+    direction: MotionDirection = MotionDirection.NONE
+    speed: MotionSpeed = MotionSpeed.MEDIUM
+
+    def __post_init__(self) -> None:
+        if not self.direction or self.direction in self.kind.directions:
+            return
+        if not self.kind.directions:
+            raise InvalidRenderRequest(
+                f"A {self.kind} move has no direction, not even {self.direction}."
+            )
+        ways = " or ".join(self.kind.directions)
+        raise InvalidRenderRequest(f"A {self.kind} goes {ways}, not {self.direction}.")
+
+    @property
+    def heading(self) -> MotionDirection:
+        """The direction the camera actually goes: the one asked for, else the move's usual one
+        (NONE for moves without a direction)."""
+        if self.direction:
+            return self.direction
+        return self.kind.directions[0] if self.kind.directions else MotionDirection.NONE
+
+    @property
+    def label(self) -> str:
+        """How a slate writes it: "dolly out", "pan right", "static"."""
+        return f"{self.kind} {self.heading}".strip()
+
+
 @dataclass(frozen=True)
 class Previz:
-    """What the animatic needs to stage a shot: plain strings, no domain types."""
+    """What the animatic needs to stage a shot, in render's own vocabulary."""
 
     number: str = "1"
-    size: str = "medium shot"
-    angle: str = "eye level"
-    movement: str = "static"
-    direction: str = ""
-    speed: str = "medium"
+    framing: Framing = Framing.MEDIUM
+    angle: CameraAngle = CameraAngle.EYE_LEVEL
+    motion: CameraMotion = field(default_factory=CameraMotion)
     action: str = ""
     location: str = ""
-    int_ext: str = "INT"
-    time_of_day: str = "DAY"
+    setting: Setting = Setting.INTERIOR
+    daylight: Daylight = Daylight.DAY
     characters: tuple[str, ...] = ()
     look: str = ""  # the style's palette in words ("monochrome black and white", "neon")
 
@@ -70,14 +200,85 @@ class RenderRequest:
     def duration(self) -> float:
         return self.frames / self.fps
 
+    def to_data(self) -> dict[str, Any]:
+        """The request as JSON-ready data: nested dicts, lists, and enums as their string values."""
+        data = _data(self)
+        assert isinstance(data, dict)
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> RenderRequest:
+        """Read what `to_data` wrote. Missing fields take their defaults (the prompt is required);
+        raises `InvalidRenderRequest` on unknown fields or values of the wrong kind."""
+        return _read(cls, data)
+
     def cache_key(self, salt: str = "") -> str:
         """Content address: identical requests share one clip. `salt` names whatever else changes
         the pixels (the renderer's configuration); the empty salt keeps the plain request's key."""
-        data: dict[str, Any] = asdict(self)
+        data = self.to_data()
         if salt:
             data["_salt"] = salt
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _data(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _data(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_data(item) for item in value]
+    return value
+
+
+_D = TypeVar("_D")
+
+
+def _read(cls: type[_D], data: object, path: str = "") -> _D:
+    """Build dataclass `cls` from `data`, converting each field by its annotation; `path` names
+    where `data` sits in the request ("previz.motion")."""
+    if not isinstance(data, Mapping):
+        raise _unreadable(path, f"expected a mapping of fields, got {data!r}")
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise _unreadable(path, f"this version does not know the fields {', '.join(unknown)}")
+    missing = [
+        name
+        for name, f in known.items()
+        if name not in data and f.default is MISSING and f.default_factory is MISSING
+    ]
+    if missing:
+        raise _unreadable(path, f"{', '.join(missing)} is missing")
+    hints = get_type_hints(cls)
+    prefix = f"{path}." if path else ""
+    return cls(**{name: _value(hints[name], data[name], prefix + name) for name in data})
+
+
+def _value(kind: Any, value: object, path: str) -> object:
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        try:
+            return kind(value)
+        except (ValueError, TypeError):
+            options = ", ".join(repr(m.value) for m in kind)
+            raise _unreadable(path, f"{value!r} is not one of {options}") from None
+    if isinstance(kind, type) and is_dataclass(kind):
+        return _read(kind, value, path)
+    if kind == tuple[str, ...]:
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        raise _unreadable(path, f"expected a list of names, got {value!r}")
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind in (int, str) and type(value) is kind:
+        return value
+    raise _unreadable(path, f"expected {kind.__name__}, got {value!r}")
+
+
+def _unreadable(path: str, problem: str) -> InvalidRenderRequest:
+    where = f" ({path})" if path else ""
+    return InvalidRenderRequest(f"The render request cannot be read{where}: {problem}.")
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render.animatic import AnimaticRenderer, ShotSize, camera_path, parse_size
+from render.animatic import AnimaticRenderer, camera_path
 from render.types import (
+    CameraMotion,
     CancelToken,
+    Daylight,
+    Framing,
     InvalidRenderRequest,
+    MotionDirection,
+    MotionKind,
+    MotionSpeed,
     Previz,
     RenderCancelled,
     RenderProgress,
     RenderRequest,
+    Setting,
 )
+
+LEFT, RIGHT, UP = MotionDirection.LEFT, MotionDirection.RIGHT, MotionDirection.UP
 
 W, H = 192, 112
 
@@ -22,12 +31,11 @@ W, H = 192, 112
 def _request(**previz: object) -> RenderRequest:
     card = Previz(
         number="12A",
-        size="medium shot",
-        movement="static",
+        framing=Framing.MEDIUM,
         action="Mara slides the envelope across the table.",
         location="Diner on Route 9",
-        int_ext="INT",
-        time_of_day="NIGHT",
+        setting=Setting.INTERIOR,
+        daylight=Daylight.NIGHT,
         characters=("Mara", "Joe"),
     )
     return RenderRequest(
@@ -68,8 +76,9 @@ def _shift(a: np.ndarray, b: np.ndarray, axis: int, max_shift: int = 40) -> int:
 
 def test_deterministic() -> None:
     renderer = AnimaticRenderer()
-    first = renderer.render(_request(movement="handheld")).frames
-    again = AnimaticRenderer().render(_request(movement="handheld")).frames
+    handheld = CameraMotion(MotionKind.HANDHELD)
+    first = renderer.render(_request(motion=handheld)).frames
+    again = AnimaticRenderer().render(_request(motion=handheld)).frames
     assert first.shape == (17, H, W, 3) and first.dtype == np.uint8
     assert np.array_equal(first, again)
 
@@ -77,20 +86,25 @@ def test_deterministic() -> None:
 def test_location_and_time_change_the_set() -> None:
     renderer = AnimaticRenderer()
     diner = renderer.render(_request(characters=())).frames[0]
-    beach = renderer.render(_request(characters=(), location="Beach", int_ext="EXT")).frames[0]
-    day = renderer.render(_request(characters=(), time_of_day="DAY")).frames[0]
+    beach = renderer.render(
+        _request(characters=(), location="Beach", setting=Setting.EXTERIOR)
+    ).frames[0]
+    day = renderer.render(_request(characters=(), daylight=Daylight.DAY)).frames[0]
     assert not np.array_equal(diner, beach)
     assert day[:40].mean() > diner[:40].mean() + 10  # day is brighter than night
 
 
 def test_static_frames_identical() -> None:
-    frames = AnimaticRenderer().render(_request(movement="static")).frames
+    frames = AnimaticRenderer().render(_request(motion=CameraMotion())).frames
     assert all(np.array_equal(frames[0], f) for f in frames[1:])
 
 
 def test_pan_shifts_horizontally() -> None:
-    right = _picture(AnimaticRenderer().render(_request(movement="pan", direction="right")).frames)
-    left = _picture(AnimaticRenderer().render(_request(movement="pan left")).frames)
+    pan = CameraMotion(MotionKind.PAN, RIGHT)
+    right = _picture(AnimaticRenderer().render(_request(motion=pan)).frames)
+    left = _picture(
+        AnimaticRenderer().render(_request(motion=dataclasses.replace(pan, direction=LEFT))).frames
+    )
     # Panning right, the set slides left in frame: content at x + s in frame 0 sits at x later.
     assert _shift(right[0], right[-1], axis=1) > 10
     assert _shift(left[0], left[-1], axis=1) < -10
@@ -98,15 +112,17 @@ def test_pan_shifts_horizontally() -> None:
 
 
 def test_tilt_shifts_vertically() -> None:
-    frames = AnimaticRenderer().render(_request(movement="tilt up", speed="fast")).frames
+    tilt = CameraMotion(MotionKind.TILT, UP, MotionSpeed.FAST)
+    frames = AnimaticRenderer().render(_request(motion=tilt)).frames
     picture = _picture(frames)
     assert _shift(picture[0], picture[-1], axis=0) < -5  # tilting up, the set slides down
     assert _shift(picture[0], picture[-1], axis=1, max_shift=5) == 0
 
 
 def test_dolly_in_grows_scale_and_speed_scales_it() -> None:
-    def render(speed: str) -> np.ndarray:
-        request = _request(movement="dolly in", speed=speed, characters=("Mara",))
+    def render(speed: MotionSpeed) -> np.ndarray:
+        dolly = CameraMotion(MotionKind.DOLLY, MotionDirection.IN, speed)
+        request = _request(motion=dolly, characters=("Mara",))
         return _picture(AnimaticRenderer().render(request).frames)
 
     def scale_error(first: np.ndarray, last: np.ndarray, scale: float) -> float:
@@ -122,54 +138,45 @@ def test_dolly_in_grows_scale_and_speed_scales_it() -> None:
         enlarged = np.asarray(image.resize((w, h), Image.Resampling.BILINEAR, box=box), np.float32)
         return float(np.abs(enlarged - last).mean())
 
-    slow, fast = render("slow"), render("fast")
+    slow, fast = render(MotionSpeed.SLOW), render(MotionSpeed.FAST)
     errors = {s: scale_error(fast[0], fast[-1], s) for s in (1.0, 1.2, 1.5, 1.7, 2.0)}
     assert min(errors, key=errors.__getitem__) == 1.7  # fast dolly: 1 + 0.35 * 2 = 1.7x
     slow_errors = {s: scale_error(slow[0], slow[-1], s) for s in (1.0, 1.175, 1.5)}
     assert min(slow_errors, key=slow_errors.__getitem__) == 1.175
-    path = camera_path(_request(movement="dolly in").previz, 17, 0)
+    path = camera_path(Previz(motion=CameraMotion(MotionKind.DOLLY, MotionDirection.IN)), 17, 0)
     assert path.zoom[0] == 1.0 and np.all(np.diff(path.zoom) <= 0)
 
 
-def test_camera_path_kinds() -> None:
-    def kind(movement: str, direction: str = "") -> str:
-        return camera_path(Previz(movement=movement, direction=direction), 9, 0).kind
+def test_camera_path_reports_the_move_with_its_direction() -> None:
+    def kind(kind: MotionKind, direction: MotionDirection = MotionDirection.NONE) -> str:
+        return camera_path(Previz(motion=CameraMotion(kind, direction)), 9, 0).motion.label
 
-    assert kind("dolly out") == "dolly out"
-    assert kind("push-in") == "dolly in"
-    assert kind("zoom", "out") == "zoom out"
-    assert kind("truck", "left") == "truck left"
-    assert kind("pedestal up") == "pedestal up"
-    assert kind("crane") == "crane up"
-    assert kind("orbit") == "arc"
-    assert kind("handheld") == "handheld"
-    assert kind("locked off") == "static"
+    assert kind(MotionKind.DOLLY, MotionDirection.OUT) == "dolly out"
+    assert kind(MotionKind.DOLLY) == "dolly in"  # a move's usual direction when none is given
+    assert kind(MotionKind.ZOOM, MotionDirection.OUT) == "zoom out"
+    assert kind(MotionKind.TRUCK, LEFT) == "truck left"
+    assert kind(MotionKind.PEDESTAL, UP) == "pedestal up"
+    assert kind(MotionKind.CRANE) == "crane up"
+    assert kind(MotionKind.ARC) == "arc right"
+    assert kind(MotionKind.HANDHELD) == "handheld"
+    assert kind(MotionKind.STATIC) == "static"
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("EWS", ShotSize.EXTREME_WIDE),
-        ("wide shot", ShotSize.WIDE),
-        ("Medium Close-Up", ShotSize.MEDIUM_CLOSE_UP),
-        ("close-up", ShotSize.CLOSE_UP),
-        ("extreme close-up", ShotSize.EXTREME_CLOSE_UP),
-        ("cowboy", ShotSize.MEDIUM_WIDE),
-        ("insert", ShotSize.INSERT),
-        ("something odd", ShotSize.MEDIUM),
-    ],
-)
-def test_parse_size(text: str, size: ShotSize) -> None:
-    assert parse_size(text) is size
+def test_result_names_framing_and_move() -> None:
+    fast_out = CameraMotion(MotionKind.DOLLY, MotionDirection.OUT, MotionSpeed.FAST)
+    result = AnimaticRenderer().render(_request(framing=Framing.CLOSE_UP, motion=fast_out))
+    assert result.info["size"] == "close-up" and result.info["move"] == "dolly out"
 
 
 def test_shot_size_sets_figure_scale() -> None:
-    def figure_pixels(size: str) -> int:
-        plain = AnimaticRenderer().render(_request(size=size, characters=())).frames[0]
-        with_figure = AnimaticRenderer().render(_request(size=size, characters=("Mara",))).frames[0]
+    def figure_pixels(framing: Framing) -> int:
+        plain = AnimaticRenderer().render(_request(framing=framing, characters=())).frames[0]
+        with_figure = (
+            AnimaticRenderer().render(_request(framing=framing, characters=("Mara",))).frames[0]
+        )
         return int(np.any(plain != with_figure, axis=2).sum())
 
-    sizes = ["extreme wide", "wide shot", "full shot", "medium shot", "close-up"]
+    sizes = [Framing.EXTREME_WIDE, Framing.WIDE, Framing.FULL, Framing.MEDIUM, Framing.CLOSE_UP]
     pixels = [figure_pixels(s) for s in sizes]
     assert pixels == sorted(pixels) and pixels[0] < pixels[-1] / 8
 
@@ -198,7 +205,8 @@ def test_check_inputs(changes: dict[str, int], message: str) -> None:
 
 
 def test_single_frame() -> None:
-    result = AnimaticRenderer().render(dataclasses.replace(_request(movement="dolly in"), frames=1))
+    dolly = CameraMotion(MotionKind.DOLLY, MotionDirection.IN)
+    result = AnimaticRenderer().render(dataclasses.replace(_request(motion=dolly), frames=1))
     assert result.frames.shape[0] == 1
 
 
@@ -230,7 +238,7 @@ def test_style_look_grades_the_set() -> None:
         height=96,
         frames=2,
         fps=8,
-        previz=Previz(location="Alley", int_ext="EXT", time_of_day="DAY"),
+        previz=Previz(location="Alley", setting=Setting.EXTERIOR, daylight=Daylight.DAY),
     )
     plain = AnimaticRenderer().render(base).frames[0, :60].astype(int)
     noir = (

@@ -24,8 +24,12 @@ from render.pool import (
     RenderPool,
 )
 from render.types import (
+    CameraMotion,
     CancelToken,
+    Framing,
     ModelLoadError,
+    MotionDirection,
+    MotionKind,
     Previz,
     ProgressCallback,
     RenderCancelled,
@@ -148,7 +152,8 @@ def events(pool: RenderPool) -> Recorder:
 
 
 async def test_events_order_and_outputs(pool: RenderPool, events: Recorder) -> None:
-    previz = Previz(number="3", size="close-up", movement="dolly in", characters=("Mara",))
+    dolly = CameraMotion(MotionKind.DOLLY, MotionDirection.IN)
+    previz = Previz(number="3", framing=Framing.CLOSE_UP, motion=dolly, characters=("Mara",))
     request = RenderRequest(prompt="p", width=128, height=96, frames=20, fps=16, previz=previz)
     queued = pool.submit(RenderJob("j1", "ana", request))
     assert queued == JobQueued("j1", 1)
