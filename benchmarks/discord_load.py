@@ -22,8 +22,9 @@ import simcord
 
 from bot.app import production
 from bot.discord import create_bot
-from bot.service import ProductionEvent
+from bot.production import ProductionEvent
 from bot.settings import Settings
+from studio.records import JobState
 
 THREADS = 5
 MEMBERS_PER_THREAD = 4
@@ -68,8 +69,12 @@ async def main() -> None:
             events: list[tuple[str, str]] = []  # (queued|started, job id) in order
 
             def note(event: ProductionEvent) -> None:
-                if event.kind in ("queued", "started"):
-                    events.append((event.kind, event.job_id))
+                if event.state is JobState.QUEUED or (
+                    event.state is JobState.RUNNING and not event.step
+                ):
+                    events.append(
+                        ("queued" if event.state is JobState.QUEUED else "started", event.job_id)
+                    )
 
             prod.add_listener(note)
             bot = create_bot(settings, prod)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from agents.base import Director
 from bot.camera import RenderDefaults
-from bot.service import Production
+from bot.production import Production
 from bot.settings import Settings
 from render.types import Renderer
 

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.terminal import LOCAL_SCOPE, cast_table, render_with_progress, shot_table
 from studio.errors import SlateError
 from studio.export import to_markdown
+from studio.records import JobState
 
 
 async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | None = None) -> int:
@@ -35,14 +36,13 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
             console.print(cast)
         batch = await prod.render(LOCAL_SCOPE, project.id, "you")
         jobs = await render_with_progress(prod, batch, console)
-        failed = [job for job in jobs if job.state != "done"]
+        failed = [job for job in jobs if job.state is not JobState.DONE]
         if failed:
             for job in failed:
                 console.print(f"[red]Shot {job.shot_number}: {job.reason or job.state}[/]")
             raise SlateError(f"{len(failed)} of {len(jobs)} shots did not render; no cut was made.")
         cut = await prod.cut(LOCAL_SCOPE, project.id)
         shotlist = project.shotlist
-        approvals = await prod.store.approvals(project.id)
 
         def publish() -> Path:
             shots_dir = out / "shots"
@@ -65,7 +65,7 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
                         take.model,
                         take.seconds,
                         str(take.request.get("prompt", "")),
-                        approvals.get(shot.uid) == take.id,
+                        take.id in cut.approved,
                     )
                 )
             for source in (cut.film, cut.timeline, cut.contact_sheet):
@@ -79,7 +79,7 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
     elapsed = time.perf_counter() - started
     console.print(
         f"\n[bold green]Done[/] in {elapsed:.1f}s · {len(shotlist.shots)} shots · "
-        f"{shotlist.runtime:g}s of film · {prod.director.name}"
+        f"{shotlist.runtime:g}s of film · {prod.director_name}"
     )
     console.print(f"  review page   {page}")
     console.print(f"  final cut     {out / cut.film.name}")

@@ -11,7 +11,7 @@ import logging
 import discord
 
 from bot.discord._bot import SlateBot
-from bot.service import Production
+from bot.production import Production
 from bot.settings import Settings
 from studio.errors import SlateError
 

@@ -1,19 +1,22 @@
 """What commands and buttons share: find the project, check who asks, call the production, answer.
 
-Inputs are checked before the interaction is deferred, so a refusal can still be ephemeral.
+Inputs are checked (through the production's `check_…` methods) before the interaction is
+deferred, so a refusal can still be ephemeral.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
+from discord import app_commands
 
 from bot.discord._format import (
-    clip,
     direction_reply,
+    mark_approved,
     message_pages,
     parse_shots,
     shotlist_embeds,
@@ -21,9 +24,12 @@ from bot.discord._format import (
 from bot.discord._limits import denial, may, require
 from bot.discord._replies import reply
 from bot.discord._uploads import clip_upload, upload_limit
-from bot.service import DirectorTurn
-from studio.errors import InvalidValue, LimitReached, NotFound, SlateError
-from studio.store import Project
+from bot.discord._views import project_view, take_view
+from bot.production import DirectorTurn
+from bot.production.checks import clip
+from studio.edits import Edit
+from studio.errors import InvalidValue, NotFound, SlateError
+from studio.records import Project
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: ids from custom_ids are checked against it
+PROJECT_SEARCH = 1000  # autocomplete searches this many of the guild's newest projects
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def scope_of(interaction: discord.Interaction) -> str:
@@ -47,19 +55,49 @@ def bot_of(interaction: discord.Interaction) -> SlateBot:
     return interaction.client  # type: ignore[return-value]
 
 
+def checked_id(value: int, what: str = "project") -> int:
+    """An id from a custom_id or an option: beyond SQLite's integers it names nothing."""
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"There is no {what} #{clip(str(value), 20)} here.")
+    return value
+
+
 async def project_for(interaction: discord.Interaction, project_id: int | None) -> Project:
     """The project named by id (in this guild only), else the one whose thread this is."""
-    bot, scope = bot_of(interaction), scope_of(interaction)
+    production, scope = bot_of(interaction).production, scope_of(interaction)
     if project_id is not None:
-        if not 0 < project_id <= MAX_ID:  # a crafted custom_id; SQLite would overflow
-            raise NotFound(f"There is no project #{clip(str(project_id), 20)} here.")
-        return await bot.production.project(scope, project_id)
+        return await production.project(scope, checked_id(project_id))
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
-        project = await bot.production.store.project_in_room(scope, str(channel.id))
+        project = await production.project_in_room(scope, str(channel.id))
         if project is not None:
             return project
     raise InvalidValue("Use this in a project's thread, or pick the `project`.")
+
+
+async def project_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[int]]:
+    """This guild's projects only: the scope comes from the interaction, never from input."""
+    if interaction.guild_id is None:
+        return []
+    projects = await bot_of(interaction).production.projects(
+        scope_of(interaction), limit=PROJECT_SEARCH
+    )
+    typed = current.strip().lower().lstrip("#")
+    found = [p for p in projects if typed in str(p.id) or typed in p.shotlist.title.lower()]
+    found.sort(key=lambda p: str(p.id) != typed)  # the project with exactly that id first
+    return [
+        app_commands.Choice(name=clip(f"#{p.id} {p.shotlist.title}", 100), value=p.id)
+        for p in found[:25]
+    ]
+
+
+def project_option(func: _F) -> _F:
+    """The optional `project` option, autocompleted from this guild's projects."""
+    # A fresh describe() each time: discord.py keeps the description dict it is given.
+    described = app_commands.describe(project="Which project (not needed inside its thread)")(func)
+    return app_commands.autocomplete(project=project_choices)(described)
 
 
 def permit(interaction: discord.Interaction, project: Project, action: str) -> None:
@@ -79,19 +117,41 @@ async def project_channel(bot: SlateBot, project: Project) -> discord.abc.Messag
     return channel if isinstance(channel, discord.abc.Messageable) else None
 
 
-async def post_shotlist(
-    channel: discord.abc.Messageable, project: Project, *, buttons: bool = True
-) -> None:
-    """The shot list as one or more messages; the project buttons go under the last one."""
-    from bot.discord._views import project_view
-
+def shotlist_page(project: Project, page: int = 0) -> tuple[list[discord.Embed], discord.ui.View]:
+    """One page of the shot list (as many embeds as one message holds) with its buttons."""
     pages = message_pages(shotlist_embeds(project.shotlist, project.id))
-    for index, embeds in enumerate(pages):
-        last = index == len(pages) - 1
-        if buttons and last:
-            await channel.send(embeds=embeds, view=project_view(project.id))
-        else:
-            await channel.send(embeds=embeds)
+    page = max(0, min(page, len(pages) - 1))
+    return pages[page], project_view(project.id, page, len(pages))
+
+
+async def show_shotlist(bot: SlateBot, project: Project) -> None:
+    """The room's pinned shot list: edited in place after a change, posted (and pinned) once."""
+    channel = await project_channel(bot, project)
+    if channel is None:
+        return
+    embeds, view = shotlist_page(project)
+    if project.shotlist_message is not None and hasattr(channel, "get_partial_message"):
+        try:
+            message = channel.get_partial_message(int(project.shotlist_message))
+            await message.edit(embeds=embeds, view=view)
+            return
+        except discord.NotFound:
+            log.info("the pinned list of project #%d is gone; posting a new one", project.id)
+    posted = await channel.send(embeds=embeds, view=view)
+    await bot.production.set_shotlist_message(project.scope, project.id, str(posted.id))
+    try:
+        await posted.pin(reason="Slate: the film's shot list")
+    except discord.HTTPException:
+        log.info("could not pin the shot list of project #%d", project.id)
+
+
+async def apply_edit(interaction: discord.Interaction, project_id: int, edit: Edit) -> None:
+    """A form's edit (cast, style): one version, answered with its diff."""
+    await interaction.response.defer(thinking=True)
+    turn = await bot_of(interaction).production.edit(
+        scope_of(interaction), project_id, author_of(interaction.user), edit
+    )
+    await answer_direction(interaction, turn)
 
 
 async def render(
@@ -106,17 +166,14 @@ async def render(
     permit(interaction, project, "render")
     numbers = [shot.number for shot in project.shotlist.shots]
     chosen = parse_shots(shots, numbers)
-    await check_render_capacity(bot, scope_of(interaction), author_of(interaction.user))
+    user = author_of(interaction.user)
+    await bot.production.check_render(scope_of(interaction), user)
     await interaction.response.defer(thinking=True)
     batch = await bot.production.render(
-        scope_of(interaction),
-        project.id,
-        author_of(interaction.user),
-        chosen,
-        model=model,
-        reroll=reroll,
+        scope_of(interaction), project.id, user, chosen, model=model, reroll=reroll
     )
-    where = f" in <#{project.room}>" if project.room else ""
+    here = batch.room is not None and str(interaction.channel_id) == batch.room
+    where = f" in <#{batch.room}>" if batch.room and not here else " below" if here else ""
     if not batch.jobs:
         text = "Nothing to render: every shot already has a take of its current look."
         if batch.skipped:
@@ -129,53 +186,31 @@ async def render(
     await reply(interaction, text, ephemeral=False)
 
 
-async def check_render_capacity(bot: SlateBot, scope: str, user: str) -> None:
-    """The production's refusals that can be told before deferring (so they stay ephemeral): no
-    render pool, or the user already at the open-render limit. Going over it with this very
-    batch is only known once skipped shots are counted, after the defer."""
-    production = bot.production
-    if production.pool is None:
-        raise SlateError("Rendering is not set up in this session.")
-    open_now = await production.store.count_open_jobs(scope, user)
-    if open_now >= production.max_open_renders:
-        raise LimitReached(
-            f"You have {open_now} renders queued or running; the limit is "
-            f"{production.max_open_renders}. Wait for some to finish or cancel a "
-            "few."
-        )
-
-
 async def approve(
     interaction: discord.Interaction, project: Project, shot: str, take_id: int | None
 ) -> None:
     permit(interaction, project, "approve")
     project.shotlist.shot(shot)  # an unknown shot is refused before deferring
     await interaction.response.defer(thinking=True)
-    production = bot_of(interaction).production
-    uid = project.shotlist.shot(shot).uid
-    before = (await production.store.approvals(project.id)).get(uid)
-    take = await production.approve(
+    bot = bot_of(interaction)
+    approval = await bot.production.approve(
         scope_of(interaction), project.id, author_of(interaction.user), shot, take_id
     )
-    number = project.shotlist.shot(shot).number
-    siblings = [t.id for t in await production.store.takes(project.id, uid)]
-    which = f"Take {siblings.index(take.id) + 1}" if take.id in siblings else f"take #{take.id}"
+    card = approval.card
     # The take cards follow: this one turns green with Approve disabled, the one it replaces
     # goes back to waiting for review.
-    if before is not None and before != take.id:
-        await show_approval(bot_of(interaction), project, before, approved=False)
-    await show_approval(bot_of(interaction), project, take.id, approved=True)
-    approvals = await production.store.approvals(project.id)
-    chosen = sum(1 for s in project.shotlist.shots if s.uid in approvals)
-    total = len(project.shotlist.shots)
+    if approval.replaced is not None:
+        await show_approval(bot, project, approval.replaced, approved=False)
+    await show_approval(bot, project, card.take.id, approved=True)
     progress = (
-        f"all {total} shots approved: `/cut` when you're ready."
-        if chosen >= total
-        else f"{chosen}/{total} shots approved."
+        f"all {approval.total_shots} shots approved: `/cut` when you're ready."
+        if approval.approved_shots >= approval.total_shots
+        else f"{approval.approved_shots}/{approval.total_shots} shots approved."
     )
     await reply(
         interaction,
-        f"✅ **Shot {number} · {which}** approved for the cut.\n-# take #{take.id} · {progress}",
+        f"✅ **Shot {card.shot_number} · Take {card.number}** approved for the cut.\n"
+        f"-# take #{card.take.id} · {progress}",
         ephemeral=False,
     )
 
@@ -183,16 +218,13 @@ async def approve(
 async def show_approval(bot: SlateBot, project: Project, take_id: int, *, approved: bool) -> None:
     """Edit a posted take card to show whether it is the approved take (best effort: a card
     deleted or unreachable is left as it is)."""
-    from bot.discord._format import mark_approved
-    from bot.discord._views import take_view
-
     try:
-        take = await bot.production.store.take(project.id, take_id)
+        card = await bot.production.take_card(project.scope, project.id, take_id)
         channel = await project_channel(bot, project)
-        if take.message is None or channel is None or not hasattr(channel, "fetch_message"):
+        if card.take.message is None or channel is None or not hasattr(channel, "fetch_message"):
             return
-        message = await channel.fetch_message(int(take.message))
-        view = take_view(project.id, take.id, approved=approved)
+        message = await channel.fetch_message(int(card.take.message))
+        view = take_view(project.id, take_id, approved=approved)
         if message.embeds:
             embeds = [mark_approved(message.embeds[0], approved), *message.embeds[1:]]
             await message.edit(embeds=embeds, view=view)
@@ -206,47 +238,41 @@ async def revise(
     interaction: discord.Interaction, project: Project, shot: str, instruction: str
 ) -> None:
     bot = bot_of(interaction)
-    instruction = instruction.strip()
-    if not instruction:
+    if not instruction.strip():
         raise InvalidValue("Say what to change in the shot.")
     permit(interaction, project, "direct")
     project.shotlist.shot(shot)
+    message = bot.production.check_direction(f"shot {shot}: {instruction}")
     bot.directions.hit((interaction.guild_id or 0, interaction.user.id))
     await interaction.response.defer(thinking=True)
-    direction = await bot.production.direct(
-        scope_of(interaction),
-        project.id,
-        author_of(interaction.user),
-        f"shot {shot}: {instruction}",
+    turn = await bot.production.direct(
+        scope_of(interaction), project.id, author_of(interaction.user), message
     )
-    await answer_direction(interaction, direction)
+    await answer_direction(interaction, turn)
 
 
-async def answer_direction(interaction: discord.Interaction, direction: DirectorTurn) -> None:
-    await reply(
-        interaction,
-        direction_reply(direction.reply, direction.changes, direction.notes),
-        ephemeral=False,
-    )
-    if direction.changes and isinstance(interaction.channel, discord.Thread):
-        await post_shotlist(interaction.channel, direction.project)
-    if direction.render is not None:
-        await reply(
-            interaction,
-            await render_ask(bot_of(interaction), interaction.user, direction),
-            ephemeral=False,
-        )
+async def answer_direction(interaction: discord.Interaction, turn: DirectorTurn) -> None:
+    """The reply with its diff; the room's pinned list follows the change."""
+    bot = bot_of(interaction)
+    await reply(interaction, direction_reply(turn.reply, turn.changes, turn.notes), ephemeral=False)
+    if turn.changes:
+        await show_shotlist(bot, turn.project)
+    if turn.render is not None:
+        await reply(interaction, await render_ask(bot, interaction.user, turn), ephemeral=False)
 
 
-async def render_ask(bot: SlateBot, member: discord.abc.User, direction: DirectorTurn) -> str:
+async def render_ask(bot: SlateBot, member: discord.abc.User, turn: DirectorTurn) -> str:
     """The director heard "render it": start the render if the author may, and say what happened."""
-    assert direction.render is not None
-    project = direction.project
+    assert turn.render is not None
+    project = turn.project
+    if turn.render.needs_confirmation:
+        shots = ",".join(turn.render.shots)
+        return f"{turn.render.reason} Confirm with `/render{f' shots:{shots}' if shots else ''}`."
     if not may(member, project, bot.settings.discord_crew_role, "render"):
         return f"{denial('render', bot.settings.discord_crew_role)} Ask one of them to `/render`."
     try:
         batch = await bot.production.render(
-            project.scope, project.id, author_of(member), list(direction.render.shots)
+            project.scope, project.id, author_of(member), list(turn.render.shots)
         )
     except SlateError as error:
         return str(error)
@@ -271,17 +297,13 @@ async def storyboard(interaction: discord.Interaction, project: Project) -> None
 async def send_clip(
     interaction: discord.Interaction,
     text: str,
-    clip: str,
-    poster: str | None,
+    clip_path: Path,
+    poster: Path | None,
     filename: str,
     extra: Sequence[discord.File] = (),
 ) -> None:
     """Send a video through the interaction, fitted to this server's upload limit."""
-    from pathlib import Path
-
     limit = upload_limit(interaction, interaction.guild)
-    async with clip_upload(
-        Path(clip), Path(poster) if poster else None, limit, name=filename
-    ) as upload:
+    async with clip_upload(clip_path, poster, limit, name=filename) as upload:
         note = f"\n-# {upload.note}" if upload.note else ""
         await reply(interaction, text + note, ephemeral=False, files=[upload.file, *extra])

@@ -10,9 +10,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord._limits import SlidingWindow
+from bot.discord._planning import Planning
 from bot.discord._progress import ProgressReporter
 from bot.discord._replies import answer_error
-from bot.service import Production
+from bot.discord._shooting import Shooting
+from bot.discord._views import DYNAMIC_ITEMS
+from bot.production import Production
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,14 +48,13 @@ class SlateBot(commands.Bot):
         self.context: contextvars.Context = contextvars.copy_context()
 
     async def setup_hook(self) -> None:
-        from bot.discord import _cog, _views
-
         # Captured here so render-event work, which starts on the production's task, runs as
         # the bot's own work (see ProgressReporter.spawn).
         self.context = contextvars.copy_context()
-        if self.get_cog("Studio") is None:  # a re-login of the same bot keeps its cog
-            await self.add_cog(_cog.Studio(self))
-        self.add_dynamic_items(*_views.DYNAMIC_ITEMS)
+        for cog in (Planning, Shooting):  # a re-login of the same bot keeps its cogs
+            if self.get_cog(cog.__name__) is None:
+                await self.add_cog(cog(self))
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         # A restart forgets what it was showing; the reporter reloads batches from the store.
         if self.reporter.subscribed:
             self.production.remove_listener(self.reporter)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.production import TakeCard
+from bot.production.checks import clip
 from studio.errors import InvalidValue
 from studio.models import Shot, ShotList
-from studio.store import Take
+from studio.records import JobState
 
 MAX_FIELDS = 25
 MAX_EMBED_CHARS = 6000
@@ -34,11 +36,6 @@ APPROVED_COLOUR = discord.Colour(0x57F287)  # a take approved for the cut
 STATUS_COLOUR = discord.Colour(0x4F545C)  # render progress (the preview frame)
 APPROVED_MARK = " · Approved ✓"
 _SHOT_TEXT = 300  # a shot's description in the list: enough to recognise it, not a page
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, ending in an ellipsis when cut."""
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
 def strip_mentions(text: str, user_id: int | None, role_id: int | None = None) -> str:
@@ -211,7 +208,7 @@ class JobLine:
     """One shot's state on a batch's status message."""
 
     shot_number: str
-    state: str = "queued"  # queued | running | done | failed | cancelled
+    state: JobState = JobState.QUEUED
     position: int = 0
     step: int = 0
     total: int = 0
@@ -222,7 +219,7 @@ class JobLine:
 
     @property
     def open(self) -> bool:
-        return self.state in ("queued", "running")
+        return self.state.open
 
 
 def seconds_text(seconds: float) -> str:
@@ -235,19 +232,19 @@ def seconds_text(seconds: float) -> str:
 def job_line(job: JobLine) -> str:
     head = f"**Shot {job.shot_number}**"
     match job.state:
-        case "queued":
+        case JobState.QUEUED:
             return f"{head} · queued #{job.position}" if job.position else f"{head} · queued"
-        case "running":
+        case JobState.RUNNING:
             if not job.total:
                 return f"{head} · starting…"
             eta = eta_text(job.eta_s)
             return f"{head} · `{progress_bar(job.step, job.total)}`" + (
                 f" · ETA {eta}" if eta else ""
             )
-        case "done":
+        case JobState.DONE:
             took = f" · {seconds_text(job.seconds)}" if job.seconds else ""
             return f"{head} · ✅ take #{job.take_id}{took}" if job.take_id else f"{head} · ✅ done"
-        case "failed":
+        case JobState.FAILED:
             return f"{head} · ❌ {clip(job.reason or 'failed', 200)}"
         case _:
             return f"{head} · cancelled"
@@ -255,14 +252,14 @@ def job_line(job: JobLine) -> str:
 
 def _summary(jobs: Sequence[JobLine]) -> str:
     """`4 takes in 1.3 s · 1 failed`: the final line of a finished batch."""
-    done = [job for job in jobs if job.state == "done"]
+    done = [job for job in jobs if job.state is JobState.DONE]
     took = sum(job.seconds or 0 for job in done)
     parts = [
         f"{len(done)} take{'s' if len(done) != 1 else ''}"
         + (f" in {seconds_text(took)}" if took else "")
     ]
-    failed = sum(1 for job in jobs if job.state == "failed")
-    cancelled = sum(1 for job in jobs if job.state == "cancelled")
+    failed = sum(1 for job in jobs if job.state is JobState.FAILED)
+    cancelled = sum(1 for job in jobs if job.state is JobState.CANCELLED)
     if failed:
         parts.append(f"{failed} failed")
     if cancelled:
@@ -298,19 +295,11 @@ def status_text(title: str, jobs: Sequence[JobLine]) -> str:
     return "\n".join(kept)
 
 
-def take_embed(
-    take: Take,
-    shot: Shot | None,
-    shot_number: str,
-    *,
-    note: str = "",
-    take_number: int | None = None,
-) -> discord.Embed:
-    """The card under a posted take: what was rendered and how to reproduce it. `take_number` is
-    the take's place among its shot's takes (Take 2); the footer keeps the take's id for
-    `/approve`."""
-    which = f"Take {take_number}" if take_number else f"take #{take.id}"
-    embed = discord.Embed(title=f"Shot {shot_number} · {which}", colour=TAKE_COLOUR)
+def take_embed(card: TakeCard, *, note: str = "") -> discord.Embed:
+    """The card under a posted take: what was rendered and how to reproduce it, titled with the
+    take's place among its shot's takes (Take 2); the footer keeps the take's id for `/approve`."""
+    take, shot = card.take, card.shot
+    embed = discord.Embed(title=f"Shot {card.shot_number} · Take {card.number}", colour=TAKE_COLOUR)
     request = take.request
     if shot is not None:
         embed.description = f"{clip(shot.description, 1000)}\n-# {shot.scene.slugline}"
@@ -318,7 +307,7 @@ def take_embed(
         embed.add_field(name="Move", value=shot.move_label)
         embed.add_field(name="Length", value=f"{shot.duration:g} s")
     embed.add_field(name="Seed", value=f"`{take.seed}`")
-    embed.add_field(name="Model", value=take.model)
+    embed.add_field(name="Model", value=clip(take.model, 200))
     embed.add_field(
         name="Render time", value=seconds_text(take.seconds) if take.seconds else "cached"
     )
@@ -330,7 +319,7 @@ def take_embed(
     else:
         embed.add_field(name="Frames", value=frames, inline=False)
     embed.set_footer(text=f"take #{take.id}" + (f" · {note}" if note else ""))
-    return embed
+    return mark_approved(embed, True) if card.approved else embed
 
 
 def mark_approved(embed: discord.Embed, approved: bool) -> discord.Embed:

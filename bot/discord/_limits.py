@@ -9,7 +9,7 @@ from collections.abc import Callable
 import discord
 
 from studio.errors import LimitReached, PermissionDenied
-from studio.store import Project
+from studio.records import Project
 
 
 class SlidingWindow:

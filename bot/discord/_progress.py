@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from PIL import Image
 
-from bot.discord._format import STATUS_COLOUR, JobLine, shot_by_uid, status_text, take_embed
+from bot.discord._format import STATUS_COLOUR, JobLine, status_text, take_embed
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.discord._views import status_view, take_view
-from bot.service import ProductionEvent
+from bot.production import ProductionEvent, TakeCard
 from studio.errors import SlateError
-from studio.store import Take
+from studio.records import JobState
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
@@ -47,16 +47,6 @@ CATCH_UP_LIMIT = 50  # ...and at most this many of them, the newest
 _STALE_MESSAGE = 30046  # "can't edit a message older than 1 hour"
 PREVIEW_WIDTH = 320  # px: a glance at the frame, a few tens of KB
 PREVIEW_NAME = "preview.png"
-_STATES = {
-    "queued": "queued",
-    "running": "running",
-    "done": "done",
-    "finished": "done",
-    "failed": "failed",
-    "cancelled": "cancelled",
-    "started": "running",
-    "progress": "running",
-}
 
 
 @dataclass
@@ -68,7 +58,7 @@ class _Batch:
     channel_id: int
     message_id: int | None
     jobs: dict[str, JobLine]
-    unposted: dict[int, tuple[str, str]] = field(default_factory=dict)  # take id → shot uid, number
+    unposted: dict[int, str] = field(default_factory=dict)  # take id → its shot's number
     shown: str = ""
     shown_at: float = -math.inf
     view_open: bool = False
@@ -116,18 +106,12 @@ class ProgressReporter:
         takes unposted, or no status message yet). Only batches of the last CATCH_UP_DAYS days,
         at most CATCH_UP_LIMIT of them (the newest), so an old backlog never floods a channel;
         batches with open jobs are always taken (their renders are live)."""
-        store = self.bot.production.store
+        production = self.bot.production
         since = (datetime.now(UTC) - timedelta(days=CATCH_UP_DAYS)).strftime(
             "%Y-%m-%dT%H:%M:%S.%f"
         )[:-3] + "Z"  # the store's own timestamp format
         try:
-            batch_ids = {job.batch_id for job in await store.open_jobs()}
-            batch_ids |= {
-                batch.id
-                for batch in await store.unreported_batches(
-                    "discord:", since=since, limit=CATCH_UP_LIMIT
-                )
-            }
+            batch_ids = await production.batches_to_report("discord:", since, CATCH_UP_LIMIT)
         except Exception:
             log.exception("could not list the render batches to report")
             return
@@ -146,56 +130,54 @@ class ProgressReporter:
                 for event in events:
                     _apply(batch, event)
                 while batch.unposted:
-                    take_id, (shot_uid, number) = next(iter(batch.unposted.items()))
-                    take = await self.bot.production.store.take(batch.project_id, take_id)
-                    if take.message is None:  # a finished event can follow a catch-up's post
-                        await self._post_take(batch, shot_uid, number, take)
+                    take_id, number = next(iter(batch.unposted.items()))
+                    card = await self.bot.production.take_card(
+                        batch.scope, batch.project_id, take_id, number
+                    )
+                    if card.take.message is None:  # a finished event can follow a catch-up's post
+                        await self._post_take(batch, card)
                     del batch.unposted[take_id]
                 await self._show(batch)
                 if batch.done:
                     self._batches.pop(batch_id, None)
-                    await self.bot.production.store.mark_batch_reported(batch_id)
+                    await self.bot.production.mark_batch_reported(batch_id)
         except Exception:
             log.exception("could not report progress of render batch %s", batch_id)
         finally:
             self._draining.discard(batch_id)
 
     async def _load(self, batch_id: str) -> _Batch | None:
-        store = self.bot.production.store
-        record = await store.batch(batch_id)
-        project = await store.project_by_id(record.project_id)
-        if not project.scope.startswith("discord:"):
+        snapshot = await self.bot.production.batch_snapshot(batch_id)
+        if not snapshot.scope.startswith("discord:"):
             return None  # another front-end's render
-        if project.room is None:
-            log.info("batch %s: project #%d has no thread to report in", batch_id, project.id)
+        if snapshot.room is None:
+            log.info(
+                "batch %s: project #%d has no thread to report in", batch_id, snapshot.project_id
+            )
             return None
-        records = await store.batch_jobs(batch_id)
         jobs = {
             job.id: JobLine(
                 job.shot_number,
-                _STATES.get(job.state, job.state),
+                job.state,
                 take_id=job.take_id,
-                reason=job.reason or "",
+                reason=job.reason,
+                seconds=job.seconds,
             )
-            for job in records
+            for job in snapshot.jobs
         }
         batch = _Batch(
             batch_id,
-            project.scope,
-            project.id,
-            project.shotlist.title,
-            int(project.room),
-            int(record.status_message) if record.status_message else None,
+            snapshot.scope,
+            snapshot.project_id,
+            snapshot.title,
+            int(snapshot.room),
+            int(snapshot.status_message) if snapshot.status_message else None,
             jobs,
         )
         # Takes that finished while no bot was listening (or mid-post when it stopped).
-        for job in records:
-            if job.take_id is None:
-                continue
-            take = await store.take(project.id, job.take_id)
-            jobs[job.id].seconds = take.seconds
-            if take.message is None:
-                batch.unposted[job.take_id] = (job.shot_uid, job.shot_number)
+        for job in snapshot.jobs:
+            if job.take_id is not None and not job.posted:
+                batch.unposted[job.take_id] = job.shot_number
         self._batches[batch_id] = batch
         return batch
 
@@ -259,39 +241,28 @@ class ProgressReporter:
         message = await _retrying(send)
         batch.message_id, batch.shown, batch.shown_at = message.id, text, now
         batch.preview_shown = seq if png is not None else 0
-        await self.bot.production.store.set_batch_message(batch.id, str(message.id))
+        await self.bot.production.set_batch_message(batch.id, str(message.id))
 
-    async def _post_take(self, batch: _Batch, shot_uid: str, shot_number: str, take: Take) -> None:
+    async def _post_take(self, batch: _Batch, card: TakeCard) -> None:
         channel = await self._channel(batch.channel_id)
-        project = await self.bot.production.store.project_by_id(batch.project_id)
-        shot = shot_by_uid(project.shotlist, shot_uid)
         limit = upload_limit(None, getattr(channel, "guild", None))
-        view = take_view(batch.project_id, take.id)
-        siblings = [t.id for t in await self.bot.production.store.takes(project.id, shot_uid)]
-        take_number = siblings.index(take.id) + 1 if take.id in siblings else None
+        take, shot_number = card.take, card.shot_number
+        view = take_view(batch.project_id, take.id, approved=card.approved)
 
         async def send() -> discord.Message:
             # A fresh upload per attempt: discord.py closes the file after each send.
             try:
                 async with clip_upload(
-                    Path(take.clip),
-                    Path(take.poster),
-                    limit,
-                    name=f"shot-{shot_number}-take-{take.id}.mp4",
+                    Path(take.clip), Path(take.poster), limit, name=card.clip_name
                 ) as upload:
                     return await channel.send(
-                        embed=take_embed(
-                            take, shot, shot_number, note=upload.note, take_number=take_number
-                        ),
-                        file=upload.file,
-                        view=view,
+                        embed=take_embed(card, note=upload.note), file=upload.file, view=view
                     )
             except SlateError as error:  # neither the clip nor its poster can be uploaded
-                return await text_only(f"Shot {shot_number}, take #{take.id}: {error}")
+                return await text_only(f"Shot {shot_number}, take {card.number}: {error}")
 
         async def text_only(content: str) -> discord.Message:
-            embed = take_embed(take, shot, shot_number, take_number=take_number)
-            return await channel.send(content, embed=embed, view=view)
+            return await channel.send(content, embed=take_embed(card), view=view)
 
         try:
             message = await _retrying(send)
@@ -307,11 +278,11 @@ class ProgressReporter:
                 error.code,
             )
             note = (
-                f"Shot {shot_number}, take #{take.id}: the clip couldn't be attached "
+                f"Shot {shot_number}, take {card.number}: the clip couldn't be attached "
                 f"(Discord refused the upload: {error.status})."
             )
             message = await _retrying(lambda: text_only(note))
-        await self.bot.production.store.set_take_message(take.id, str(message.id))
+        await self.bot.production.set_take_message(take.id, str(message.id))
 
 
 def _preview_png(image: Image.Image) -> bytes:
@@ -354,18 +325,18 @@ async def _retrying(send: Callable[[], Awaitable[_T]]) -> _T:
 
 def _apply(batch: _Batch, event: ProductionEvent) -> None:
     job = batch.jobs.setdefault(event.job_id, JobLine(event.shot_number))
-    job.state = _STATES.get(event.kind, job.state)
-    match event.kind:
-        case "queued":
+    job.state = event.state
+    match event.state:
+        case JobState.QUEUED:
             job.position = event.position
-        case "progress":
+        case JobState.RUNNING:
             job.step, job.total, job.eta_s = event.step, event.total, event.eta_s
             if isinstance(event.preview, Image.Image):
                 batch.preview, batch.preview_shot = event.preview, event.shot_number
                 batch.preview_seq += 1
-        case "finished":
+        case JobState.DONE:
             if event.take is not None:
                 job.take_id, job.seconds = event.take.id, event.take.seconds
-                batch.unposted[event.take.id] = (event.shot_uid, event.shot_number)
-        case "failed" | "cancelled":
+                batch.unposted[event.take.id] = event.shot_number
+        case JobState.FAILED | JobState.CANCELLED:
             job.reason = event.reason

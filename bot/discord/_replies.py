@@ -7,12 +7,12 @@ from typing import Any
 
 import discord
 from discord import app_commands
+from discord.app_commands import TransformerError
 
-from studio.errors import SlateError
+from bot.errors import GENERIC_ERROR, user_message
 
 log = logging.getLogger(__name__)
 
-GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again."
 # What a public "thinking…" message becomes when the command then fails: the reason goes to the
 # user alone (the first message after a defer replaces the thinking one and keeps its visibility,
 # so an ephemeral followup needs that one settled first; a deleted one can't be followed up).
@@ -52,13 +52,13 @@ async def late_reply(interaction: discord.Interaction, content: str, **kwargs: A
 
 
 async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """SlateErrors carry their user-facing text; anything else is logged and answered generically."""
+    """Errors with crew-facing text (see bot.errors) answer with it; anything else is logged and
+    answered generically."""
     original = getattr(error, "original", error)
-    if isinstance(original, SlateError):
-        text = str(original)
-    elif isinstance(original, app_commands.CheckFailure | app_commands.TransformerError):
+    text = user_message(original)
+    if text is None and isinstance(original, app_commands.CheckFailure | TransformerError):
         text = str(original) or "You can't use that here."
-    else:
+    if text is None:
         command = interaction.command.qualified_name if interaction.command else "component"
         log.error("unexpected error in %s", command, exc_info=original)
         text = GENERIC_ERROR

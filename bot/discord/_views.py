@@ -1,37 +1,54 @@
 """Buttons and modals. Every button is a DynamicItem whose custom_id carries its state, so buttons
 posted before a restart keep working after it; the guild of the click scopes every lookup.
 
-A crafted custom_id (another guild's project, an id past SQLite's 64-bit integers) is refused
-like any unknown project; every callback answers, even an unexpected error (logged, answered
-generically)."""
+A click hands off to the cog that handles it, found at click time through `interaction.client`
+(as RoboDanny's DynamicItems do), so this module never imports the code that builds its views.
+Every callback answers, even an unexpected error (logged, answered generically)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol, cast
 
 import discord
 
-from bot.discord import _actions
-from bot.discord._format import shot_by_uid
-from bot.discord._replies import answer_error, reply
-from studio.errors import InvalidValue, SlateError
-from studio.store import Project, Take
+from bot.discord._replies import answer_error
+from studio.errors import SlateError
 
 _Button = discord.ui.DynamicItem[discord.ui.Button[Any]]
+HANDLER_COG = "Shooting"
 
 
-async def _take(
-    interaction: discord.Interaction, project_id: int, take_id: int
-) -> tuple[Project, Take, str]:
-    project = await _actions.project_for(interaction, project_id)
-    if not 0 < take_id <= _actions.MAX_ID:
-        raise InvalidValue("That take no longer exists.")
-    take = await _actions.bot_of(interaction).production.store.take(project.id, take_id)
-    shot = shot_by_uid(project.shotlist, take.shot_uid)
-    if shot is None:
-        raise InvalidValue("That take's shot has been removed from the shot list.")
-    return project, take, shot.number
+class ClickHandler(Protocol):
+    """What the buttons and the revise modal ask of the cog that handles them."""
+
+    async def on_take_button(
+        self, interaction: discord.Interaction, action: str, project_id: int, take_id: int
+    ) -> None: ...
+
+    async def on_project_button(
+        self, interaction: discord.Interaction, action: str, project_id: int
+    ) -> None: ...
+
+    async def on_cancel_button(
+        self, interaction: discord.Interaction, project_id: int, batch_id: str
+    ) -> None: ...
+
+    async def on_page_button(
+        self, interaction: discord.Interaction, project_id: int, page: int
+    ) -> None: ...
+
+    async def on_revise(
+        self, interaction: discord.Interaction, project_id: int, shot: str, instruction: str
+    ) -> None: ...
+
+
+def _handler(interaction: discord.Interaction) -> ClickHandler:
+    bot = interaction.client
+    cog = bot.get_cog(HANDLER_COG) if hasattr(bot, "get_cog") else None
+    if cog is None:
+        raise SlateError("Slate is starting up; try again in a moment.")
+    return cast(ClickHandler, cog)
 
 
 class TakeButton(
@@ -70,13 +87,9 @@ class TakeButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            project, take, number = await _take(interaction, self.project_id, self.take_id)
-            if self.action == "approve":
-                await _actions.approve(interaction, project, number, take.id)
-            elif self.action == "reroll":
-                await _actions.render(interaction, project, number, reroll=True)
-            else:
-                await interaction.response.send_modal(ReviseModal(project.id, number))
+            await _handler(interaction).on_take_button(
+                interaction, self.action, self.project_id, self.take_id
+            )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
@@ -109,13 +122,36 @@ class ProjectButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            project = await _actions.project_for(interaction, self.project_id)
-            if self.action == "render":
-                await _actions.render(interaction, project)
-            elif self.action == "revise":
-                await interaction.response.send_modal(ReviseModal(project.id, None))
-            else:
-                await _actions.storyboard(interaction, project)
+            await _handler(interaction).on_project_button(interaction, self.action, self.project_id)
+        except Exception as error:  # noqa: BLE001 - always answer the click
+            await answer_error(interaction, error)
+
+
+class PageButton(
+    _Button, template=r"slate:page:(?P<project>[0-9]+):(?P<page>[0-9]{1,4}):(?P<way>prev|next)"
+):
+    """◀ / ▶ on a pinned shot list longer than one message: `page` is the one it leads to."""
+
+    def __init__(self, project_id: int, page: int, way: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji="◀️" if way == "prev" else "▶️",
+                disabled=disabled,
+                custom_id=f"slate:page:{project_id}:{page}:{way}",
+            )
+        )
+        self.project_id, self.page = project_id, page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        return cls(int(match["project"]), int(match["page"]), match["way"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _handler(interaction).on_page_button(interaction, self.project_id, self.page)
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
@@ -141,24 +177,8 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>[0-9]+):(?P<batc
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            project = await _actions.project_for(interaction, self.project_id)
-            _actions.permit(interaction, project, "cancel")
-            production = _actions.bot_of(interaction).production
-            jobs = await production.store.batch_jobs(self.batch_id)
-            if not jobs or any(job.project_id != project.id for job in jobs):
-                raise InvalidValue("That render batch is not part of this project.")
-            cancelled = 0
-            for job in jobs:
-                if job.state in ("queued", "running"):
-                    try:
-                        cancelled += await production.cancel_job(project.scope, job.id)
-                    except SlateError:  # finished meanwhile
-                        continue
-            await reply(
-                interaction,
-                f"⏹ Cancelling {cancelled} render(s)."
-                if cancelled
-                else "Nothing left to cancel in this batch.",
+            await _handler(interaction).on_cancel_button(
+                interaction, self.project_id, self.batch_id
             )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
@@ -188,8 +208,9 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
             shot = self.shot or (self.number.value.strip() if self.number else "")
-            project = await _actions.project_for(interaction, self.project_id)
-            await _actions.revise(interaction, project, shot, self.instruction.value)
+            await _handler(interaction).on_revise(
+                interaction, self.project_id, shot, self.instruction.value
+            )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
@@ -207,10 +228,16 @@ def take_view(project_id: int, take_id: int, *, approved: bool = False) -> disco
     return view
 
 
-def project_view(project_id: int) -> discord.ui.View:
+def project_view(project_id: int, page: int = 0, pages: int = 1) -> discord.ui.View:
+    """Render all / Revise / Storyboard, and ◀ ▶ when the list runs over several pages."""
     view = discord.ui.View(timeout=None)
     for action in ("render", "revise", "board"):
         view.add_item(ProjectButton(action, project_id))
+    if pages > 1:
+        view.add_item(PageButton(project_id, max(page - 1, 0), "prev", disabled=page == 0))
+        view.add_item(
+            PageButton(project_id, min(page + 1, pages - 1), "next", disabled=page >= pages - 1)
+        )
     return view
 
 
@@ -220,4 +247,4 @@ def status_view(project_id: int, batch_id: str) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (TakeButton, ProjectButton, CancelButton)
+DYNAMIC_ITEMS = (TakeButton, ProjectButton, PageButton, CancelButton)

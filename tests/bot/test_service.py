@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import production
-from bot.service import Production, ProductionEvent, StoredEditor
+from bot.production import Production, ProductionEvent
+from bot.production.direction import StoredEditor
 from bot.settings import Settings
 from render.encode import probe
 from studio.edits import RemoveShot, SetProjectInfo
 from studio.errors import InvalidValue, LimitReached, NotFound, ShotNotFound
+from studio.records import JobState
 from studio.store import Store
 from tests.fakes import gated_loader
 
@@ -82,7 +84,7 @@ async def test_reroll_approve_and_cut(prod: Production) -> None:
     assert (await prod.render(SCOPE, project.id, "ana")).jobs == []
 
     approved = await prod.approve(SCOPE, project.id, "ana", "1", first.id)
-    assert approved.id == first.id
+    assert approved.card.take.id == first.id
     assert (await prod.project(SCOPE, project.id)).shotlist.shot("1").status.value == "approved"
     cut = await prod.cut(SCOPE, project.id)
     assert cut.takes[0].id == first.id  # the approved take, not the newer reroll
@@ -127,7 +129,7 @@ async def test_cancel_running_and_queued(tmp_path: Path, monkeypatch: pytest.Mon
         jobs = await prod.wait(batch.id)
         assert {job.state for job in jobs} == {"cancelled"}
         assert await prod.store.takes(project.id) == []
-        assert sum(e.kind == "cancelled" for e in events) == len(batch.jobs)
+        assert sum(e.state is JobState.CANCELLED for e in events) == len(batch.jobs)
 
 
 async def test_restart_resumes_interrupted_jobs(
@@ -195,7 +197,11 @@ async def test_renders_through_a_real_diffusers_pipeline(
         info = probe(Path(take.clip))
         assert (info.width, info.height) == (64, 64)
         assert (info.frames - 1) % 4 == 0  # Wan's 4k+1 rule, chosen from the shot's duration
-        steps = [e for e in events if e.kind == "progress" and e.job_id == batch.jobs[0][0]]
+        steps = [
+            e
+            for e in events
+            if e.state is JobState.RUNNING and e.total > 0 and e.job_id == batch.jobs[0][0]
+        ]
         assert [e.step for e in steps] == [1, 2]
 
 
@@ -254,11 +260,11 @@ async def test_deleting_a_project_mid_render_still_ends_the_job(
         events: list[ProductionEvent] = []
         prod.add_listener(events.append)
         batch = await prod.render(SCOPE, project.id, "ana", ["1"])
-        await until(prod, lambda: any(e.kind == "started" for e in events))
+        await until(prod, lambda: any(e.state is JobState.RUNNING and e.total == 0 for e in events))
         await prod.store.delete_project(SCOPE, project.id)
         gate.set()
         await until(prod, lambda: any(e.done for e in events))
-        assert [e.kind for e in events if e.done] == ["failed"]
+        assert [e.state for e in events if e.done] == [JobState.FAILED]
         assert await prod.wait(batch.id) == []
 
 
@@ -269,7 +275,7 @@ async def test_delete_project_stops_its_renders(
     gate = threading.Event()
     monkeypatch.setattr("bot.app.renderer_loader", lambda s: gated_loader(s, gate))
     async with production(settings, render=True) as prod:
-        assert prod.pool is not None
+        assert prod.renders.pool is not None
         project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
         events: list[ProductionEvent] = []
         prod.add_listener(events.append)
@@ -278,8 +284,8 @@ async def test_delete_project_stops_its_renders(
         await until(
             prod, lambda: sum(e.done for e in events) == len(batch.jobs)
         )  # gate never opens
-        assert {e.kind for e in events if e.done} == {"cancelled"}
-        assert prod.pool.queue() == []
+        assert {e.state for e in events if e.done} == {JobState.CANCELLED}
+        assert prod.renders.pool.queue() == []
         with pytest.raises(NotFound):
             await prod.project(SCOPE, project.id)
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import production
 from bot.discord import SlateBot, create_bot
-from bot.service import Production
+from bot.production import Production
 from bot.settings import Settings
 
 BRIEF = (

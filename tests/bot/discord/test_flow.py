@@ -35,8 +35,11 @@ async def test_mention_revises_and_replies_with_the_diff(world: Any) -> None:
     replies = [m for m in thread.history() if m.reference is not None]
     assert replies, [m.content for m in thread.history()]
     assert "```diff" in replies[-1].content and "extreme wide" in replies[-1].content
-    # the updated list follows the reply
-    assert thread.history()[-1].embeds
+    # no second list: the pinned one is edited in place and shows the change
+    lists = [m for m in thread.history() if m.embeds and "project #" in (m.embeds[0].title or "")]
+    assert len(lists) == 1 and lists[0].pinned
+    assert "EWS" in lists[0].embeds[0].fields[-1].value
+    assert thread.history()[-1].reference is not None  # the reply is the last message
 
 
 async def test_render_posts_progress_and_takes_with_buttons(world: Any) -> None:
@@ -163,7 +166,11 @@ async def test_the_smaller_commands(world: Any) -> None:
     assert "/direct" in (await world.bob.slash(thread, "help")).response.content
     assert "Nothing" in (await world.bob.slash(thread, "queue")).response.content
     assert "Nothing" in (await world.alice.slash(thread, "cancel")).response.content
-    undone = await world.alice.slash(thread, "undo")
+    # undo takes back the caller's own last change, and names who made someone else's
+    refused = await world.alice.slash(thread, "undo")
+    assert "was made by" in refused.followups[-1].content and refused.followups[-1].ephemeral
+    world.env.errors.clear()
+    undone = await world.carol.slash(thread, "undo")
     assert "Undone" in undone.response.content
 
 

@@ -25,9 +25,10 @@ from bot.discord._format import (
     take_embed,
 )
 from bot.discord._limits import SlidingWindow
+from bot.production import TakeCard
 from studio.errors import InvalidValue, LimitReached
 from studio.models import Scene, Shot, ShotList
-from studio.store import Take
+from studio.records import JobState, Take
 
 
 def long_list(
@@ -148,22 +149,22 @@ def test_the_footer_fits_inside_the_limit() -> None:
 
 def test_status_text_shows_each_shot() -> None:
     jobs = [
-        JobLine("1", "done", take_id=4),
-        JobLine("2", "running", step=12, total=30, eta_s=75),
-        JobLine("3", "queued", position=2),
-        JobLine("4", "failed", reason="out of memory"),
+        JobLine("1", JobState.DONE, take_id=4),
+        JobLine("2", JobState.RUNNING, step=12, total=30, eta_s=75),
+        JobLine("3", JobState.QUEUED, position=2),
+        JobLine("4", JobState.FAILED, reason="out of memory"),
     ]
     text = status_text("Lighthouse", jobs)
     assert "2/4 shots finished" in text and "take #4" in text
     assert "▰▰▰▰▱▱▱▱▱▱ 12/30" in text and "ETA 1m15s" in text
     assert "queued #2" in text and "out of memory" in text
-    many = [JobLine(str(i), "done", take_id=i) for i in range(300)] + [JobLine("300")]
+    many = [JobLine(str(i), JobState.DONE, take_id=i) for i in range(300)] + [JobLine("300")]
     assert len(status_text("Epic", many)) <= MAX_CONTENT and "Shot 300" in status_text("Epic", many)
 
 
 def test_a_200_shot_batch_status_keeps_whole_lines() -> None:
     """Cutting mid-line left an unclosed ** or ` that garbled the status message."""
-    jobs = [JobLine(str(i), "running", step=3, total=30, eta_s=90) for i in range(200)]
+    jobs = [JobLine(str(i), JobState.RUNNING, step=3, total=30, eta_s=90) for i in range(200)]
     text = status_text("🎬" * 150, jobs)
     assert len(text) <= MAX_CONTENT and not text.endswith("…")
     assert all(line.count("**") % 2 == 0 and line.count("`") % 2 == 0 for line in text.splitlines())
@@ -200,9 +201,9 @@ def test_sliding_window_limits_per_guild_and_user() -> None:
 
 def test_a_finished_batch_ends_with_a_summary() -> None:
     jobs = [
-        JobLine("1", "done", take_id=1, seconds=4.25),
-        JobLine("2", "done", take_id=2, seconds=8.0),
-        JobLine("3", "failed", reason="out of memory"),
+        JobLine("1", JobState.DONE, take_id=1, seconds=4.25),
+        JobLine("2", JobState.DONE, take_id=2, seconds=8.0),
+        JobLine("3", JobState.FAILED, reason="out of memory"),
     ]
     text = status_text("Noir", jobs)
     assert text.splitlines()[0] == "🎬 **Noir** · batch finished · 2 takes in 12 s · 1 failed"
@@ -215,13 +216,17 @@ def _take(**request: object) -> Take:
 
 def test_take_card_title_fields_and_approved_state() -> None:
     shot = Shot(description="Vera lights a cigarette.")
-    embed = take_embed(_take(prompt="noir\nrain", width=832), shot, "3", take_number=2)
+    embed = take_embed(TakeCard(_take(prompt="noir\nrain", width=832), shot, "3", 2, False))
     assert embed.title == "Shot 3 · Take 2" and embed.colour == TAKE_COLOUR
     fields = {f.name: f.value for f in embed.fields}
     assert {"Size", "Move", "Length", "Seed", "Model", "Render time", "Prompt"} <= set(fields)
     assert "noir rain" in (fields["Prompt"] or "")
     assert embed.footer.text == "take #7"
-    assert take_embed(_take(), None, "3").title == "Shot 3 · take #7"
+    removed = take_embed(TakeCard(_take(), None, "3", 1, False))  # its shot was cut since
+    assert removed.title == "Shot 3 · Take 1" and removed.description is None
+    assert TakeCard(_take(), None, "3", 1, False).clip_name == "shot-3-take-1.mp4"
+    shown_approved = take_embed(TakeCard(_take(), shot, "3", 1, True))
+    assert shown_approved.title == "Shot 3 · Take 1 · Approved ✓"
     approved = mark_approved(embed, True)
     assert approved.title == "Shot 3 · Take 2 · Approved ✓" and approved.colour == APPROVED_COLOUR
     assert mark_approved(mark_approved(embed, True), True).title == "Shot 3 · Take 2 · Approved ✓"

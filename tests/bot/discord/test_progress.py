@@ -18,11 +18,12 @@ from PIL import Image
 
 from bot.app import production, renderer_loader
 from bot.discord import create_bot
-from bot.service import Production, ProductionEvent
+from bot.production import Production, ProductionEvent
 from bot.settings import Settings
 from render.types import (
     Renderer,
 )
+from studio.records import JobState
 from tests.bot.discord.conftest import BRIEF, finish_renders, labels, project_of, thread_of
 from tests.fakes import gated_loader
 
@@ -67,7 +68,7 @@ def preview_seen(prod: Production) -> asyncio.Event:
     seen = asyncio.Event()
 
     def listen(event: ProductionEvent) -> None:
-        if event.kind == "progress" and event.preview is not None:
+        if event.state is JobState.RUNNING and event.total > 0 and event.preview is not None:
             seen.set()
 
     prod.add_listener(listen)

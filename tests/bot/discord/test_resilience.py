@@ -80,7 +80,7 @@ class SlowDirector:
 
 async def test_commands_are_acknowledged_while_the_director_is_slow(world: Any) -> None:
     prod = world.env.bot.production
-    prod.director = SlowDirector(prod.director)
+    prod.direction.director = SlowDirector(prod.direction.director)
     result = await world.alice.slash(world.channel, "direct", brief=BRIEF)
     assert result.acknowledged and result.deferred  # answered at once, still thinking
     await world.env.advance_time(11)
@@ -107,7 +107,7 @@ async def test_direct_outlives_its_interaction_token(
     """The thread, intro and shot list are ordinary bot messages; only the final pointer needs
     the token, and its expiry is logged, not turned into an error."""
     prod = world.env.bot.production
-    prod.director = GlacialDirector(prod.director)
+    prod.direction.director = GlacialDirector(prod.direction.director)
     result = await world.alice.slash(world.channel, "direct", brief=BRIEF)
     assert result.acknowledged and result.deferred
     await world.env.advance_time(16 * 60 + 1)

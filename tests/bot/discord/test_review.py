@@ -74,7 +74,7 @@ class TestRoleMention:
 
 async def test_render_over_the_open_limit_is_refused_before_deferring(world: Any) -> None:
     thread = await start(world)
-    world.env.bot.production.max_open_renders = 0
+    world.env.bot.production.renders.max_open_renders = 0
     result = await world.alice.slash(thread, "render", shots="1")
     assert result.ephemeral and not result.deferred and "limit is 0" in result.response.content
     clear(world, LimitReached)
@@ -84,7 +84,7 @@ async def test_render_without_a_pool_is_refused_before_deferring(
     world: Any, monkeypatch: Any
 ) -> None:
     thread = await start(world)
-    monkeypatch.setattr(world.env.bot.production, "pool", None)
+    monkeypatch.setattr(world.env.bot.production.renders, "pool", None)
     result = await world.alice.slash(thread, "render")
     assert result.ephemeral and not result.deferred and "not set up" in result.response.content
     clear(world, SlateError)
@@ -93,7 +93,7 @@ async def test_render_without_a_pool_is_refused_before_deferring(
 async def test_a_refusal_after_the_defer_goes_to_the_user_alone(world: Any) -> None:
     thread = await start(world)
     project = await project_of(world, thread)
-    world.env.bot.production.max_open_renders = 1  # 0 open: passes the early check; 2 > 1
+    world.env.bot.production.renders.max_open_renders = 1  # 0 open: passes the early check; 2 > 1
     result = await world.alice.slash(thread, "render", shots="1-2")
     assert result.response.content == LATE_REFUSAL and not result.ephemeral
     assert "limit" not in result.response.content
@@ -107,7 +107,7 @@ async def test_a_director_failure_in_direct_is_private(world: Any, monkeypatch: 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise SlateError("The director is out to lunch.")
 
-    monkeypatch.setattr(world.env.bot.production.director, "plan", broken)
+    monkeypatch.setattr(world.env.bot.production.direction.director, "plan", broken)
     result = await world.alice.slash(world.channel, "direct", brief=BRIEF)
     assert "lunch" not in result.response.content
     assert [(f.ephemeral, f.content) for f in result.followups] == [
@@ -190,7 +190,7 @@ async def test_autocomplete_and_queue_reach_old_projects(world: Any, monkeypatch
         QueueEntry("a", str(world.alice.id), f"#{old.id} shot 1", 0, 0, old.id),
         QueueEntry("b", "1", f"#{foreign.id} shot 1", 0, 1, foreign.id),
     ]
-    monkeypatch.setattr(prod.pool, "queue", lambda: entries)
+    monkeypatch.setattr(prod.renders.pool, "queue", lambda: entries)
     queue = await world.bob.slash(world.channel, "queue")
     assert f"#{old.id} shot 1" in queue.response.content
     assert f"#{foreign.id} shot" not in queue.response.content

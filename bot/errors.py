@@ -1,0 +1,32 @@
+"""The one error map: which exceptions carry text for the crew, and what that text is.
+
+Both front-ends ask `user_message`; anything it does not know is unexpected — logged with its
+traceback by the front-end and answered with `GENERIC_ERROR`.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from render.types import RenderError
+from studio.errors import SlateError
+
+GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again."
+DISK_FULL = "The disk is full"
+
+
+def file_error(error: OSError) -> str:
+    """An OSError in words, without a traceback."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{DISK_FULL}{where}: free some space and try again."
+    return f"{error.strerror or error}{where}."
+
+
+def user_message(error: BaseException) -> str | None:
+    """The crew-facing sentence for an error, or None when it is a bug to log."""
+    if isinstance(error, SlateError | RenderError):
+        return str(error)
+    if isinstance(error, OSError):
+        return file_error(error)
+    return None

@@ -1,0 +1,229 @@
+"""The production: what a crew can do, independent of the chat it happens in.
+
+The terminal chat and the Discord bot talk to this façade only; it delegates to four parts —
+direction (the shot list's conversation), renders, render reports and post — and hands back read
+models, so no front-end needs the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from agents.base import Director
+from bot.camera import RenderDefaults
+from bot.production import checks
+from bot.production.direction import Direction
+from bot.production.models import (
+    Approval,
+    BatchSnapshot,
+    Cut,
+    DirectorTurn,
+    JobSnapshot,
+    QueueEntry,
+    RenderBatch,
+    TakeCard,
+)
+from bot.production.post import Post
+from bot.production.renders import Renders
+from bot.production.reports import Listener, RenderReports
+from render.pool import RenderPool
+from studio.edits import Edit
+from studio.records import Project, Version
+from studio.store import Store
+
+
+class Production:
+    def __init__(
+        self,
+        store: Store,
+        director: Director,
+        *,
+        pool: RenderPool | None = None,
+        render_defaults: RenderDefaults | None = None,
+        cuts_dir: Path | None = None,
+        max_open_renders: int = 24,
+    ) -> None:
+        self.store = store  # for the composition root and tests; front-ends use the methods
+        self.direction = Direction(store, director)
+        self.reports = RenderReports(store)
+        self.renders = Renders(
+            store, self.reports, pool, render_defaults or RenderDefaults(), max_open_renders
+        )
+        self.post = Post(store, self.renders, cuts_dir or Path("cuts"))
+        self._started = False
+        if pool is not None:
+            pool.add_listener(self.reports.hear)
+
+    # --- the session -----------------------------------------------------------------------------
+
+    @property
+    def director_name(self) -> str:
+        return self.direction.director.name
+
+    @property
+    def can_render(self) -> bool:
+        return self.renders.pool is not None
+
+    @property
+    def max_open_renders(self) -> int:
+        return self.renders.max_open_renders
+
+    async def start(self) -> None:
+        """Start recording render news and resubmit every job a previous run left open."""
+        if self.renders.pool is None or self._started:
+            return
+        self._started = True
+        self.reports.start()
+        await self.renders.start()
+
+    async def close(self) -> None:
+        await self.reports.close()
+
+    # --- checks before work (no side effects) ----------------------------------------------------
+
+    check_brief = staticmethod(checks.check_brief)
+    check_direction = staticmethod(checks.check_direction)
+    check_style = staticmethod(checks.check_style)
+    check_cast = staticmethod(checks.check_cast)
+
+    async def check_render(self, scope: str, user: str) -> None:
+        await self.renders.check_render(scope, user)
+
+    async def check_cut(self, scope: str, project_id: int) -> None:
+        await self.post.check_cut(await self.project(scope, project_id))
+
+    # --- projects and direction ------------------------------------------------------------------
+
+    async def start_project(
+        self, scope: str, owner: str, brief: str, *, style: str | None = None
+    ) -> DirectorTurn:
+        return await self.direction.start_project(scope, owner, brief, style=style)
+
+    async def direct(self, scope: str, project_id: int, author: str, message: str) -> DirectorTurn:
+        return await self.direction.direct(scope, project_id, author, message)
+
+    async def project(self, scope: str, project_id: int | None = None) -> Project:
+        """A project by id, or the scope's most recent one."""
+        return await self.direction.project(scope, project_id)
+
+    async def projects(self, scope: str, limit: int = 25) -> list[Project]:
+        return await self.store.projects(scope, limit=limit)
+
+    async def project_in_room(self, scope: str, room: str) -> Project | None:
+        return await self.store.project_in_room(scope, room)
+
+    async def open_room(self, scope: str, project_id: int, room: str) -> Project:
+        """Give a project its room (a thread): where its list, progress and takes are posted."""
+        await self.store.set_room(scope, project_id, room)
+        return await self.project(scope, project_id)
+
+    async def set_shotlist_message(self, scope: str, project_id: int, message: str | None) -> None:
+        await self.store.set_shotlist_message(scope, project_id, message)
+
+    async def undo(self, scope: str, project_id: int, author: str) -> DirectorTurn:
+        return await self.direction.undo(scope, project_id, author)
+
+    async def revert(self, scope: str, project_id: int, version: int, author: str) -> DirectorTurn:
+        return await self.direction.revert(scope, project_id, version, author)
+
+    async def history(self, scope: str, project_id: int) -> list[Version]:
+        return await self.direction.history(scope, project_id)
+
+    async def export(self, scope: str, project_id: int, fmt: str) -> str:
+        return await self.direction.export(scope, project_id, fmt)
+
+    async def edit(self, scope: str, project_id: int, author: str, edit: Edit) -> DirectorTurn:
+        return await self.direction.edit(scope, project_id, author, edit)
+
+    async def delete_project(self, scope: str, project_id: int) -> None:
+        """Delete a project, first stopping its queued and running renders (which would otherwise
+        hold the GPU for a film nobody can see)."""
+        project = await self.project(scope, project_id)  # NotFound before anything is cancelled
+        await self.renders.stop(project)
+        await self.store.delete_project(scope, project_id)
+
+    # --- renders ---------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(event)` on the event loop for every render event, after it is stored."""
+        self.reports.add_listener(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self.reports.remove_listener(listener)
+
+    async def render(
+        self,
+        scope: str,
+        project_id: int,
+        user: str,
+        shots: Sequence[str] = (),
+        *,
+        model: str | None = None,
+        force: bool = False,
+        reroll: bool = False,
+        priority: int = 0,
+    ) -> RenderBatch:
+        """Queue renders of the named shots (all when none are named). Shots whose current look
+        already has a take are skipped unless `force`; `reroll` renders with fresh seeds."""
+        project = await self.project(scope, project_id)
+        return await self.renders.render(
+            project, user, shots, model=model, force=force, reroll=reroll, priority=priority
+        )
+
+    async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:
+        return await self.render(scope, project_id, user, [shot], reroll=True)
+
+    async def wait(self, batch_id: str) -> list[JobSnapshot]:
+        """Wait until every job of a batch has finished, failed or been cancelled."""
+        return await self.reports.wait(batch_id)
+
+    async def cancel(self, scope: str, project_id: int, user: str, shot: str | None = None) -> int:
+        """Cancel the project's queued and running renders (of one shot, or all); returns how many."""
+        project = await self.project(scope, project_id)
+        uid = project.shotlist.shot(shot).uid if shot else None
+        return await self.renders.cancel(project, uid)
+
+    async def cancel_batch(self, scope: str, project_id: int, batch_id: str) -> int:
+        return await self.renders.cancel_batch(await self.project(scope, project_id), batch_id)
+
+    async def queue(self, scope: str) -> list[QueueEntry]:
+        return await self.renders.queue(scope)
+
+    # --- reporting renders -----------------------------------------------------------------------
+
+    async def batch_snapshot(self, batch_id: str) -> BatchSnapshot:
+        return await self.reports.snapshot(batch_id)
+
+    async def batches_to_report(self, scope_prefix: str, since: str, limit: int) -> set[str]:
+        return await self.reports.batches_to_report(scope_prefix, since, limit)
+
+    async def set_batch_message(self, batch_id: str, message: str | None) -> None:
+        await self.store.set_batch_message(batch_id, message)
+
+    async def mark_batch_reported(self, batch_id: str) -> None:
+        """A front-end has shown the batch's final state and posted every take."""
+        await self.store.mark_batch_reported(batch_id)
+
+    async def set_take_message(self, take_id: int, message: str) -> None:
+        await self.store.set_take_message(take_id, message)
+
+    # --- post ------------------------------------------------------------------------------------
+
+    async def take_card(
+        self, scope: str, project_id: int, take_id: int, shot_number: str = "?"
+    ) -> TakeCard:
+        return await self.post.take_card(
+            await self.project(scope, project_id), take_id, shot_number
+        )
+
+    async def approve(
+        self, scope: str, project_id: int, user: str, shot: str, take_id: int | None = None
+    ) -> Approval:
+        return await self.post.approve(await self.project(scope, project_id), user, shot, take_id)
+
+    async def cut(self, scope: str, project_id: int) -> Cut:
+        return await self.post.cut(await self.project(scope, project_id))
+
+    async def storyboard(self, scope: str, project_id: int) -> Path:
+        return await self.post.storyboard(await self.project(scope, project_id))
