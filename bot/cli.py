@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from studio.errors import SlateError
+from bot.files import file_error
+from studio.errors import InvalidValue, SlateError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("--project", type=int, help="project id (default: the latest)")
     exporter.add_argument("--format", default="md", choices=("md", "csv", "json", "otio"))
     exporter.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    exporter.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists, without asking"
+    )
 
     commands.add_parser("projects", help="list the local projects")
 
@@ -55,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    problem = argument_problem(args)
+    if problem is not None:
+        print(f"slate: {problem}", file=sys.stderr)
+        return 2
     from pydantic import ValidationError
 
     from bot.settings import Settings
@@ -64,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         for line in settings_errors(error):
             print(f"slate: {line}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as error:
+        print(f"slate: the .env file is not valid UTF-8: {error}.", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"slate: cannot read the .env file: {file_error(error)}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(_run(args, settings))
@@ -78,6 +91,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the command line, in one sentence, before anything is opened."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and not _encodable(value):
+            return f"the {name} argument is not valid UTF-8: check the terminal's encoding."
+    project = getattr(args, "project", None)
+    if project is not None:
+        from bot.terminal import record_number
+
+        if record_number(str(project)) is None:
+            return f"There is no project #{project}."
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 arrive as lone surrogates
+        return False
+    return True
+
+
 def settings_errors(error: Any) -> list[str]:
     """One line per bad setting, named as the environment variable the user set."""
     lines = []
@@ -88,16 +123,9 @@ def settings_errors(error: Any) -> list[str]:
             if any(word in field for word in ("token", "key", "secret"))
             else f" (got {problem.get('input')!r})"
         )
-        lines.append(f"SLATE_{field.upper()}: {problem['msg']}{shown}")
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"SLATE_{field.upper()}: {message}{shown}")
     return lines
-
-
-def file_error(error: OSError) -> str:
-    """An OSError in words, without a traceback."""
-    where = f" ({error.filename})" if error.filename else ""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full{where}: free some space and try again."
-    return f"{error.strerror or error}{where}."
 
 
 def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
@@ -114,7 +142,7 @@ def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
 
 async def _plan(args: argparse.Namespace, settings: Any) -> int:
     from bot.app import production
-    from bot.terminal import LOCAL_SCOPE, cast_table, shot_table
+    from bot.terminal import LOCAL_SCOPE, cast_table, note, shot_table
     from studio.export import to_json
 
     async with production(settings) as prod:
@@ -124,17 +152,21 @@ async def _plan(args: argparse.Namespace, settings: Any) -> int:
         print(to_json(shotlist))
         return 0
     from rich.console import Console
+    from rich.text import Text
 
     console = Console()
     console.print(shot_table(shotlist))
     cast = cast_table(shotlist)
     if cast is not None:
         console.print(cast)
-    for note in direction.notes:
-        console.print(f"[dim]note: {note}[/]")
+    for text in direction.notes:
+        console.print(note(text))
     console.print(
-        f"[dim]Saved as project #{direction.project.id} · {prod.director.name} · "
-        f"revise it with: slate chat --project {direction.project.id}[/]"
+        Text(
+            f"Saved as project #{direction.project.id} · {prod.director_name} · "
+            f"revise it with: slate chat --project {direction.project.id}",
+            style="dim",
+        )
     )
     return 0
 
@@ -144,19 +176,40 @@ async def _chat(args: argparse.Namespace, settings: Any) -> int:
     from bot.terminal import run_chat
 
     async with production(settings, render=True) as prod:
-        return await run_chat(prod, project_id=args.project, as_json=args.json, style=args.style)
+        return await run_chat(
+            prod,
+            project_id=args.project,
+            as_json=args.json,
+            style=args.style,
+            database=settings.database,
+        )
 
 
 async def _export(args: argparse.Namespace, settings: Any) -> int:
     from bot.app import production
-    from bot.terminal import LOCAL_SCOPE
+    from bot.files import check_output_file, write_atomically
+    from bot.terminal import LOCAL_SCOPE, LineReader
 
+    out = None
+    if args.out:
+        out = await asyncio.to_thread(check_output_file, args.out, database=settings.database)
     async with production(settings) as prod:
         project = await prod.project(LOCAL_SCOPE, args.project)
         text = await prod.export(LOCAL_SCOPE, project.id, args.format)
-    if args.out:
-        await asyncio.to_thread(args.out.write_text, text, encoding="utf-8")
-        print(f"Wrote {args.out}", file=sys.stderr)
+    if out is not None:
+        if out.exists and not args.force:
+            from rich.console import Console
+
+            reader = LineReader(sys.stdin)
+            if not reader.interactive:
+                raise InvalidValue(
+                    f"{out.shown} already exists: add --force to replace it, or choose another name."
+                )
+            if not await reader.confirm(Console(stderr=True), f"{out.shown} exists. Replace it?"):
+                print(f"Kept {out.shown} as it was.", file=sys.stderr)
+                return 1
+        await asyncio.to_thread(write_atomically, out.path, text)
+        print(f"Wrote {out.shown}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -167,7 +220,7 @@ async def _projects(args: argparse.Namespace, settings: Any) -> int:
     from bot.terminal import LOCAL_SCOPE
 
     async with production(settings) as prod:
-        for project in await prod.store.projects(LOCAL_SCOPE, limit=100):
+        for project in await prod.projects(LOCAL_SCOPE, limit=100):
             shotlist = project.shotlist
             print(
                 f"#{project.id}\t{shotlist.title}\t{len(shotlist.shots)} shots\t{shotlist.runtime:g}s\tv{project.head}"

@@ -203,3 +203,156 @@ def test_demo_on_a_full_disk_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("slate: the disk is full") and "index.html" in err
     assert "Traceback" not in err
+
+
+def slate_raw(
+    tmp_path: Path, *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`slate` with bytes in and out: for input that is not valid UTF-8."""
+    environ = {
+        **os.environ,
+        "SLATE_DATA_DIR": str(tmp_path / "data"),
+        "HF_HUB_OFFLINE": "1",
+        **(env or {}),
+    }
+    environ.pop("SLATE_LLM_MODEL", None)
+    return subprocess.run(
+        [SLATE, *args], input=stdin, capture_output=True, env=environ, cwd=tmp_path, timeout=120
+    )
+
+
+def store_is_whole(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "slate.db"
+    assert db.read_bytes().startswith(b"SQLite format 3\x00")
+    listed = slate(tmp_path, "projects")
+    assert listed.returncode == 0 and listed.stdout.startswith("#1\t"), listed.stderr
+
+
+def test_chat_never_exports_over_the_store(tmp_path: Path) -> None:
+    (tmp_path / "link.db").symlink_to(tmp_path / "data" / "slate.db")
+    script = "\n".join(
+        [
+            BRIEF,
+            "/export md data/slate.db",
+            "/export md data/slate.db-wal",
+            f"/export md {tmp_path}/data/../data/slate.db-shm",
+            "/export md link.db",
+            "shot 1: close-up",
+        ]
+    )
+    result = slate(tmp_path, "chat", "--json", stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("own project store") == 4
+    assert json.loads(result.stdout)["shots"][0]["size"] == "close-up"
+    store_is_whole(tmp_path)
+
+
+def test_export_never_writes_over_a_file_unasked(tmp_path: Path) -> None:
+    assert slate(tmp_path, "plan", BRIEF).returncode == 0
+    mine = tmp_path / "notes.md"
+    mine.write_text("my notes")
+    refused = slate(tmp_path, "export", "--out", "notes.md", stdin="y\n")
+    assert refused.returncode == 2 and mine.read_text() == "my notes"
+    assert (
+        refused.stderr.startswith("slate: notes.md already exists") and "--force" in refused.stderr
+    )
+    forced = slate(tmp_path, "export", "--out", "notes.md", "--force")
+    assert forced.returncode == 0 and mine.read_text().startswith("# ")
+    for store in ("data/slate.db", "data/slate.db-wal"):
+        result = slate(tmp_path, "export", "--out", store, "--force")
+        assert result.returncode == 2 and "own project store" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    store_is_whole(tmp_path)
+    chat = slate(tmp_path, "chat", "--project", "1", stdin="/export md notes.md\n")
+    assert "notes.md already exists" in chat.stderr + chat.stdout and chat.returncode == 0
+
+
+def test_a_file_error_in_chat_ends_only_that_command(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    script = "\n".join(
+        [BRIEF, "/export md folder", "/export md nowhere/shots.md", "shot 1: close-up", "/show"]
+    )
+    result = slate(tmp_path, "chat", "--json", stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "folder is a folder" in result.stderr and "no folder nowhere" in result.stderr
+    assert json.loads(result.stdout)["shots"][0]["size"] == "close-up"
+    assert "Traceback" not in result.stderr
+
+
+def test_markup_in_a_brief_is_only_text(tmp_path: Path) -> None:
+    hostile = "Mia [bold]waits[/] in the alley [/]. Cole [red]steps out of a car."
+    planned = slate(tmp_path, "plan", hostile)
+    assert planned.returncode == 0, planned.stderr
+    assert "[/]" in planned.stdout
+    chat = slate(tmp_path, "chat", "--project", "1", stdin="shot 1: [/] close-up\n/history\n")
+    assert chat.returncode == 0 and "Traceback" not in chat.stderr, chat.stderr
+    assert "Continuing project #1" in chat.stdout and "[/]" in chat.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [
+        (["export", "--project", str(10**30)], ""),
+        (["chat", "--project", str(2**63)], ""),
+        (["export", "--project", "0"], ""),
+    ],
+)
+def test_a_project_number_beyond_sqlite_is_one_clear_line(
+    tmp_path: Path, argv: list[str], stdin: str
+) -> None:
+    result = slate(tmp_path, *argv, stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"slate: There is no project #{argv[-1]}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_huge_numbers_in_chat_are_not_found(tmp_path: Path) -> None:
+    huge = "9" * 30
+    script = "\n".join(
+        [BRIEF, f"/revert {huge}", "/revert ³", f"/approve 1 {huge}", "shot 1: close-up"]
+    )
+    result = slate(tmp_path, "chat", "--json", stdin=script + "\n")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"has no version {huge}" in result.stderr and "has no version ³" in result.stderr
+    assert f"no take {huge}" in result.stderr
+    assert json.loads(result.stdout)["shots"][0]["size"] == "close-up"
+
+
+def test_text_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    brief = BRIEF.encode()
+    argument = slate_raw(tmp_path, "plan", b"Mia \xff waits in the alley.")
+    assert argument.returncode == 2
+    assert (
+        argument.stderr
+        == b"slate: the brief argument is not valid UTF-8: check the terminal's encoding.\n"
+    )
+
+    piped = slate_raw(
+        tmp_path, "chat", "--json", stdin=brief + b"\nshot 1: \xff\nshot 1: close-up\n"
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert b"Line 2 is not valid UTF-8" in piped.stderr and b"Traceback" not in piped.stderr
+    assert json.loads(piped.stdout)["shots"][0]["size"] == "close-up"
+
+    bad_brief = slate_raw(tmp_path, "chat", stdin=b"Mia \xff waits.\n")
+    assert bad_brief.returncode == 2 and b"Line 1 is not valid UTF-8" in bad_brief.stdout
+
+    (tmp_path / ".env").write_bytes(b"SLATE_RENDERER=animatic\nSLATE_MODEL=\xff\n")
+    dotenv = slate_raw(tmp_path, "projects")
+    assert dotenv.returncode == 2
+    assert dotenv.stderr.startswith(b"slate: the .env file is not valid UTF-8: ")
+    assert len(dotenv.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("SLATE_LLM_TIMEOUT_S", "nan"), ("SLATE_LLM_TIMEOUT_S", "-1"), ("SLATE_DATA_DIR", "")],
+)
+def test_a_bad_number_or_empty_folder_setting_is_one_clear_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    result = slate_raw(tmp_path, "projects", env={variable: value})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"slate: {variable}: ".encode())
+    assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "slate.db").exists()
