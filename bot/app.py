@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -107,7 +108,11 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
         stack.push_async_callback(store.close)
         pool = None
         if render:
+            from render.encode import remove_partial_files
             from render.pool import RenderPool
+
+            # Clips a killed encoder left half-written: never a take, only litter.
+            await asyncio.to_thread(remove_partial_files, settings.renders_dir)
 
             pool = RenderPool(
                 renderer_loader(settings),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot.errors import user_message
 from bot.files import file_error
+from render.types import RenderError
 from studio.errors import InvalidValue, SlateError
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         log.debug("file system error", exc_info=True)
         print(f"slate: {file_error(error)}", file=sys.stderr)
+        return 1
+    except (RenderError, sqlite3.Error) as error:
+        log.debug("render or database error", exc_info=True)
+        print(
+            f"slate: {user_message(error) or f'the project database failed: {error}'}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -13,7 +13,7 @@ from rich.console import Console
 from bot.app import cuda_device_count, production
 from bot.review import ShotCard, write_review_page
 from bot.settings import Settings
-from bot.terminal import LOCAL_SCOPE, cast_table, render_with_progress, shot_table
+from bot.terminal import LOCAL_SCOPE, cast_table, render_with_progress, shot_table, show_resumed
 from studio.errors import SlateError
 from studio.export import to_markdown
 from studio.records import JobState
@@ -28,13 +28,18 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
         )
     started = time.perf_counter()
     async with production(settings, render=True) as prod:
+        await show_resumed(prod, console)
+        brief = prod.check_brief(brief)  # refusals before anything is created
+        await prod.check_render(LOCAL_SCOPE, "you")
         direction = await prod.start_project(LOCAL_SCOPE, "you", brief, style=style)
         project = direction.project
         console.print(shot_table(project.shotlist))
         cast = cast_table(project.shotlist)
         if cast is not None:
             console.print(cast)
-        batch = await prod.render(LOCAL_SCOPE, project.id, "you")
+        # The demo renders the whole film at once: its own batch may pass the interactive limit.
+        whole_film = prod.max_open_renders + len(project.shotlist.shots)
+        batch = await prod.render(LOCAL_SCOPE, project.id, "you", limit=whole_film)
         jobs = await render_with_progress(prod, batch, console)
         failed = [job for job in jobs if job.state is not JobState.DONE]
         if failed:

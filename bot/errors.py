@@ -6,21 +6,14 @@ traceback by the front-end and answered with `GENERIC_ERROR`.
 
 from __future__ import annotations
 
-import errno
+import sqlite3
 
+from bot.files import file_error
 from render.types import RenderError
 from studio.errors import SlateError
 
 GENERIC_ERROR = "Something went wrong on my side. It has been logged; please try again."
-DISK_FULL = "The disk is full"
-
-
-def file_error(error: OSError) -> str:
-    """An OSError in words, without a traceback."""
-    where = f" ({error.filename})" if error.filename else ""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"{DISK_FULL}{where}: free some space and try again."
-    return f"{error.strerror or error}{where}."
+DISK_FULL = "The disk is full"  # how every full-disk message starts
 
 
 def user_message(error: BaseException) -> str | None:
@@ -29,4 +22,6 @@ def user_message(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, OSError):
         return file_error(error)
+    if isinstance(error, sqlite3.OperationalError) and "full" in str(error):
+        return f"{DISK_FULL}: the project database can't grow. Free some space and try again."
     return None

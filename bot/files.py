@@ -139,5 +139,5 @@ def file_error(error: OSError) -> str:
     """An OSError in one sentence, without a traceback."""
     where = f" ({error.filename})" if error.filename else ""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full{where}: free some space and try again."
+        return f"The disk is full{where}: free some space and try again."
     return f"{error.strerror or error}{where}."

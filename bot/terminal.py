@@ -419,6 +419,7 @@ async def run_chat(
     # With --json, stdout carries only the final JSON; the conversation goes to stderr.
     console = Console(stderr=as_json, highlight=False)
     session = ChatSession(production, console, author, database=database, reader=reader)
+    await show_resumed(production, console)
     if project_id is not None:
         await session.resume(project_id)
     else:
@@ -469,6 +470,17 @@ async def run_chat(
     return 0
 
 
+async def show_resumed(production: Production, console: Console) -> None:
+    """Say what this run took over from one that was killed, and show it to the end."""
+    batches = await production.resumed_renders()
+    count = sum(len(batch.jobs) for batch in batches)
+    if count:
+        plural = "s" if count > 1 else ""
+        console.print(Text(f"Resuming {count} interrupted render{plural}.", style="bold"))
+    for batch in batches:
+        await render_with_progress(production, batch, console)
+
+
 async def render_with_progress(
     production: Production, batch: RenderBatch, console: Console
 ) -> list[JobSnapshot]:
@@ -477,6 +489,8 @@ async def render_with_progress(
         console.print(
             Text(f"Unchanged since their last take: shot {', '.join(batch.skipped)}", style="dim")
         )
+    if batch.rendering:
+        console.print(Text(f"Already rendering: shot {', '.join(batch.rendering)}", style="dim"))
     if not batch.jobs:
         return []
     columns = (

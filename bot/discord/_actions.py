@@ -174,7 +174,9 @@ async def render(
     )
     here = batch.room is not None and str(interaction.channel_id) == batch.room
     where = f" in <#{batch.room}>" if batch.room and not here else " below" if here else ""
-    if not batch.jobs:
+    if not batch.jobs and not batch.skipped:
+        text = "Nothing new to render: those shots are rendering now."
+    elif not batch.jobs:
         text = "Nothing to render: every shot already has a take of its current look."
         if batch.skipped:
             text += " Use `/reroll` for a new take."
@@ -183,6 +185,8 @@ async def render(
         text = f"🎥 Rendering shot{'s' if len(batch.jobs) > 1 else ''} {queued}; progress{where}."
         if batch.skipped:
             text += f"\n-# Already rendered as they are: {', '.join(batch.skipped)}."
+    if batch.rendering:
+        text += f"\n-# Already rendering: {', '.join(batch.rendering)}."
     await reply(interaction, text, ephemeral=False)
 
 

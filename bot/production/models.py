@@ -56,6 +56,7 @@ class RenderBatch:
     jobs: list[tuple[str, str]]  # (job id, shot number) in shot order
     skipped: list[str]  # shot numbers already rendered as they are now
     room: str | None = None  # where its progress is shown, when the project has a room
+    rendering: list[str] = field(default_factory=list)  # shot numbers already being rendered
 
 
 @dataclass(frozen=True)

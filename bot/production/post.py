@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 
 from bot.camera import RenderDefaults, request_for
-from bot.production.checks import missing_takes
+from bot.production.checks import clip, missing_takes
 from bot.production.models import Approval, Cut, TakeCard
 from bot.production.renders import Renders
 from render.types import InvalidRenderRequest, RenderRequest
@@ -62,21 +62,23 @@ class Post:
         )
 
     async def chosen_takes(self, project: Project) -> list[Take | None]:
-        """Each shot's take for the cut: the approved one, else the newest of its current look."""
+        """Each shot's take for the cut: the approved one, else the newest of its current look,
+        else its newest — a take whose clip is still on disk before one whose clip is gone."""
         approvals = await self.store.approvals(project.id)
         takes = await self.store.takes(project.id)
-        by_id = {take.id: take for take in takes}
+        on_disk = await asyncio.to_thread(lambda: {t.id for t in takes if Path(t.clip).is_file()})
         chosen: list[Take | None] = []
         for shot in project.shotlist.shots:
-            approved = by_id.get(approvals.get(shot.uid, -1))
-            if approved is not None:
-                chosen.append(approved)
-                continue
             latest = [t for t in takes if t.shot_uid == shot.uid]
+            approved = [t for t in latest if t.id == approvals.get(shot.uid)]
+            if approved and approved[-1].id in on_disk:
+                chosen.append(approved[-1])  # the crew's pick: its look needs no new request
+                continue
             key = self.renders.fingerprint(self.renders.request(project.shotlist, shot))
             current = [t for t in latest if t.fingerprint == key]
-            pick = current or latest
-            chosen.append(pick[-1] if pick else None)
+            ranked = [approved, current, latest]
+            pick = next((c[-1] for c in ranked if c and c[-1].id in on_disk), None)
+            chosen.append(pick or next((c[-1] for c in ranked if c), None))
         return chosen
 
     async def check_cut(self, project: Project) -> list[Take]:
@@ -86,7 +88,19 @@ class Post:
             raise InvalidValue("There are no shots to cut.")
         takes = await self.chosen_takes(project)
         missing_takes([shot.number for shot, take in zip(shots, takes, strict=True) if not take])
-        return [take for take in takes if take is not None]
+        ready = [take for take in takes if take is not None]
+        problems = await asyncio.to_thread(lambda: [_clip_problem(Path(t.clip)) for t in ready])
+        lost = [
+            f"shot {shot.number}'s clip {problem} ({take.clip})"
+            for shot, take, problem in zip(shots, ready, problems, strict=True)
+            if problem
+        ]
+        if lost:
+            numbers = ",".join(shot.number for shot, p in zip(shots, problems, strict=True) if p)
+            raise InvalidValue(
+                clip(f"Can't cut yet: {'; '.join(lost)}. Render again: /render {numbers}.", 1000)
+            )
+        return ready
 
     async def cut(self, project: Project) -> Cut:
         """Join each shot's chosen take, in order, into the final cut with its timeline and sheet."""
@@ -172,6 +186,17 @@ class Post:
             return contact_sheet(entries, out)
 
         return await asyncio.to_thread(build)
+
+
+def _clip_problem(path: Path) -> str | None:
+    """Why a take's clip can't go into a cut, or None (blocking: run it in a thread)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "is missing"
+    except OSError as error:
+        return f"can't be read: {error.strerror}"
+    return "is empty" if size == 0 else None
 
 
 def _request_of(take: Take) -> RenderRequest:

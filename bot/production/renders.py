@@ -3,23 +3,29 @@ and resumed after a restart. Their news is recorded by `RenderReports`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from bot.camera import ANIMATIC, RenderDefaults, request_for
 from bot.production.checks import check_capacity, no_rendering
 from bot.production.models import QueueEntry, RenderBatch
 from bot.production.reports import JobRef, RenderReports
 from render.pool import RenderJob, RenderPool
-from render.types import RenderError, RenderRequest
+from render.types import InvalidRenderRequest, RenderError, RenderRequest
 from studio.errors import InvalidValue, NotFound
 from studio.models import Shot, ShotList, new_seed
-from studio.records import JobState, NewJob, Project
+from studio.records import JobState, NewJob, Project, Take
 from studio.store import Store
 
 log = logging.getLogger(__name__)
+
+LEASE_S = 60.0  # a job's owner renews its lease well within this; a dead owner's runs out
 
 
 class Renders:
@@ -36,6 +42,10 @@ class Renders:
         self.pool = pool
         self.defaults = defaults
         self.max_open_renders = max_open_renders
+        # This run's name on the jobs it holds: another process (or this one after a restart)
+        # takes a job over only once its lease has run out.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease_s = LEASE_S
 
     def require_pool(self) -> RenderPool:
         if self.pool is None:
@@ -68,10 +78,21 @@ class Renders:
             return RenderDefaults(model=model)
         return replace(self.defaults, model=model)
 
-    async def start(self) -> None:
-        """Resubmit every job a previous run left open."""
-        for record in await self.store.open_jobs():
-            project = await self.store.project_by_id(record.project_id)
+    async def take_over(self) -> list[str]:
+        """Resubmit every job no live process holds (a previous run was killed, or another
+        process died); returns their batch ids. A job whose request can't be read is failed."""
+        resumed: list[str] = []
+        for record in await self.store.claim_orphaned_jobs(self.owner, self.lease_s):
+            if self.reports.tracked(record.id) is not None:
+                continue  # ours already (its lease lapsed while we held it): never twice
+            try:
+                request = RenderRequest.from_data(record.request)
+                project = await self.store.project_by_id(record.project_id)
+            except (InvalidRenderRequest, NotFound) as error:
+                log.warning("render job %s can't be resumed: %s", record.id, error)
+                reason = f"This render could not be resumed: {error}"
+                await self.store.set_job_state(record.id, JobState.FAILED, reason)
+                continue
             ref = JobRef(
                 record.batch_id,
                 project.scope,
@@ -79,11 +100,23 @@ class Renders:
                 record.shot_uid,
                 record.shot_number,
                 record.fingerprint,
-                RenderRequest.from_data(record.request),
+                request,
             )
             log.info("resuming render job %s (shot %s)", record.id, record.shot_number)
             await self.store.set_job_state(record.id, JobState.QUEUED)
             self._submit(record.id, record.user, record.priority, ref)
+            if record.batch_id not in resumed:
+                resumed.append(record.batch_id)
+        return resumed
+
+    async def keep_leases(self) -> list[str]:
+        """Renew this run's leases and take over what dead processes left; the batches taken."""
+        await self.store.renew_leases(self.owner, self.lease_s)
+        return await self.take_over()
+
+    async def release(self) -> None:
+        """On a clean close: let another process take this run's unfinished jobs at once."""
+        await self.store.release_jobs(self.owner)
 
     def _submit(self, job_id: str, user: str, priority: int, ref: JobRef) -> None:
         self.reports.track(job_id, ref)
@@ -102,22 +135,28 @@ class Renders:
         force: bool = False,
         reroll: bool = False,
         priority: int = 0,
+        limit: int | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
-        already has a take are skipped unless `force`; `reroll` renders with fresh seeds."""
+        already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
+        `limit`: the user's open-render limit for this call, when not the interactive one."""
         self.require_pool()
         shotlist = project.shotlist
         if not shotlist.shots:
             raise InvalidValue("This shot list has no shots to render yet.")
         chosen = [shotlist.shot(number) for number in shots] if shots else list(shotlist.shots)
         planned = [(shot, self.request(shotlist, shot, model)) for shot in chosen]
-        rendered = {take.fingerprint for take in await self.store.takes(project.id)}
+        rendered = {take.fingerprint for take in await self.usable_takes(project.id)}
         in_flight = {job.fingerprint for job in await self.store.open_jobs(project.id)}
         todo: list[tuple[Shot, NewJob, RenderRequest]] = []
         skipped: list[str] = []
+        rendering: list[str] = []
         for shot, request in planned:
             key = self.fingerprint(request)
-            if not (force or reroll) and (key in rendered or key in in_flight):
+            if not (force or reroll) and key in in_flight:
+                rendering.append(shot.number)
+                continue
+            if not (force or reroll) and key in rendered:
                 skipped.append(shot.number)
                 continue
             if reroll:
@@ -129,8 +168,15 @@ class Renders:
         batch_id = secrets.token_hex(6)
         if todo:
             open_now = await self.store.count_open_jobs(project.scope, user)
-            check_capacity(open_now, len(todo), self.max_open_renders)
-            await self.store.add_batch(batch_id, project.id, user, [job for _, job, _ in todo])
+            check_capacity(open_now, len(todo), limit or self.max_open_renders)
+            await self.store.add_batch(
+                batch_id,
+                project.id,
+                user,
+                [job for _, job, _ in todo],
+                owner=self.owner,
+                lease_s=self.lease_s,
+            )
             for shot, job, request in todo:
                 ref = JobRef(
                     batch_id,
@@ -143,7 +189,14 @@ class Renders:
                 )
                 self._submit(job.id, user, priority, ref)
         jobs = [(job.id, shot.number) for shot, job, _ in todo]
-        return RenderBatch(batch_id, project.id, jobs, skipped, project.room)
+        return RenderBatch(batch_id, project.id, jobs, skipped, project.room, rendering)
+
+    async def usable_takes(self, project_id: int) -> list[Take]:
+        """The project's takes whose clip is still on disk: a shot whose clip was deleted needs
+        a render again."""
+        takes = await self.store.takes(project_id)
+        present = await asyncio.to_thread(lambda: [Path(t.clip).is_file() for t in takes])
+        return [take for take, here in zip(takes, present, strict=True) if here]
 
     async def cancel(self, project: Project, shot_uid: str | None = None) -> int:
         """Cancel the project's queued and running renders (of one shot, or all); returns how many."""

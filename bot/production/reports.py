@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.errors import user_message
 from bot.production.models import BatchSnapshot, JobSnapshot, ProductionEvent
 from render.pool import (
     JobCancelled,
@@ -51,6 +52,9 @@ class RenderReports:
         self._inbox: asyncio.Queue[PoolEvent] = asyncio.Queue()
         self._consumer: asyncio.Task[None] | None = None
         self._waiters: dict[str, asyncio.Event] = {}
+        # Jobs that ended but could not be recorded (a full disk): their end, so no waiter
+        # waits on a job the store still calls open.
+        self._unrecorded: dict[str, str] = {}
 
     # --- listening -------------------------------------------------------------------------------
 
@@ -89,6 +93,12 @@ class RenderReports:
                 jobs = (await self.snapshot(batch_id)).jobs
             except NotFound:  # its project was deleted, and the batch with it
                 return []
+            jobs = [
+                replace(job, state=JobState.FAILED, reason=self._unrecorded[job.id])
+                if job.state.open and job.id in self._unrecorded
+                else job
+                for job in jobs
+            ]
             if all(not job.state.open for job in jobs):
                 return jobs
             event = self._waiters.setdefault(batch_id, asyncio.Event())
@@ -140,23 +150,24 @@ class RenderReports:
             event = await self._inbox.get()
             try:
                 await self._record(event)
-            except Exception:
+            except Exception as error:
                 log.exception("could not record render event %s", event)
                 if isinstance(event, JobFinished | JobFailed | JobCancelled):
-                    await self._abandon(event.job_id)
+                    await self._abandon(event.job_id, user_message(error) or UNRECORDED)
 
-    async def _abandon(self, job_id: str) -> None:
+    async def _abandon(self, job_id: str, reason: str) -> None:
         """A job ended but its outcome could not be stored (its project was deleted, the database
         failed): close it as failed where possible and release its waiters, so nobody waits on a
         job that will never report again."""
         ref = self._jobs.pop(job_id, None)
         if ref is None:
             return
+        self._unrecorded[job_id] = reason
         try:
-            await self.store.set_job_state(job_id, JobState.FAILED, UNRECORDED)
+            await self.store.set_job_state(job_id, JobState.FAILED, reason)
         except Exception:
             log.exception("could not close render job %s", job_id)
-        self._tell(ref, _event(ref, job_id, JobState.FAILED, reason=UNRECORDED))
+        self._tell(ref, _event(ref, job_id, JobState.FAILED, reason=reason))
 
     async def _record(self, event: PoolEvent) -> None:
         ref = self._jobs.get(event.job_id)

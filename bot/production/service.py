@@ -7,6 +7,9 @@ models, so no front-end needs the store.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +35,10 @@ from studio.edits import Edit
 from studio.records import Project, Version
 from studio.store import Store
 
+log = logging.getLogger(__name__)
+
+BACKUP_EVERY_S = 24 * 3600.0
+
 
 class Production:
     def __init__(
@@ -52,6 +59,8 @@ class Production:
         )
         self.post = Post(store, self.renders, cuts_dir or Path("cuts"))
         self._started = False
+        self._upkeep: asyncio.Task[None] | None = None
+        self.resumed: list[str] = []  # batches this run took over from one that died
         if pool is not None:
             pool.add_listener(self.reports.hear)
 
@@ -70,15 +79,48 @@ class Production:
         return self.renders.max_open_renders
 
     async def start(self) -> None:
-        """Start recording render news and resubmit every job a previous run left open."""
+        """Start recording render news and take over every job a run that died left open (see
+        `resumed`); then keep this run's leases, take over what other dead runs leave, and back
+        the store up daily."""
         if self.renders.pool is None or self._started:
             return
         self._started = True
         self.reports.start()
-        await self.renders.start()
+        self.resumed = await self.renders.take_over()
+        self._upkeep = asyncio.create_task(self._keep(), name="production-upkeep")
 
     async def close(self) -> None:
+        if self._upkeep is not None:
+            self._upkeep.cancel()
+            await asyncio.gather(self._upkeep, return_exceptions=True)
+            self._upkeep = None
+            try:
+                await self.renders.release()
+            except Exception:  # the next run takes the jobs over when their leases run out
+                log.warning("could not release this run's render jobs", exc_info=True)
         await self.reports.close()
+
+    async def _keep(self) -> None:
+        backed_up = time.monotonic()
+        while True:
+            await asyncio.sleep(self.renders.lease_s / 3)
+            try:
+                await self.renders.keep_leases()
+                if time.monotonic() - backed_up >= BACKUP_EVERY_S:
+                    backed_up = time.monotonic()
+                    await self.store.backup()
+            except Exception:
+                log.exception("render upkeep failed; retrying")
+
+    async def resumed_renders(self) -> list[RenderBatch]:
+        """What this run took over at start and is still rendering, batch by batch."""
+        batches = []
+        for batch_id in self.resumed:
+            snapshot = await self.reports.snapshot(batch_id)
+            jobs = [(job.id, job.shot_number) for job in snapshot.jobs if job.state.open]
+            if jobs:
+                batches.append(RenderBatch(batch_id, snapshot.project_id, jobs, [], snapshot.room))
+        return batches
 
     # --- checks before work (no side effects) ----------------------------------------------------
 
@@ -163,12 +205,21 @@ class Production:
         force: bool = False,
         reroll: bool = False,
         priority: int = 0,
+        limit: int | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
-        already has a take are skipped unless `force`; `reroll` renders with fresh seeds."""
+        already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
+        `limit` replaces the per-user open-render limit for this call (a whole-film demo)."""
         project = await self.project(scope, project_id)
         return await self.renders.render(
-            project, user, shots, model=model, force=force, reroll=reroll, priority=priority
+            project,
+            user,
+            shots,
+            model=model,
+            force=force,
+            reroll=reroll,
+            priority=priority,
+            limit=limit,
         )
 
     async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:

@@ -201,7 +201,7 @@ def test_demo_on_a_full_disk_is_a_clear_error(
         == 1
     )
     err = capsys.readouterr().err
-    assert err.startswith("slate: the disk is full") and "index.html" in err
+    assert err.startswith("slate: The disk is full") and "index.html" in err
     assert "Traceback" not in err
 
 
