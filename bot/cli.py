@@ -235,6 +235,8 @@ async def _projects(args: argparse.Namespace, settings: Any) -> int:
             print(
                 f"#{project.id}\t{shotlist.title}\t{len(shotlist.shots)} shots\t{shotlist.runtime:g}s\tv{project.head}"
             )
+        for project_id in await prod.damaged_projects(LOCAL_SCOPE):
+            print(f"#{project_id}\t(damaged: its current shot list can't be read)")
     return 0
 
 

@@ -152,6 +152,10 @@ class Production:
     async def projects(self, scope: str, limit: int = 25) -> list[Project]:
         return await self.store.projects(scope, limit=limit)
 
+    async def damaged_projects(self, scope: str) -> list[int]:
+        """Projects whose current shot list can't be read (they are left out of `projects`)."""
+        return await self.store.damaged_projects(scope)
+
     async def project_in_room(self, scope: str, room: str) -> Project | None:
         return await self.store.project_in_room(scope, room)
 

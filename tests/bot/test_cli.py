@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -356,3 +357,14 @@ def test_a_bad_number_or_empty_folder_setting_is_one_clear_line(
     assert result.stderr.startswith(f"slate: {variable}: ".encode())
     assert len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "slate.db").exists()
+
+
+def test_projects_lists_the_rest_and_names_a_damaged_one(tmp_path: Path) -> None:
+    for brief in ("A lighthouse keeper finds a message.", "A chef cooks at dawn."):
+        assert slate(tmp_path, "plan", brief).returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "slate.db") as db:
+        db.execute('UPDATE versions SET snapshot = \'{"title": "Da\' WHERE project_id = 1')
+    result = slate(tmp_path, "projects")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("#2\t") and "damaged" in lines[-1] and lines[-1].startswith("#1\t")
