@@ -1,19 +1,23 @@
 """Plain render requests and results: the only shapes the camera shares with the rest of Slate.
 
 Nothing here knows about projects or shots; the production service turns a shot into a
-`RenderRequest` (prompt plus a `Previz` card for the animatic). The card speaks render's own small
-film vocabulary below; `bot/camera.py` maps studio's vocabulary onto it.
+`RenderRequest` (prompt plus a `Previz` card for the animatic, plus the reference images of the
+characters, location and props the shot shows). The card speaks render's own small film vocabulary
+below; `bot/camera.py` maps studio's vocabulary onto it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, get_type_hints
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, get_args, get_origin, get_type_hints
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,6 +186,55 @@ class Previz:
     look: str = ""  # the style's palette in words ("monochrome black and white", "neon")
 
 
+class ElementKind(StrEnum):
+    """What a reference image shows; renderers order and stage references by it."""
+
+    CHARACTER = "character"
+    LOCATION = "location"
+    PROP = "prop"
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """A still the render should follow: an element's look, or a shot's first frame.
+
+    `path` says where the image lies on this machine; `sha256` (lowercase hex of the file's bytes)
+    is what it is, and only the latter enters the clip cache key, since paths differ between
+    machines. `view` is the angle for references ("front", "three-quarter", "profile", "detail").
+    """
+
+    path: str
+    sha256: str
+    kind: ElementKind
+    name: str
+    view: str = "front"
+
+    def __post_init__(self) -> None:
+        if not _SHA256.match(self.sha256):
+            raise InvalidRenderRequest(
+                f"The reference image {self.name!r} needs its 64-character lowercase hex SHA-256; "
+                f"got {self.sha256!r}."
+            )
+        if not self.path:
+            raise InvalidRenderRequest(f"The reference image {self.name!r} has no path.")
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, kind: ElementKind, name: str, view: str = "front"
+    ) -> ReferenceImage:
+        """Describe the image at `path`, hashing its bytes (blocking file I/O)."""
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return cls(path=str(path), sha256=digest, kind=kind, name=name, view=view)
+
+    @property
+    def label(self) -> str:
+        """How a take card names it: "Mia (front)"."""
+        return f"{self.name} ({self.view})"
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     prompt: str
@@ -195,6 +248,10 @@ class RenderRequest:
     seed: int = 0
     model: str = "animatic"  # "animatic", a diffusers preset name, a hub id or a local folder
     previz: Previz = field(default_factory=Previz)
+    # Looks to follow (characters first by convention), for models that take references.
+    references: tuple[ReferenceImage, ...] = ()
+    # A still to start from (the previous take's last frame, an I2V start image).
+    first_frame: ReferenceImage | None = None
 
     @property
     def duration(self) -> float:
@@ -214,12 +271,27 @@ class RenderRequest:
 
     def cache_key(self, salt: str = "") -> str:
         """Content address: identical requests share one clip. `salt` names whatever else changes
-        the pixels (the renderer's configuration); the empty salt keeps the plain request's key."""
+        the pixels (the renderer's configuration); the empty salt keeps the plain request's key.
+
+        Images count by content (`sha256`), never by `path`; a request without images keeps the
+        key it had before requests could carry them."""
         data = self.to_data()
+        del data["references"], data["first_frame"]
+        if self.references:
+            data["references"] = [_without_path(image) for image in self.references]
+        if self.first_frame is not None:
+            data["first_frame"] = _without_path(self.first_frame)
         if salt:
             data["_salt"] = salt
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _without_path(image: ReferenceImage) -> object:
+    data = _data(image)
+    assert isinstance(data, dict)
+    del data["path"]
+    return data
 
 
 def _data(value: object) -> object:
@@ -265,6 +337,16 @@ def _value(kind: Any, value: object, path: str) -> object:
             raise _unreadable(path, f"{value!r} is not one of {options}") from None
     if isinstance(kind, type) and is_dataclass(kind):
         return _read(kind, value, path)
+    if isinstance(kind, types.UnionType) and type(None) in get_args(kind):
+        if value is None:
+            return None
+        (inner,) = (arg for arg in get_args(kind) if arg is not type(None))
+        return _value(inner, value, path)
+    if get_origin(kind) is tuple and kind != tuple[str, ...]:
+        item_kind = get_args(kind)[0]
+        if not isinstance(value, list | tuple):
+            raise _unreadable(path, f"expected a list, got {value!r}")
+        return tuple(_value(item_kind, item, f"{path}[{i}]") for i, item in enumerate(value))
     if kind == tuple[str, ...]:
         if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             return tuple(value)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,12 +13,14 @@ from render.types import (
     CameraAngle,
     CameraMotion,
     Daylight,
+    ElementKind,
     Framing,
     InvalidRenderRequest,
     MotionDirection,
     MotionKind,
     MotionSpeed,
     Previz,
+    ReferenceImage,
     RenderRequest,
     Setting,
 )
@@ -114,3 +119,100 @@ def test_motion_directions() -> None:
     for kind in MotionKind:
         for direction in kind.directions:
             assert CameraMotion(kind, direction).heading is direction
+
+
+MIA = ReferenceImage(
+    path="/data/refs/ab/mia.png", sha256="a" * 64, kind=ElementKind.CHARACTER, name="Mia"
+)
+ALLEY = ReferenceImage(
+    path="/data/refs/cd/alley.png",
+    sha256="c" * 64,
+    kind=ElementKind.LOCATION,
+    name="ALLEY",
+    view="wide",
+)
+LAST_FRAME = ReferenceImage(
+    path="/clips/3.png",
+    sha256="f" * 64,
+    kind=ElementKind.LOCATION,
+    name="shot 3",
+    view="last frame",
+)
+WITH_IMAGES = RenderRequest(
+    prompt="Mia in the alley", references=(MIA, ALLEY), first_frame=LAST_FRAME
+)
+
+
+def test_references_and_first_frame_round_trip() -> None:
+    data = WITH_IMAGES.to_data()
+    assert json.loads(json.dumps(data)) == data
+    assert data["references"][0] == {
+        "path": "/data/refs/ab/mia.png",
+        "sha256": "a" * 64,
+        "kind": "character",
+        "name": "Mia",
+        "view": "front",
+    }
+    assert data["first_frame"]["view"] == "last frame"
+    assert RenderRequest.from_data(json.loads(json.dumps(data))) == WITH_IMAGES
+    assert RenderRequest.from_data({"prompt": "x", "first_frame": None}).first_frame is None
+    assert MIA.label == "Mia (front)"
+
+
+def test_reference_from_file_hashes_its_bytes(tmp_path: Path) -> None:
+    image = tmp_path / "mia.png"
+    image.write_bytes(b"not really a png")
+    reference = ReferenceImage.from_file(image, ElementKind.CHARACTER, "Mia")
+    assert reference.sha256 == hashlib.sha256(b"not really a png").hexdigest()
+    assert reference.path == str(image) and reference.view == "front"
+
+
+def test_cache_key_follows_image_content_not_paths() -> None:
+    plain = RenderRequest(prompt="Mia in the alley")
+    moved = replace(
+        WITH_IMAGES,
+        references=(replace(MIA, path="D:/elsewhere/mia.png"), ALLEY),
+        first_frame=replace(LAST_FRAME, path="/tmp/x.png"),
+    )
+    assert moved.cache_key() == WITH_IMAGES.cache_key()
+    assert moved.cache_key("salt") == WITH_IMAGES.cache_key("salt")
+    new_face = replace(WITH_IMAGES, references=(replace(MIA, sha256="b" * 64), ALLEY))
+    new_start = replace(WITH_IMAGES, first_frame=replace(LAST_FRAME, sha256="e" * 64))
+    keys = {
+        plain.cache_key(),
+        WITH_IMAGES.cache_key(),
+        new_face.cache_key(),
+        new_start.cache_key(),
+        replace(WITH_IMAGES, first_frame=None).cache_key(),
+        replace(WITH_IMAGES, references=(ALLEY, MIA)).cache_key(),  # order is what the model sees
+    }
+    assert len(keys) == 6
+
+
+def test_request_without_images_keeps_its_old_key() -> None:
+    # The key of a plain request, as computed before requests could carry images: clips already
+    # in the cache stay valid.
+    plain = RenderRequest(prompt="a dog")
+    data = plain.to_data()
+    del data["references"], data["first_frame"]
+    old = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+    assert plain.cache_key() == old
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["references"][0].update(kind="person"), r"\(references\[0\].kind\)"),
+        (lambda d: d["references"][1].pop("sha256"), r"\(references\[1\]\): sha256 is missing"),
+        (lambda d: d.update(references="Mia"), r"\(references\): expected a list"),
+        (lambda d: d["first_frame"].update(sha256="abc"), "64-character lowercase hex SHA-256"),
+        (lambda d: d["first_frame"].update(path=""), "has no path"),
+    ],
+)
+def test_from_data_says_what_it_cannot_read_in_images(
+    change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    data = WITH_IMAGES.to_data()
+    change(data)
+    with pytest.raises(InvalidRenderRequest, match=message):
+        RenderRequest.from_data(data)
