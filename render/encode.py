@@ -241,6 +241,27 @@ def probe(path: Path) -> ClipInfo:
         )
 
 
+def clip_problem(path: Path) -> str | None:
+    """Why a clip can't be used (missing, empty, cut short, unreadable), or None when it is whole.
+    Demuxes without decoding: a clip cut short by a kill or a full disk has fewer packets than its
+    index promises, or none past the break. Blocking."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            return "is empty"
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            promised = stream.frames
+            found = sum(1 for packet in container.demux(stream) if packet.size)
+    except FileNotFoundError:
+        return "is missing"
+    except (OSError, av.error.FFmpegError, IndexError) as error:
+        return f"can't be read ({error.__class__.__name__})"
+    if found == 0 or (promised and found < promised):
+        return f"is cut short ({found} of {promised or '?'} frames)"
+    return None
+
+
 def decode_frames(path: Path, size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield a clip's frames as RGB arrays, optionally scaled to `size` (width, height)."""
     with av.open(str(path)) as container:

@@ -633,21 +633,30 @@ class Store:
                 project, shotlist, row["parent"], f"revert to version {number}", author, None
             )
 
+    async def check_undo(self, scope: str, project_id: int, author: str) -> None:
+        """Raise the refusal `undo` would give, changing nothing."""
+        await self._undo_target(await self.project(scope, project_id), author)
+
+    async def _undo_target(self, project: Project, author: str) -> int:
+        """The version `author`'s undo goes back to, or the reason there is none."""
+        row = await self._one(_SELECT_VERSION, project.id, project.head)
+        parent: int | None = row["parent"] if row else None
+        if parent is None:
+            raise EditError("Nothing to undo: this is the first version of the shot list.")
+        if row["author"] != author:
+            raise EditError(
+                f"The last change ({row['summary']}) was made by {row['author']}; "
+                "ask them, or use revert."
+            )
+        return parent
+
     async def undo(self, scope: str, project_id: int, author: str) -> Project:
         """Take back `author`'s own last change: go back to the version the current one was
         made from. Refused when someone else made the current version (undo never silently
         reverts another person's work; `revert` to a chosen version does that openly)."""
         async with self._transaction():
             project = await self.project(scope, project_id)
-            row = await self._one(_SELECT_VERSION, project_id, project.head)
-            parent = row["parent"] if row else None
-            if parent is None:
-                raise EditError("Nothing to undo: this is the first version of the shot list.")
-            if row["author"] != author:
-                raise EditError(
-                    f"The last change ({row['summary']}) was made by {row['author']}; "
-                    "ask them, or use revert."
-                )
+            parent = await self._undo_target(project, author)
             previous = await self._one(_SELECT_VERSION, project_id, parent)
             shotlist = _shotlist(project_id, parent, previous["snapshot"])
             return await self._commit_version(

@@ -187,6 +187,7 @@ class Planning(commands.Cog):
     async def undo(self, interaction: discord.Interaction, project: int | None = None) -> None:
         found = await project_for(interaction, project)
         permit(interaction, found, "undo")
+        await self.production.check_undo(found.scope, found.id, author_of(interaction.user))
         await interaction.response.defer(thinking=True)
         turn = await self.production.undo(found.scope, found.id, author_of(interaction.user))
         await answer_direction(interaction, turn)

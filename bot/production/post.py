@@ -88,8 +88,10 @@ class Post:
             raise InvalidValue("There are no shots to cut.")
         takes = await self.chosen_takes(project)
         missing_takes([shot.number for shot, take in zip(shots, takes, strict=True) if not take])
+        from render.encode import clip_problem  # PyAV: only when a cut is asked for
+
         ready = [take for take in takes if take is not None]
-        problems = await asyncio.to_thread(lambda: [_clip_problem(Path(t.clip)) for t in ready])
+        problems = await asyncio.to_thread(lambda: [clip_problem(Path(t.clip)) for t in ready])
         lost = [
             f"shot {shot.number}'s clip {problem} ({take.clip})"
             for shot, take, problem in zip(shots, ready, problems, strict=True)
@@ -186,17 +188,6 @@ class Post:
             return contact_sheet(entries, out)
 
         return await asyncio.to_thread(build)
-
-
-def _clip_problem(path: Path) -> str | None:
-    """Why a take's clip can't go into a cut, or None (blocking: run it in a thread)."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return "is missing"
-    except OSError as error:
-        return f"can't be read: {error.strerror}"
-    return "is empty" if size == 0 else None
 
 
 def _request_of(take: Take) -> RenderRequest:

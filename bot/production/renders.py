@@ -192,10 +192,19 @@ class Renders:
         return RenderBatch(batch_id, project.id, jobs, skipped, project.room, rendering)
 
     async def usable_takes(self, project_id: int) -> list[Take]:
-        """The project's takes whose clip is still on disk: a shot whose clip was deleted needs
-        a render again."""
+        """The project's takes whose clip is whole on disk: a shot whose clip was deleted or cut
+        short needs a render again."""
+        from render.encode import clip_problem  # PyAV: only when renders are asked for
+
+        def whole(clip: Path) -> bool:
+            problem = clip_problem(clip)
+            if problem is not None and clip.exists():
+                log.warning("clip %s %s; removing it so the shot renders again", clip, problem)
+                clip.unlink(missing_ok=True)  # else the clip cache would serve it again
+            return problem is None
+
         takes = await self.store.takes(project_id)
-        present = await asyncio.to_thread(lambda: [Path(t.clip).is_file() for t in takes])
+        present = await asyncio.to_thread(lambda: [whole(Path(t.clip)) for t in takes])
         return [take for take, here in zip(takes, present, strict=True) if here]
 
     async def cancel(self, project: Project, shot_uid: str | None = None) -> int:

@@ -132,6 +132,9 @@ class Production:
     async def check_render(self, scope: str, user: str) -> None:
         await self.renders.check_render(scope, user)
 
+    async def check_undo(self, scope: str, project_id: int, author: str) -> None:
+        await self.store.check_undo(scope, project_id, author)
+
     async def check_cut(self, scope: str, project_id: int) -> None:
         await self.post.check_cut(await self.project(scope, project_id))
 

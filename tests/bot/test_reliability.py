@@ -139,3 +139,18 @@ async def test_unreadable_resumed_request_fails_with_a_note(tmp_path: Path) -> N
         jobs = await prod.wait("b0")
         assert [job.state for job in jobs] == [JobState.FAILED]
         assert "could not be resumed" in jobs[0].reason
+
+
+async def test_a_clip_cut_short_is_found_and_rendered_again(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path), render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        await prod.wait((await prod.render(SCOPE, project.id, "ana")).id)
+        take = (await prod.store.takes(project.id, project.shotlist.shots[0].uid))[-1]
+        data = Path(take.clip).read_bytes()
+        Path(take.clip).write_bytes(data[: len(data) // 3])
+        with pytest.raises(InvalidValue, match=r"shot 1's clip is cut short"):
+            await prod.check_cut(SCOPE, project.id)
+        batch = await prod.render(SCOPE, project.id, "ana")
+        assert [number for _, number in batch.jobs] == ["1"]
+        await prod.wait(batch.id)
+        await prod.check_cut(SCOPE, project.id)  # the new take is whole

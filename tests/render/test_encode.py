@@ -13,6 +13,7 @@ from PIL import Image
 
 from render.encode import (
     ClipTooLarge,
+    clip_problem,
     encode_clip,
     fit_to_size,
     probe,
@@ -176,3 +177,19 @@ def test_remove_partial_files_keeps_everything_else(tmp_path: Path) -> None:
             other.kill()
     assert remove_partial_files(tmp_path) == 1  # its owner is gone now
     assert remove_partial_files(tmp_path / "missing") == 0
+
+
+def test_clip_problem_finds_missing_empty_and_cut_short_clips(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (24, 64, 96, 3), dtype=np.uint8)  # noise: every frame is big
+    whole = encode_clip(frames, 12, tmp_path / "whole.mp4")
+    assert clip_problem(whole) is None
+    assert clip_problem(tmp_path / "gone.mp4") == "is missing"
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    assert clip_problem(tmp_path / "empty.mp4") == "is empty"
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])  # a kill or a full disk mid-write
+    assert (problem := clip_problem(cut)) is not None and "cut short" in problem
+    (tmp_path / "junk.mp4").write_bytes(b"not a video at all" * 10)
+    assert clip_problem(tmp_path / "junk.mp4") is not None

@@ -168,7 +168,7 @@ async def test_the_smaller_commands(world: Any) -> None:
     assert "Nothing" in (await world.alice.slash(thread, "cancel")).response.content
     # undo takes back the caller's own last change, and names who made someone else's
     refused = await world.alice.slash(thread, "undo")
-    assert "was made by" in refused.followups[-1].content and refused.followups[-1].ephemeral
+    assert refused.ephemeral and not refused.deferred and "was made by" in refused.response.content
     world.env.errors.clear()
     undone = await world.carol.slash(thread, "undo")
     assert "Undone" in undone.response.content
