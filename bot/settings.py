@@ -1,7 +1,8 @@
 """Slate's settings: read once at the entry point (environment, then `.env`) and injected.
 
 An empty value means "off" (or "the preset's default") for the optional settings, as
-`.env.example` shows them; a setting with a default of its own must not be empty.
+`.env.example` shows them, and for the data folder it means the per-user default; any other
+setting with a default of its own must not be empty.
 """
 
 from __future__ import annotations
@@ -12,14 +13,24 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+APP_NAME = "slate"
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder: ~/.local/share/slate on Linux (or $XDG_DATA_HOME/slate),
+    ~/Library/Application Support/slate on macOS, %LOCALAPPDATA%\\slate on Windows."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SLATE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    # Where projects, renders and cuts live.
-    data_dir: Path = Path("slate-data")
+    # Where projects, renders and cuts live; the same folder wherever Slate is started.
+    data_dir: Path = Field(default_factory=default_data_dir)
 
     # The director. No model → the offline rule-based director.
     llm_model: str | None = Field(
@@ -53,6 +64,13 @@ class Settings(BaseSettings):
     max_open_renders_per_user: int = Field(default=24, ge=1, le=10_000)
     directions_per_minute: int = Field(default=8, ge=1, le=600)
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return default_data_dir() if not value.strip() else Path(value.strip()).expanduser()
+        return value.expanduser() if isinstance(value, Path) else value
+
     @field_validator(
         "llm_model",
         "llm_api_key",
@@ -69,7 +87,7 @@ class Settings(BaseSettings):
     def _empty_is_off(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("data_dir", "model", "discord_crew_role", mode="before")
+    @field_validator("model", "discord_crew_role", mode="before")
     @classmethod
     def _not_blank(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

@@ -347,9 +347,9 @@ def test_text_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("SLATE_LLM_TIMEOUT_S", "nan"), ("SLATE_LLM_TIMEOUT_S", "-1"), ("SLATE_DATA_DIR", "")],
+    [("SLATE_LLM_TIMEOUT_S", "nan"), ("SLATE_LLM_TIMEOUT_S", "-1"), ("SLATE_MODEL", "")],
 )
-def test_a_bad_number_or_empty_folder_setting_is_one_clear_line(
+def test_a_bad_number_or_empty_model_setting_is_one_clear_line(
     tmp_path: Path, variable: str, value: str
 ) -> None:
     result = slate_raw(tmp_path, "projects", env={variable: value})

@@ -18,7 +18,7 @@ from bot.demo import run_demo
 from bot.settings import Settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Debian's chromium (make test installs it)"
 )
 
@@ -40,6 +40,26 @@ frame.onload = () => {
 };
 </script></body></html>"""
 
+# Each player's box against the picture inside it: the space left below the picture is where the
+# browser draws its controls, so the caption burned into the frame's bottom stays visible.
+LAYOUT_PAGE = """<!doctype html><html><body><iframe id=f src="index.html" width=1280 height=900></iframe>
+<pre id=result>pending</pre><script>
+const frame = document.getElementById('f');
+frame.onload = () => {
+  const videos = [...frame.contentDocument.querySelectorAll('video')];
+  const meta = v => new Promise(done => {
+    if (v.readyState >= 1) return done();
+    v.addEventListener('loadedmetadata', () => setTimeout(done, 50), {once: true});
+  });
+  Promise.all(videos.map(meta)).then(() => {
+    document.getElementById('result').textContent = 'RESULT ' + JSON.stringify(videos.map(v => {
+      const box = v.getBoundingClientRect();
+      return [box.height, box.width * v.videoHeight / v.videoWidth];
+    }));
+  });
+};
+</script></body></html>"""
+
 
 @pytest.fixture(scope="module")
 def demo_dir() -> Iterator[Path]:
@@ -54,6 +74,7 @@ def demo_dir() -> Iterator[Path]:
         )
         assert asyncio.run(run_demo(settings, brief, out)) == 0
         (out / "check.html").write_text(CHECK_PAGE, encoding="utf-8")
+        (out / "layout.html").write_text(LAYOUT_PAGE, encoding="utf-8")
         yield out
 
 
@@ -85,6 +106,7 @@ def chromium(*args: str, user_data: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120)
 
 
+@needs_chromium
 def test_every_clip_loads(served: str, demo_dir: Path, tmp_path: Path) -> None:
     result = chromium(
         "--virtual-time-budget=20000",
@@ -102,6 +124,23 @@ def test_every_clip_loads(served: str, demo_dir: Path, tmp_path: Path) -> None:
     assert all(state == "loaded" and width > 0 for _, state, width in states), states
 
 
+@needs_chromium
+def test_the_controls_sit_below_the_picture(served: str, tmp_path: Path) -> None:
+    result = chromium(
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+        f"{served}/layout.html",
+        user_data=tmp_path / "profile",
+    )
+    match = re.search(r"RESULT (\[.*\])", result.stdout)
+    assert match, result.stdout[-2000:] + result.stderr[-2000:]
+    import json
+
+    boxes = json.loads(match.group(1))
+    assert boxes and all(box - picture >= 60 for box, picture in boxes), boxes
+
+
+@needs_chromium
 def test_screenshot(served: str, tmp_path: Path) -> None:
     shot = tmp_path / "review.png"
     chromium(

@@ -26,8 +26,6 @@ def settings(**values: Any) -> Settings:
         ("llm_timeout_s", "nan"),
         ("llm_timeout_s", "inf"),
         ("llm_timeout_s", "1e9"),
-        ("data_dir", ""),
-        ("data_dir", "   "),
         ("model", ""),
         ("discord_crew_role", " "),
         ("llm_base_url", "localhost:8000"),
@@ -67,3 +65,19 @@ def test_the_example_env_file_loads_as_the_defaults(tmp_path: Path) -> None:
 def test_the_example_env_file_lists_every_setting() -> None:
     listed = set(re.findall(r"^SLATE_([A-Z0-9_]+)=", EXAMPLE.read_text(), flags=re.M))
     assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_the_data_folder_is_per_user_wherever_slate_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SLATE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    first = settings().data_dir
+    monkeypatch.chdir(tmp_path / "share" if (tmp_path / "share").exists() else "/")
+    assert settings().data_dir == first and first.is_absolute()
+    assert first.name == "slate"
+    # Empty means the default; a folder the user names (with ~) is theirs.
+    assert settings(data_dir="  ").data_dir == first
+    assert settings(data_dir="~/films").data_dir == tmp_path / "home" / "films"
