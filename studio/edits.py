@@ -12,14 +12,19 @@ from pydantic import Field, TypeAdapter
 from studio.errors import EditError, InvalidValue
 from studio.models import (
     MAX_NAME,
+    MAX_REFERENCES,
     MAX_SHOTS,
     MAX_TEXT,
     AngleField,
     Character,
     DirectionField,
+    Element,
+    ElementKindField,
     IntExtField,
     Location,
     MoveField,
+    Prop,
+    Reference,
     Shot,
     ShotList,
     SizeField,
@@ -34,7 +39,7 @@ from studio.models import (
     validated,
 )
 from studio.styles import style_preset
-from studio.vocab import MoveSpeed, ShotStatus
+from studio.vocab import ElementKind, MoveSpeed, ReferenceView, ShotStatus
 
 
 class ShotChanges(_Model):
@@ -43,6 +48,10 @@ class ShotChanges(_Model):
     description: str | None = Field(default=None, max_length=MAX_TEXT)
     dialogue: str | None = Field(default=None, max_length=MAX_TEXT)
     characters: list[str] | None = None
+    props: list[str] | None = Field(default=None, description="names of the props in the shot")
+    continues: bool | None = Field(
+        default=None, description="the shot continues the previous one from its last frame"
+    )
     size: SizeField | None = None
     angle: AngleField | None = None
     movement: MoveField | None = None
@@ -143,6 +152,42 @@ class SetLocation(_Model):
     description: str = Field(default="", max_length=MAX_TEXT)
 
 
+class SetProp(_Model):
+    """Add a prop to the bible, or change its description (its references stay)."""
+
+    kind: Literal["set_prop"] = "set_prop"
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+class RemoveProp(_Model):
+    """Take a prop out of the bible and out of every shot that shows it."""
+
+    kind: Literal["remove_prop"] = "remove_prop"
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+
+
+class AddReference(_Model):
+    """Give a character, location or prop one more reference image (at most `MAX_REFERENCES`).
+    A front view goes first; other views after the ones already there. The store refuses an
+    image it has not recorded for the project (`Store.add_image`)."""
+
+    kind: Literal["add_reference"] = "add_reference"
+    element: ElementKindField
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    reference: Reference
+
+
+class RemoveReference(_Model):
+    """Take one reference image from an element, named by its sha256 (or a unique prefix of at
+    least 6 hex digits)."""
+
+    kind: Literal["remove_reference"] = "remove_reference"
+    element: ElementKindField
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    sha256: str = Field(pattern=r"^[0-9a-f]{6,64}$")
+
+
 class SetProjectInfo(_Model):
     kind: Literal["set_project_info"] = "set_project_info"
     title: str | None = Field(default=None, max_length=MAX_NAME * 2)
@@ -168,6 +213,10 @@ Edit = Annotated[
     | SetStyle
     | SetCharacter
     | SetLocation
+    | SetProp
+    | RemoveProp
+    | AddReference
+    | RemoveReference
     | SetProjectInfo
     | ReplaceShots,
     Field(discriminator="kind"),
@@ -213,7 +262,12 @@ def _new_shot(changes: ShotChanges, shots: Sequence[Shot], template: Shot | None
 
 
 def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
-    """Apply one edit; raise a `SlateError` (and change nothing) when it cannot be applied."""
+    """Apply one edit; raise a `SlateError` (and change nothing) when it cannot be applied.
+    A prop a shot names that the bible lacks joins the bible (with no description yet)."""
+    return _props_named(_apply(shotlist, edit))
+
+
+def _apply(shotlist: ShotList, edit: Edit) -> ShotList:
     shots = list(shotlist.shots)
     match edit:
         case AddShot(shot=changes, position=position):
@@ -225,6 +279,7 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
             shot = _new_shot(changes, shots)
             if neighbour is not None and not _SCENE_FIELDS & changes.set_fields().keys():
                 shot = shot.model_copy(update={"scene": neighbour.scene})
+            _check_continues(shot, index)
             shots.insert(index, shot)
             return _renumbered(shotlist, shots)
         case UpdateShot(shot=number, changes=changes):
@@ -232,6 +287,8 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
                 raise EditError("That edit changes nothing: name a field to change.")
             index = shotlist.index_of(number)
             shots[index] = _with_changes(shots[index], changes)
+            if changes.continues:
+                _check_continues(shots[index], index)
             return _renumbered(shotlist, shots)
         case RemoveShot(shot=number):
             del shots[shotlist.index_of(number)]
@@ -263,19 +320,72 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
         case SetStyle():
             return shotlist.model_copy(update={"style": _styled(shotlist.style, edit)})
         case SetCharacter(name=name, description=description):
-            character = validated(Character, name=name, description=description)
-            cast = [c for c in shotlist.characters if c.name.lower() != name.lower()]
             existing = shotlist.character(name)
+            character = validated(
+                Character,
+                name=name,
+                description=description,
+                references=existing.references if existing else (),
+            )
+            cast = [c for c in shotlist.characters if c.name.lower() != name.lower()]
             if existing is not None:
                 cast.insert(shotlist.characters.index(existing), character)
             else:
                 cast.append(character)
             return shotlist.model_copy(update={"characters": tuple(cast)})
         case SetLocation(name=name, description=description):
-            location = validated(Location, name=name.upper(), description=description)
+            was = shotlist.location(name)
+            location = validated(
+                Location,
+                name=name.upper(),
+                description=description,
+                references=was.references if was else (),
+            )
             places = [loc for loc in shotlist.locations if loc.name != location.name]
             places.append(location)
             return shotlist.model_copy(update={"locations": tuple(places)})
+        case SetProp(name=name, description=description):
+            old = shotlist.prop(name)
+            prop = validated(
+                Prop, name=name, description=description, references=old.references if old else ()
+            )
+            return _with_element(shotlist, ElementKind.PROP, old, prop)
+        case RemoveProp(name=name):
+            gone = _element(shotlist, ElementKind.PROP, name)
+            key = gone.name.lower()
+            kept = tuple(p for p in shotlist.props if p is not gone)
+            shots = [
+                shot.model_copy(update={"props": tuple(p for p in shot.props if p.lower() != key)})
+                for shot in shots
+            ]
+            return shotlist.model_copy(update={"props": kept, "shots": tuple(shots)})
+        case AddReference(element=kind, name=name, reference=reference):
+            holder = _element(shotlist, kind, name)
+            if any(r.sha256 == reference.sha256 for r in holder.references):
+                raise EditError(f"That image is already one of {holder.name}'s references.")
+            if len(holder.references) >= MAX_REFERENCES:
+                raise EditError(
+                    f"{holder.name} already has {len(holder.references)} references; "
+                    "remove one first."
+                )
+            if reference.view is ReferenceView.FRONT:
+                references = (reference, *holder.references)
+            else:
+                references = (*holder.references, reference)
+            return _with_element(shotlist, kind, holder, _referenced(holder, references))
+        case RemoveReference(element=kind, name=name, sha256=digest):
+            holder = _element(shotlist, kind, name)
+            matches = [r for r in holder.references if r.sha256.startswith(digest)]
+            if not matches:
+                raise EditError(f"{holder.name} has no reference image {digest[:12]}.")
+            if len(matches) > 1:
+                raise EditError(
+                    f"{digest} starts more than one of {holder.name}'s reference images; "
+                    "give more of it."
+                )
+            rest = [r for r in holder.references if r is not matches[0]]
+            rest.sort(key=lambda r: r.view is not ReferenceView.FRONT)  # stable: fronts lead
+            return _with_element(shotlist, kind, holder, _referenced(holder, tuple(rest)))
         case SetProjectInfo():
             values = edit.model_dump(exclude={"kind"}, exclude_none=True)
             if not values:
@@ -287,9 +397,60 @@ def apply_edit(shotlist: ShotList, edit: Edit) -> ShotList:
                 shot = _new_shot(changes, new)
                 if new and not _SCENE_FIELDS & changes.set_fields().keys():
                     shot = shot.model_copy(update={"scene": new[-1].scene})
+                _check_continues(shot, len(new))
                 new.append(shot)
             return _renumbered(shotlist, new)
     raise EditError(f"Unknown edit {edit!r}.")  # pragma: no cover - the union is exhaustive
+
+
+def _check_continues(shot: Shot, index: int) -> None:
+    if shot.continues and index == 0:
+        raise EditError("The first shot has no shot before it to continue.")
+
+
+_BIBLE = {
+    ElementKind.CHARACTER: "characters",
+    ElementKind.LOCATION: "locations",
+    ElementKind.PROP: "props",
+}
+
+
+def _element(shotlist: ShotList, kind: ElementKind, name: str) -> Element:
+    """The bible's element, or a refusal naming what is missing."""
+    element = shotlist.element(kind, name)
+    if element is None:
+        known = ", ".join(e.name for e in getattr(shotlist, _BIBLE[kind])) or "none yet"
+        raise EditError(f"There is no {kind.value} called {name} in the bible ({known}).")
+    return element
+
+
+def _referenced(element: Element, references: tuple[Reference, ...]) -> Element:
+    return validated(type(element), **{**element.model_dump(), "references": references})  # type: ignore[no-any-return]
+
+
+def _with_element(
+    shotlist: ShotList, kind: ElementKind, old: Element | None, new: Element
+) -> ShotList:
+    """The shot list with `old` replaced by `new` in its place (or `new` added at the end)."""
+    field = _BIBLE[kind]
+    elements = list(getattr(shotlist, field))
+    if old is None:
+        elements.append(new)
+    else:
+        elements[elements.index(old)] = new
+    return shotlist.model_copy(update={field: tuple(elements)})
+
+
+def _props_named(shotlist: ShotList) -> ShotList:
+    """Every prop a shot names is in the bible: an unknown one joins it, undescribed."""
+    missing: dict[str, Prop] = {}
+    for shot in shotlist.shots:
+        for name in shot.props:
+            if shotlist.prop(name) is None:
+                missing.setdefault(name.lower(), validated(Prop, name=name))
+    if not missing:
+        return shotlist
+    return shotlist.model_copy(update={"props": (*shotlist.props, *missing.values())})
 
 
 def apply_edits(shotlist: ShotList, edits: Sequence[Edit]) -> ShotList:
@@ -328,6 +489,14 @@ def describe_edit(edit: Edit) -> str:
             return f"character {name}"
         case SetLocation(name=name):
             return f"location {name.upper()}"
+        case SetProp(name=name):
+            return f"prop {name}"
+        case RemoveProp(name=name):
+            return f"remove prop {name}"
+        case AddReference(name=name, reference=reference):
+            return f"{name}: {reference.view.value} reference ({reference.source.value})"
+        case RemoveReference(name=name, sha256=digest):
+            return f"{name}: remove reference {digest[:8]}"
         case SetProjectInfo():
             return "project: " + ", ".join(edit.model_dump(exclude={"kind"}, exclude_none=True))
         case ReplaceShots(shots=planned):
@@ -370,7 +539,8 @@ def dump_edits(edits: Sequence[Edit]) -> str:
 # fmt: off
 __all__ = [
     "AddShot", "UpdateShot", "RemoveShot", "MoveShot", "SwapShots", "SplitShot", "SetStyle",
-    "SetCharacter", "SetLocation", "SetProjectInfo", "ReplaceShots", "ShotChanges", "Edit",
+    "SetCharacter", "SetLocation", "SetProp", "RemoveProp", "AddReference", "RemoveReference",
+    "SetProjectInfo", "ReplaceShots", "ShotChanges", "Edit",
     "apply_edit", "apply_edits", "describe_edit", "describe_edits", "parse_edit", "parse_edits",
     "dump_edits",
 ]

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from studio import vocab
 from studio.errors import InvalidValue
 from studio.vocab import (
     Angle,
     CameraMove,
+    ElementKind,
     IntExt,
     MoveDirection,
     MoveSpeed,
+    ReferenceSource,
+    ReferenceView,
     ShotSize,
     ShotStatus,
     TimeOfDay,
@@ -32,6 +43,8 @@ MAX_SHOTS = 200
 MAX_TEXT = 1000
 MAX_NAME = 80
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "2.39:1", "1.85:1")
+MAX_REFERENCES = 4  # reference images per character, location or prop
+IMAGE_SUFFIXES = (".png", ".jpg", ".webp")  # how reference images are stored
 
 
 def _vocab(enum: type[vocab.E]) -> BeforeValidator:
@@ -47,6 +60,9 @@ TransitionField = Annotated[Transition, _vocab(Transition)]
 StatusField = Annotated[ShotStatus, _vocab(ShotStatus)]
 IntExtField = Annotated[IntExt, _vocab(IntExt)]
 TimeField = Annotated[TimeOfDay, _vocab(TimeOfDay)]
+ViewField = Annotated[ReferenceView, _vocab(ReferenceView)]
+SourceField = Annotated[ReferenceSource, _vocab(ReferenceSource)]
+ElementKindField = Annotated[ElementKind, _vocab(ElementKind)]
 
 
 def new_uid() -> str:
@@ -72,14 +88,70 @@ class StyleBible(_Model):
     negative: str = Field(default="", max_length=MAX_TEXT)
 
 
-class Character(_Model):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    description: str = Field(default="", max_length=MAX_TEXT)
+class Reference(_Model):
+    """One reference image of an element. The image itself lies in the image store
+    (studio.images), content-addressed: `<sha256[:2]>/<sha256><suffix>`; the store records which
+    project owns it."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    view: ViewField = ReferenceView.FRONT
+    suffix: Literal[".png", ".jpg", ".webp"]
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    source: SourceField = ReferenceSource.UPLOAD
+    added_by: str = Field(default="", max_length=200)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.sha256}{self.suffix}"
 
 
-class Location(_Model):
+def _check_references(references: tuple[Reference, ...]) -> tuple[Reference, ...]:
+    if len(references) > MAX_REFERENCES:
+        raise ValueError(f"an element holds at most {MAX_REFERENCES} reference images")
+    digests = [reference.sha256 for reference in references]
+    if len(set(digests)) != len(digests):
+        raise ValueError("one image is a reference twice")
+    views = [reference.view for reference in references]
+    if ReferenceView.FRONT in views and views[0] is not ReferenceView.FRONT:
+        raise ValueError("the front view must come first among the references")
+    return references
+
+
+References = Annotated[tuple[Reference, ...], AfterValidator(_check_references)]
+
+
+class _Element(_Model):
+    """A character, location or prop of the bible: a name, the words every prompt uses for it,
+    and up to `MAX_REFERENCES` reference images (the front view first when there is one)."""
+
+    kind: ClassVar[ElementKind]
+
     name: str = Field(min_length=1, max_length=MAX_NAME)
     description: str = Field(default="", max_length=MAX_TEXT)
+    references: References = ()
+
+    @property
+    def lead_reference(self) -> Reference | None:
+        """The reference a render leads with: the front view when there is one, else the first."""
+        return self.references[0] if self.references else None
+
+
+class Character(_Element):
+    kind: ClassVar[ElementKind] = ElementKind.CHARACTER
+
+
+class Location(_Element):
+    kind: ClassVar[ElementKind] = ElementKind.LOCATION
+
+
+class Prop(_Element):
+    """An object the story leans on ("the letter", "the red car"), kept the same in every shot."""
+
+    kind: ClassVar[ElementKind] = ElementKind.PROP
+
+
+Element = Character | Location | Prop
 
 
 class Scene(_Model):
@@ -106,6 +178,8 @@ class Shot(_Model):
     description: str = Field(min_length=1, max_length=MAX_TEXT)
     dialogue: str = Field(default="", max_length=MAX_TEXT)
     characters: tuple[str, ...] = ()
+    props: tuple[str, ...] = ()  # names of the props the shot shows
+    continues: bool = False  # starts from the previous shot's last frame (ignored on the first)
     size: SizeField = ShotSize.MEDIUM
     angle: AngleField = Angle.EYE_LEVEL
     movement: MoveField = CameraMove.STATIC
@@ -143,6 +217,18 @@ class Shot(_Model):
         names = (str(name).strip() for name in value)
         return tuple(dict.fromkeys(name for name in names if name))  # no blank names from lists
 
+    @field_validator("props", mode="before")
+    @classmethod
+    def _prop_names(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "the salt and pepper" is one prop: split on commas only
+            value = value.split(",")
+        names: dict[str, str] = {}  # one prop once, whatever its case; first spelling kept
+        for item in value:
+            name = str(item).strip()
+            if name:
+                names.setdefault(name.lower(), name)
+        return tuple(names.values())
+
     @property
     def move_label(self) -> str:
         """'slow dolly in', 'pan left', 'static'."""
@@ -168,6 +254,7 @@ class ShotList(_Model):
     style: StyleBible = Field(default_factory=StyleBible)
     characters: tuple[Character, ...] = ()
     locations: tuple[Location, ...] = ()
+    props: tuple[Prop, ...] = ()
     shots: tuple[Shot, ...] = Field(default=(), max_length=MAX_SHOTS)
 
     @field_validator("aspect_ratio")
@@ -185,6 +272,9 @@ class ShotList(_Model):
         names = [c.name.lower() for c in self.characters]
         if len(set(names)) != len(names):
             raise ValueError("two characters share one name")
+        props = [p.name.lower() for p in self.props]
+        if len(set(props)) != len(props):
+            raise ValueError("two props share one name")
         return self
 
     @property
@@ -198,6 +288,47 @@ class ShotList(_Model):
     def location(self, name: str) -> Location | None:
         key = name.strip().upper()
         return next((loc for loc in self.locations if loc.name.upper() == key), None)
+
+    def prop(self, name: str) -> Prop | None:
+        key = name.strip().lower()
+        return next((p for p in self.props if p.name.lower() == key), None)
+
+    def element(self, kind: ElementKind, name: str) -> Element | None:
+        """The bible's character, location or prop called `name` (any case), if there is one."""
+        match ElementKind(kind):
+            case ElementKind.CHARACTER:
+                return self.character(name)
+            case ElementKind.LOCATION:
+                return self.location(name)
+            case ElementKind.PROP:
+                return self.prop(name)
+
+    def elements_in(self, shot: Shot) -> list[tuple[ElementKind, Element]]:
+        """The bible's elements a shot shows, in order: its characters, its location (the scene's
+        location by name), its props. Names the bible does not hold are left out: they have no
+        description or references to follow."""
+        found: list[tuple[ElementKind, Element]] = []
+        for name in shot.characters:
+            if (character := self.character(name)) is not None:
+                found.append((ElementKind.CHARACTER, character))
+        if (location := self.location(shot.scene.location)) is not None:
+            found.append((ElementKind.LOCATION, location))
+        for name in shot.props:
+            if (prop := self.prop(name)) is not None:
+                found.append((ElementKind.PROP, prop))
+        return found
+
+    def shots_with(self, kind: ElementKind, name: str) -> list[Shot]:
+        """The shots that show the element called `name` (any case), in order: the shots to
+        render again when its description or references change."""
+        key = name.strip().lower()
+        match ElementKind(kind):
+            case ElementKind.CHARACTER:
+                return [s for s in self.shots if key in (c.lower() for c in s.characters)]
+            case ElementKind.LOCATION:
+                return [s for s in self.shots if s.scene.location.lower() == key]
+            case ElementKind.PROP:
+                return [s for s in self.shots if key in (p.lower() for p in s.props)]
 
     def shot(self, number: str | int) -> Shot:
         """Find a shot by its display number ("3", 3) or uid."""

@@ -82,12 +82,19 @@ def framing_phrase(shot: Shot) -> str:
 
 
 def compile_prompt(shotlist: ShotList, shot: Shot) -> RenderPrompt:
-    """The render prompt and negative prompt for one shot of one version."""
+    """The render prompt and negative prompt for one shot of one version: its characters' and
+    props' bible descriptions, its location's description (else the location's name)."""
     cast_lines = []
     for name in shot.characters:
         character = shotlist.character(name)
         if character is not None and character.description:
             cast_lines.append(f"{character.name}: {character.description}.")
+        else:
+            cast_lines.append(f"{name}.")
+    for name in shot.props:  # the props it shows, described like the cast
+        prop = shotlist.prop(name)
+        if prop is not None and prop.description:
+            cast_lines.append(f"{prop.name}: {prop.description.rstrip('.')}.")
         else:
             cast_lines.append(f"{name}.")
     scene = shot.scene

@@ -150,6 +150,31 @@ class TimeOfDay(StrEnum):
     CONTINUOUS = "CONTINUOUS"
 
 
+class ReferenceView(StrEnum):
+    """What a reference image shows of its element; the front view leads an element's references."""
+
+    FRONT = "front"
+    THREE_QUARTER = "three-quarter"
+    PROFILE = "profile"
+    DETAIL = "detail"
+
+
+class ReferenceSource(StrEnum):
+    """Where a reference image came from."""
+
+    UPLOAD = "upload"  # a crew member's file
+    GENERATED = "generated"  # a portrait rendered from the bible description
+    TAKE = "take"  # a frame of a take
+
+
+class ElementKind(StrEnum):
+    """What the bible holds and shots show: the cast, the places and the props."""
+
+    CHARACTER = "character"
+    LOCATION = "location"
+    PROP = "prop"
+
+
 # Synonyms and abbreviations beyond each value's own spelling and its member name.
 # fmt: off
 _ALIASES: dict[type[StrEnum], dict[str, str]] = {
@@ -229,6 +254,18 @@ _ALIASES: dict[type[StrEnum], dict[str, str]] = {
         "midnight": "NIGHT", "nighttime": "NIGHT", "cont": "CONTINUOUS", "cont.": "CONTINUOUS",
         "afternoon": "DAY", "noon": "DAY",
     },
+    ReferenceView: {
+        "3/4": "three-quarter", "three-quarter view": "three-quarter", "front view": "front",
+        "face": "front", "frontal": "front", "portrait": "front", "headshot": "front",
+        "side": "profile", "side view": "profile", "close-up": "detail", "insert": "detail",
+    },
+    ReferenceSource: {
+        "uploaded": "upload", "attachment": "upload", "generate": "generated", "frame": "take",
+    },
+    ElementKind: {
+        "cast": "character", "actor": "character", "person": "character", "place": "location",
+        "set": "location", "object": "prop", "item": "prop",
+    },
 }
 # fmt: on
 
@@ -278,6 +315,9 @@ _LABELS: dict[type[StrEnum], str] = {
     ShotStatus: "shot status",
     IntExt: "INT/EXT",
     TimeOfDay: "time of day",
+    ReferenceView: "reference view",
+    ReferenceSource: "reference source",
+    ElementKind: "kind of element",
 }
 
 # Moves whose direction words are folded into the move name on input ("pan left").

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from studio.models import Character, Location, Scene, Shot, ShotList, StyleBible
+from studio.models import Character, Location, Reference, Scene, Shot, ShotList, StyleBible
 from studio.store import Store
 
 
@@ -35,6 +36,21 @@ def make_shotlist(count: int = 3, **fields: object) -> ShotList:
     }
     values.update(fields)
     return ShotList(**values)  # type: ignore[arg-type]
+
+
+def make_reference(label: str = "mara", view: str = "front", **fields: object) -> Reference:
+    """A reference whose sha256 is derived from `label` (distinct labels, distinct images)."""
+    values: dict[str, object] = {
+        "sha256": hashlib.sha256(label.encode()).hexdigest(),
+        "view": view,
+        "suffix": ".png",
+        "width": 512,
+        "height": 768,
+        "source": "upload",
+        "added_by": "ana",
+    }
+    values.update(fields)
+    return Reference(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -2,18 +2,23 @@ from __future__ import annotations
 
 from studio.diff import diff
 from studio.edits import (
+    AddReference,
     AddShot,
     MoveShot,
+    RemoveProp,
+    RemoveReference,
     RemoveShot,
     SetCharacter,
     SetLocation,
     SetProjectInfo,
+    SetProp,
     SetStyle,
     ShotChanges,
     UpdateShot,
     apply_edit,
+    apply_edits,
 )
-from tests.studio.conftest import make_shotlist
+from tests.studio.conftest import make_reference, make_shotlist
 
 
 def test_identical_versions_have_no_diff() -> None:
@@ -95,3 +100,44 @@ def test_location_and_project_lines() -> None:
     assert diff(before, after) == ["* location: ROOF: windy"]
     retitled = apply_edit(before, SetProjectInfo(title="Day Shift"))
     assert diff(before, retitled) == ["* title: Night Shift → Day Shift"]
+
+
+def test_reference_lines_say_who_added_what() -> None:
+    before = make_shotlist(2)
+    face = make_reference("face", added_by="ana")
+    side = make_reference("side", "profile", source="generated", added_by="")
+    after = apply_edits(
+        before,
+        [
+            AddReference(element="character", name="Mara", reference=face),
+            AddReference(element="location", name="kitchen", reference=side),
+        ],
+    )
+    assert diff(before, after) == [
+        "+ Mara: front reference (upload by ana)",
+        "+ KITCHEN: profile reference (generated)",
+    ]
+    removed = apply_edit(
+        after, RemoveReference(element="character", name="Mara", sha256=face.sha256)
+    )
+    assert diff(after, removed) == ["- Mara: front reference (upload by ana)"]
+    assert diff(removed, after) == ["+ Mara: front reference (upload by ana)"]  # e.g. an undo
+
+
+def test_prop_lines_and_shot_props_and_continuity() -> None:
+    before = make_shotlist(2)
+    after = apply_edits(
+        before,
+        [
+            SetProp(name="the letter", description="sealed"),
+            UpdateShot(shot="2", changes=ShotChanges(props=["the letter"], continues=True)),
+        ],
+    )
+    assert diff(before, after) == [
+        "~ 2. props — → the letter; continues no → yes",
+        "* prop: + the letter: sealed",
+    ]
+    redescribed = apply_edit(after, SetProp(name="The Letter", description="torn open"))
+    assert diff(after, redescribed) == ["* prop: The Letter: sealed → torn open"]
+    gone = apply_edit(after, RemoveProp(name="the letter"))
+    assert diff(after, gone) == ["~ 2. props the letter → —", "* prop: - the letter"]

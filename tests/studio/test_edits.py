@@ -8,14 +8,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.edits import (
+    AddReference,
     AddShot,
     Edit,
     MoveShot,
+    RemoveProp,
+    RemoveReference,
     RemoveShot,
     ReplaceShots,
     SetCharacter,
     SetLocation,
     SetProjectInfo,
+    SetProp,
     SetStyle,
     ShotChanges,
     SplitShot,
@@ -30,7 +34,7 @@ from studio.edits import (
     parse_edits,
 )
 from studio.errors import EditError, InvalidValue, ShotNotFound, SlateError
-from studio.models import MAX_SHOTS, Scene, Shot, ShotList
+from studio.models import MAX_SHOTS, Prop, Scene, Shot, ShotList
 from studio.styles import style_preset
 from studio.vocab import (
     CameraMove,
@@ -41,7 +45,7 @@ from studio.vocab import (
     ShotStatus,
     TimeOfDay,
 )
-from tests.studio.conftest import make_shotlist
+from tests.studio.conftest import make_reference, make_shotlist
 
 
 def assert_numbered(shotlist: ShotList) -> None:
@@ -575,3 +579,174 @@ def test_new_shots_never_reuse_a_uid(monkeypatch: pytest.MonkeyPatch, make_edit:
     after = apply_edit(shotlist, make_edit(shotlist))
     assert len({s.uid for s in after.shots}) == len(after.shots)
     assert ShotList.model_validate_json(after.model_dump_json()) == after  # it loads back
+
+
+# --- the bible's faces: references and props ----------------------------------------------------
+
+
+def add_ref(name: str, label: str, view: str = "front", element: str = "character") -> AddReference:
+    return AddReference(element=element, name=name, reference=make_reference(label, view))
+
+
+def test_add_reference_puts_a_front_view_first_and_other_views_after(shotlist: ShotList) -> None:
+    after = apply_edits(
+        shotlist,
+        [
+            add_ref("mara", "side", "profile"),
+            add_ref("Mara", "face"),
+            add_ref("MARA", "d", "detail"),
+        ],
+    )
+    refs = after.characters[0].references
+    assert [r.view.value for r in refs] == ["front", "profile", "detail"]
+    assert refs[0] == make_reference("face")
+    # A newer front view leads; the older one stays among the references.
+    again = apply_edit(after, add_ref("Mara", "new face"))
+    assert again.characters[0].lead_reference == make_reference("new face")
+    assert make_reference("face") in again.characters[0].references
+
+
+def test_a_fifth_reference_is_refused_and_nothing_changes(shotlist: ShotList) -> None:
+    full = apply_edits(shotlist, [add_ref("Mara", str(i), "detail") for i in range(4)])
+    with pytest.raises(EditError, match=r"^Mara already has 4 references; remove one first\.$"):
+        apply_edit(full, add_ref("Mara", "5", "detail"))
+    # All or nothing: a batch with a fifth keeps none of it.
+    with pytest.raises(EditError):
+        apply_edits(shotlist, [add_ref("Mara", str(i), "detail") for i in range(5)])
+
+
+def test_the_same_image_twice_is_refused(shotlist: ShotList) -> None:
+    once = apply_edit(shotlist, add_ref("Mara", "a"))
+    with pytest.raises(EditError, match="already one of Mara's references"):
+        apply_edit(once, add_ref("Mara", "a", "profile"))
+
+
+@pytest.mark.parametrize(
+    ("element", "name"),
+    [("character", "Theo"), ("location", "Pier"), ("prop", "the letter")],
+)
+def test_a_reference_for_an_element_the_bible_lacks_is_refused(
+    shotlist: ShotList, element: str, name: str
+) -> None:
+    with pytest.raises(EditError, match=f"There is no {element} called {name}"):
+        apply_edit(shotlist, add_ref(name, "x", element=element))
+
+
+def test_locations_and_props_take_references(shotlist: ShotList) -> None:
+    after = apply_edits(
+        shotlist,
+        [
+            add_ref("kitchen", "k", element="location"),
+            SetProp(name="the letter", description="a sealed envelope"),
+            add_ref("The Letter", "l", "detail", element="prop"),
+        ],
+    )
+    assert after.locations[0].references == (make_reference("k"),)
+    assert after.props == (
+        Prop(
+            name="the letter",
+            description="a sealed envelope",
+            references=(make_reference("l", "detail"),),
+        ),
+    )
+
+
+def test_remove_reference_by_digest_or_a_unique_prefix(shotlist: ShotList) -> None:
+    after = apply_edits(
+        shotlist, [add_ref("Mara", "a"), add_ref("Mara", "b", "profile"), add_ref("Mara", "c")]
+    )
+    digest = make_reference("c").sha256
+    fewer = apply_edit(after, RemoveReference(element="character", name="mara", sha256=digest))
+    assert [r.sha256 for r in fewer.characters[0].references] == [
+        make_reference("a").sha256,
+        make_reference("b").sha256,
+    ]
+    prefix = make_reference("a").sha256[:6]
+    last = apply_edit(fewer, RemoveReference(element="cast", name="Mara", sha256=prefix))
+    assert last.characters[0].references == (make_reference("b", "profile"),)
+    with pytest.raises(EditError, match="Mara has no reference image"):
+        apply_edit(last, RemoveReference(element="character", name="Mara", sha256=prefix))
+
+
+def test_redescribing_an_element_keeps_its_references(shotlist: ShotList) -> None:
+    referenced = apply_edits(
+        shotlist,
+        [
+            add_ref("Mara", "a"),
+            add_ref("KITCHEN", "k", element="location"),
+            SetProp(name="keys"),
+            add_ref("keys", "y", element="prop"),
+        ],
+    )
+    after = apply_edits(
+        referenced,
+        [
+            SetCharacter(name="mara", description="older now"),
+            SetLocation(name="kitchen", description="bare"),
+            SetProp(name="Keys", description="a ring of brass keys"),
+        ],
+    )
+    assert after.character("Mara").references == (make_reference("a"),)  # type: ignore[union-attr]
+    assert after.location("KITCHEN").references == (make_reference("k"),)  # type: ignore[union-attr]
+    assert after.prop("keys") == Prop(
+        name="Keys", description="a ring of brass keys", references=(make_reference("y"),)
+    )
+
+
+def test_a_prop_a_shot_names_joins_the_bible(shotlist: ShotList) -> None:
+    after = apply_edit(
+        shotlist, UpdateShot(shot="2", changes=ShotChanges(props=["the letter", "a kettle"]))
+    )
+    assert after.shots[1].props == ("the letter", "a kettle")
+    assert [p.name for p in after.props] == ["the letter", "a kettle"]
+    # Named again in another case: still one prop.
+    again = apply_edit(after, UpdateShot(shot="3", changes=ShotChanges(props=["The Letter"])))
+    assert [p.name for p in again.props] == ["the letter", "a kettle"]
+    planned = apply_edit(
+        ShotList(), ReplaceShots(shots=[ShotChanges(description="x", props=["the red car"])])
+    )
+    assert [p.name for p in planned.props] == ["the red car"]
+
+
+def test_remove_prop_takes_it_out_of_every_shot(shotlist: ShotList) -> None:
+    shown = apply_edits(
+        shotlist,
+        [
+            UpdateShot(shot="1", changes=ShotChanges(props=["letter", "keys"])),
+            UpdateShot(shot="3", changes=ShotChanges(props=["Letter"])),
+        ],
+    )
+    after = apply_edit(shown, RemoveProp(name="LETTER"))
+    assert [p.name for p in after.props] == ["keys"]
+    assert [s.props for s in after.shots] == [("keys",), (), ()]
+    with pytest.raises(EditError, match="There is no prop called letter"):
+        apply_edit(after, RemoveProp(name="letter"))
+
+
+def test_a_shot_continues_the_previous_one_but_the_first_cannot(shotlist: ShotList) -> None:
+    after = apply_edit(shotlist, UpdateShot(shot="2", changes=ShotChanges(continues=True)))
+    assert [s.continues for s in after.shots] == [False, True, False]
+    back = apply_edit(after, UpdateShot(shot="2", changes=ShotChanges(continues=False)))
+    assert not back.shots[1].continues
+    with pytest.raises(EditError, match="first shot has no shot before it"):
+        apply_edit(shotlist, UpdateShot(shot="1", changes=ShotChanges(continues=True)))
+    with pytest.raises(EditError, match="first shot"):
+        apply_edit(shotlist, AddShot(shot=ShotChanges(description="x", continues=True), position=1))
+    with pytest.raises(EditError, match="first shot"):
+        apply_edit(shotlist, ReplaceShots(shots=[ShotChanges(description="x", continues=True)]))
+
+
+def test_reference_edits_round_trip_and_read_for_the_history(shotlist: ShotList) -> None:
+    edits: list[Edit] = [
+        add_ref("Mara", "a", "3/4"),
+        RemoveReference(element="character", name="Mara", sha256=make_reference("a").sha256),
+        SetProp(name="the letter", description="sealed"),
+        RemoveProp(name="the letter"),
+        UpdateShot(shot="2", changes=ShotChanges(props=["keys"], continues=True)),
+    ]
+    assert parse_edits(json.loads(dump_edits(edits))) == edits
+    lines = [describe_edit(edit) for edit in edits]
+    assert lines[0] == "Mara: three-quarter reference (upload)"
+    assert lines[1].startswith("Mara: remove reference ")
+    assert lines[2:4] == ["prop the letter", "remove prop the letter"]
+    assert "continues=True" in lines[4]

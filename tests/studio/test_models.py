@@ -1,12 +1,35 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from studio.errors import EditError, InvalidValue, ShotNotFound
-from studio.models import MAX_SHOTS, Scene, Shot, ShotList, validated
-from studio.vocab import Angle, CameraMove, IntExt, MoveDirection, MoveSpeed, ShotSize, TimeOfDay
-from tests.studio.conftest import make_shotlist
+from studio.models import (
+    MAX_SHOTS,
+    Character,
+    Location,
+    Prop,
+    Reference,
+    Scene,
+    Shot,
+    ShotList,
+    validated,
+)
+from studio.vocab import (
+    Angle,
+    CameraMove,
+    ElementKind,
+    IntExt,
+    MoveDirection,
+    MoveSpeed,
+    ReferenceSource,
+    ReferenceView,
+    ShotSize,
+    TimeOfDay,
+)
+from tests.studio.conftest import make_reference, make_shotlist
 
 
 @pytest.mark.parametrize("duration", [0.5, 1, 12.345, 30])
@@ -219,3 +242,121 @@ def test_validation_errors_read_as_sentences_for_the_crew(
     with pytest.raises(InvalidValue) as raised:
         validated(Shot, **fields)
     assert str(raised.value) == expected
+
+
+# --- the bible's elements: references, props, continuity -----------------------------------------
+
+
+def test_a_snapshot_from_before_references_still_loads() -> None:
+    old = make_shotlist(2).model_dump(mode="json")
+    del old["props"]
+    for element in (*old["characters"], *old["locations"]):
+        del element["references"]
+    for shot in old["shots"]:
+        del shot["props"], shot["continues"]
+    loaded = ShotList.model_validate_json(json.dumps(old))
+    assert loaded.props == () and loaded.characters[0].references == ()
+    assert loaded.shots[0].props == () and loaded.shots[0].continues is False
+
+
+def test_references_round_trip_through_json() -> None:
+    mara = Character(name="Mara", references=(make_reference("a"), make_reference("b", "profile")))
+    shotlist = make_shotlist(1, characters=(mara,))
+    again = ShotList.model_validate_json(shotlist.model_dump_json())
+    assert again == shotlist
+    assert again.characters[0].references[1].view is ReferenceView.PROFILE
+    assert again.characters[0].lead_reference == make_reference("a")
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"sha256": "abc"}, "sha256"),
+        ({"sha256": "G" * 64}, "sha256"),
+        ({"suffix": ".gif"}, "suffix"),
+        ({"width": 0}, "width"),
+        ({"view": "upside down"}, "reference view"),
+        ({"source": "stolen"}, "reference source"),
+    ],
+)
+def test_a_bad_reference_is_refused(fields: dict[str, object], problem: str) -> None:
+    with pytest.raises(InvalidValue, match=problem):
+        validated(Reference, **make_reference().model_dump() | fields)
+
+
+def test_reference_views_read_as_crews_write_them() -> None:
+    assert make_reference(view="3/4").view is ReferenceView.THREE_QUARTER
+    assert make_reference(view="side").view is ReferenceView.PROFILE
+    assert make_reference(source="generated").source is ReferenceSource.GENERATED
+
+
+def test_an_element_holds_at_most_four_distinct_references_front_first() -> None:
+    four = tuple(make_reference(str(i), "front" if i == 0 else "detail") for i in range(4))
+    assert Prop(name="the letter", references=four).references == four
+    with pytest.raises(InvalidValue, match="at most 4"):
+        validated(Character, name="Mia", references=(*four, make_reference("5", "detail")))
+    with pytest.raises(InvalidValue, match="twice"):
+        validated(Location, name="PIER", references=(four[0], four[0]))
+    with pytest.raises(InvalidValue, match="front view must come first"):
+        validated(Character, name="Mia", references=(four[1], four[0]))
+    # Without a front view any order is fine.
+    assert validated(Character, name="Mia", references=(four[2], four[1])).references
+
+
+def test_shot_props_split_on_commas_only_and_deduplicate_in_any_case() -> None:
+    shot = Shot(description="x", props="the salt and pepper, The Letter, the letter")
+    assert shot.props == ("the salt and pepper", "The Letter")
+    assert Shot(description="x", props=["  ", "keys"]).props == ("keys",)
+
+
+def test_shotlist_rejects_two_props_of_one_name() -> None:
+    with pytest.raises(ValidationError, match="two props share one name"):
+        make_shotlist(1, props=(Prop(name="Letter"), Prop(name="letter")))
+
+
+def bible() -> ShotList:
+    """Mara in shots 1-3, Theo in 2; shots 1-2 in the kitchen, 3 on the pier; the letter in 2-3."""
+    base = make_shotlist(3)
+    pier = Scene(int_ext="EXT", location="pier", time_of_day="DAWN")
+    shots = list(base.shots)
+    shots[1] = shots[1].model_copy(update={"characters": ("Mara", "theo"), "props": ("letter",)})
+    shots[2] = shots[2].model_copy(update={"scene": pier, "props": ("the letter", "Letter")})
+    return base.model_copy(
+        update={
+            "characters": (*base.characters, Character(name="Theo")),
+            "locations": (*base.locations, Location(name="Pier")),
+            "props": (Prop(name="Letter", description="a sealed envelope"), Prop(name="keys")),
+            "shots": tuple(shots),
+        }
+    )
+
+
+def test_elements_in_a_shot_are_its_cast_location_and_props_from_the_bible() -> None:
+    shotlist = bible()
+    two = shotlist.elements_in(shotlist.shots[1])
+    assert [(kind, element.name) for kind, element in two] == [
+        (ElementKind.CHARACTER, "Mara"),
+        (ElementKind.CHARACTER, "Theo"),
+        (ElementKind.LOCATION, "KITCHEN"),
+        (ElementKind.PROP, "Letter"),
+    ]
+    three = shotlist.elements_in(shotlist.shots[2])
+    # "the letter" is not in the bible: left out; the pier matches "Pier" whatever its case.
+    assert [element.name for _, element in three] == ["Mara", "Pier", "Letter"]
+    for kind, element in two + three:
+        assert shotlist.element(kind, element.name.upper()) is element
+
+
+def test_shots_with_an_element_ignore_case() -> None:
+    shotlist = bible()
+
+    def numbers(kind: ElementKind, name: str) -> list[str]:
+        return [shot.number for shot in shotlist.shots_with(kind, name)]
+
+    assert numbers(ElementKind.CHARACTER, "MARA") == ["1", "2", "3"]
+    assert numbers(ElementKind.CHARACTER, "Theo") == ["2"]
+    assert numbers(ElementKind.LOCATION, "kitchen") == ["1", "2"]
+    assert numbers(ElementKind.LOCATION, "Pier") == ["3"]
+    assert numbers(ElementKind.PROP, "letter") == ["2", "3"]
+    assert numbers(ElementKind.PROP, "keys") == []
+    assert numbers(ElementKind.CHARACTER, "Nobody") == []

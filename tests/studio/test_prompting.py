@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from studio.edits import SetStyle, apply_edit
+from studio.edits import (
+    SetLocation,
+    SetProp,
+    SetStyle,
+    ShotChanges,
+    UpdateShot,
+    apply_edit,
+    apply_edits,
+)
 from studio.models import Shot, ShotList
 from studio.prompting import compile_prompt, framing_phrase
 from studio.styles import style_preset
@@ -138,3 +146,31 @@ def test_framing_leads_the_prompt() -> None:
     assert prompt.splitlines()[0].startswith(
         "Medium shot, framed from the waist up, locked-off static camera, 24mm lens. action 1."
     )
+
+
+def test_props_are_described_in_the_shots_that_show_them() -> None:
+    shotlist = apply_edits(
+        make_shotlist(3),
+        [
+            SetProp(name="the letter", description="a yellowed envelope sealed with red wax."),
+            UpdateShot(shot="2", changes=ShotChanges(props=["The Letter", "a kettle"])),
+        ],
+    )
+    prompts = [compile_prompt(shotlist, shot).prompt for shot in shotlist.shots]
+    described = "the letter: a yellowed envelope sealed with red wax."
+    assert [described in prompt for prompt in prompts] == [False, True, False]
+    assert "a kettle." in prompts[1]  # named in the shot, not described yet
+
+
+def test_each_shot_takes_its_own_locations_description() -> None:
+    shotlist = apply_edits(
+        make_shotlist(2),
+        [
+            SetLocation(name="pier", description="a rotting wooden pier in fog"),
+            UpdateShot(shot="2", changes=ShotChanges(location="Pier", int_ext="EXT")),
+        ],
+    )
+    first, second = (compile_prompt(shotlist, shot).prompt for shot in shotlist.shots)
+    assert "a cramped hospital break room" in first and "pier" not in first
+    assert "Setting: exterior, a rotting wooden pier in fog, night." in second
+    assert second.count("a rotting wooden pier in fog") == 1
