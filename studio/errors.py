@@ -33,3 +33,8 @@ class LimitReached(SlateError):
 class StoreDamaged(SlateError):
     """The project database, or a part of it, cannot be read: the message says which, and where
     the newest backup is."""
+
+
+class InvalidImage(InvalidValue):
+    """A file cannot be a reference image: not an image, animated, too big or too small; nothing
+    was stored."""
