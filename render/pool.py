@@ -1,12 +1,17 @@
-"""The render pool: a fair, cancellable queue in front of worker threads.
+"""The render pool: a fair, cancellable queue in front of render slots.
 
-Each worker owns one thread (one per GPU) and caches one renderer per model name, so a diffusers
-pipeline loads once per worker. The loader is told which worker asks (`load_renderer(model, index)`)
-so that worker `index` can put its pipeline on its own GPU. All pool state lives on the event loop thread; worker threads only
-render and encode, and hand progress back with `loop.call_soon_threadsafe`.
+The pool decides everything the crew sees, in one place on the event loop: which job goes next,
+the clip cache, identical requests joined, cancellation and the order of events. Where a job
+renders is an executor's business. The default `ThreadExecutor` gives one slot per worker thread
+(one per GPU) and caches one renderer per model name, so a diffusers pipeline loads once per
+worker; the loader is told which worker asks (`load_renderer(model, index)`) so that worker `index`
+can put its pipeline on its own GPU. `render.farm.RayExecutor` gives one slot per Ray actor.
+Executors may add slots at any time (`add_slot`) and retire them; a slot whose worker dies under
+its job raises `WorkerLost`, and the job is retried once on another slot (`JobRetried`).
 
 Scheduling: higher priority first; within a priority the user served longest ago goes next (a new
-user beats one who has just been served), then submission order.
+user beats one who has just been served), then submission order. A job retried after a lost
+worker goes before every waiting job.
 
 Clips are content-addressed: `out_dir/<cache_key>.mp4` plus a `.png` poster. The key covers the
 request and `cache_salt(model)`: how the renderer for that model is configured (dtype, caching...),
@@ -20,18 +25,21 @@ import asyncio
 import errno
 import itertools
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image
 
 from render.encode import encode_clip, write_poster
 from render.types import (
     CancelToken,
+    ProgressCallback,
     RenderCancelled,
     Renderer,
     RenderError,
@@ -45,6 +53,13 @@ DISK_FULL = "The disk is full: free some space (old renders live in the renders 
 GENERIC_FAILURE = (
     "The render failed unexpectedly. It has been logged; try again or pick another model."
 )
+RETRYING = "The render machine was lost ({reason}); rendering again on another one."
+LOST_TWICE = "The render machine was lost twice ({reason}); try again later."
+
+
+class WorkerLost(Exception):
+    """A slot's worker died under its job (a farm actor or its machine gone): the job itself may
+    be fine, so the pool runs it again elsewhere, once. `str(error)` says what was lost."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,15 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
+class JobRetried:
+    """The worker rendering the job was lost; the job renders again (its progress starts over).
+    Not an ending: JobFinished, JobFailed or JobCancelled still follows. `note` is for the crew."""
+
+    job_id: str
+    note: str
+
+
+@dataclass(frozen=True)
 class JobFinished:
     job_id: str
     clip: Path
@@ -98,7 +122,9 @@ class JobCancelled:
     job_id: str
 
 
-PoolEvent = JobQueued | JobStarted | JobProgress | JobFinished | JobFailed | JobCancelled
+PoolEvent = (
+    JobQueued | JobStarted | JobProgress | JobRetried | JobFinished | JobFailed | JobCancelled
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +138,43 @@ class QueueEntry:
 
 
 RendererLoader = Callable[[str, int], Renderer]
-"""`load_renderer(model, worker_index)`: called on that worker's thread, once per model."""
+"""`load_renderer(model, worker_index)`: called where the worker renders, once per model. The Ray
+executor ships it to its actors, so there it must pickle (a module-level function or an instance
+of a module-level class, not a closure over the bot's state)."""
+
+
+class RenderSlot(Protocol):
+    """One place where one job renders at a time: a worker thread, a farm actor."""
+
+    name: str
+    retired: bool  # set when the slot leaves: it takes no further job
+
+    async def render(
+        self,
+        job: RenderJob,
+        clip: Path,
+        poster: Path,
+        token: CancelToken,
+        progress: ProgressCallback,
+    ) -> dict[str, Any]:
+        """Render `job`, write `poster` then `clip` (the clip last: it marks the job done) and
+        return the render's info. `progress` may be called from any thread. Raises
+        RenderCancelled once `token` is cancelled, RenderError/OSError as the renderer does, and
+        WorkerLost when the worker died under the job."""
+        ...
+
+    def interrupt(self) -> None:
+        """The running job's token was cancelled: make the worker see it soon."""
+        ...
+
+
+class RenderExecutor(Protocol):
+    """Where jobs render. `start` adds the first slots (`pool.add_slot`); it may add and retire
+    slots later, as capacity comes and goes."""
+
+    async def start(self, pool: RenderPool) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -121,13 +183,9 @@ class _Running:
     token: CancelToken
     started: float
     followers: list[RenderJob] = field(default_factory=list)  # identical requests riding along
-
-
-@dataclass
-class _Worker:
-    index: int
-    executor: ThreadPoolExecutor
-    renderers: dict[str, Renderer] = field(default_factory=dict)  # touched only on its thread
+    slot: RenderSlot | None = None  # None while waiting to be retried
+    attempt_started: float = 0.0
+    lost: int = 0  # how many workers died under it
 
 
 class RenderPool:
@@ -137,21 +195,26 @@ class RenderPool:
         out_dir: Path,
         workers: int = 1,
         cache_salt: Callable[[str], str] | None = None,
+        *,
+        executor: RenderExecutor | None = None,
     ) -> None:
+        """`workers` render slots on threads, or `executor`'s slots (which `workers` may size)."""
         if workers < 1:
             raise ValueError("a render pool needs at least one worker")
-        self._load_renderer = load_renderer
+        self.load_renderer = load_renderer
         self._cache_salt = cache_salt
         self.out_dir = Path(out_dir)
-        self._worker_count = workers
-        self._workers: list[_Worker] = []
-        self._tasks: list[asyncio.Task[None]] = []
+        self.worker_count = workers
+        self.executor: RenderExecutor = executor or ThreadExecutor()
+        self._slots: dict[RenderSlot, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._wakeup: asyncio.Event | None = None  # set whenever the queue gains jobs
         self._closing = False
         self._seq = itertools.count()
         self._serve_clock = itertools.count()
         self._queued: dict[str, tuple[int, RenderJob]] = {}  # job_id -> (seq, job)
+        self._retrying: deque[_Running] = deque()  # lost their worker; go before the queue
         self._last_served: dict[str, int] = {}
         self._running: dict[str, _Running] = {}  # leader job_id -> state
         self._by_key: dict[str, str] = {}  # cache_key -> leader job_id
@@ -162,14 +225,10 @@ class RenderPool:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._wakeup = asyncio.Event()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for index in range(self._worker_count):
-            worker = _Worker(index, ThreadPoolExecutor(1, thread_name_prefix=f"render-{index}"))
-            self._workers.append(worker)
-            self._tasks.append(
-                asyncio.create_task(self._work(worker), name=f"render-worker-{index}")
-            )
+        await self.executor.start(self)
 
     async def close(self) -> None:
         """Stop: interrupt running renders, drop the queue.
@@ -182,12 +241,14 @@ class RenderPool:
         self._closing = True
         for running in self._running.values():
             running.token.cancel()
+            if running.slot is not None:
+                running.slot.interrupt()
         self._queued.clear()
+        self._retrying.clear()
         if self._wakeup is not None:
             self._wakeup.set()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        for worker in self._workers:
-            worker.executor.shutdown(wait=False)
+        await asyncio.gather(*self._slots.values(), return_exceptions=True)
+        await self.executor.close()
 
     async def __aenter__(self) -> RenderPool:
         await self.start()
@@ -195,6 +256,26 @@ class RenderPool:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- slots (for executors) -------------------------------------------------------------
+
+    def add_slot(self, slot: RenderSlot) -> None:
+        """Start taking jobs on `slot` (on the event loop thread)."""
+        if self._closing:
+            return
+        self._slots[slot] = asyncio.create_task(self._work(slot), name=f"render-{slot.name}")
+
+    def retire_slot(self, slot: RenderSlot) -> None:
+        """`slot` takes no further job; one it is rendering finishes there."""
+        slot.retired = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def slots(self) -> list[RenderSlot]:
+        return list(self._slots)
+
+    def busy(self, slot: RenderSlot) -> bool:
+        return any(running.slot is slot for running in self._running.values())
 
     # -- events ----------------------------------------------------------------------------
 
@@ -253,15 +334,21 @@ class RenderPool:
             return True
         leader = self._following.pop(job_id, None)
         if leader is not None:
-            running = self._running[leader]
-            running.followers = [f for f in running.followers if f.job_id != job_id]
+            shared = self._running[leader]
+            shared.followers = [f for f in shared.followers if f.job_id != job_id]
             self._emit(JobCancelled(job_id))
             return True
-        if job_id in self._running:
-            # The worker reports JobCancelled when the renderer stops at its next step.
-            self._running[job_id].token.cancel()
-            return True
-        return False
+        running = self._running.get(job_id)
+        if running is None:
+            return False
+        running.token.cancel()
+        if running.slot is not None:
+            # The slot reports JobCancelled when the renderer stops at its next step.
+            running.slot.interrupt()
+        else:  # waiting to be retried: nothing renders it
+            self._retrying.remove(running)
+            self._end(running, JobCancelled(job_id))
+        return True
 
     def queue(self) -> list[QueueEntry]:
         """Rendering jobs (position 0) then waiting jobs in the order they will start."""
@@ -303,15 +390,17 @@ class RenderPool:
         assert self._wakeup is not None
         self._wakeup.set()
 
-    async def _next_job(self) -> RenderJob | None:
-        # Picking never awaits, so two workers woken together cannot take the same job.
+    async def _next_job(self, slot: RenderSlot) -> RenderJob | _Running | None:
+        # Picking never awaits, so two slots woken together cannot take the same job.
         assert self._wakeup is not None
         while True:
-            while not (self._closing or self._queued):
+            while not (self._closing or slot.retired or self._queued or self._retrying):
                 self._wakeup.clear()
                 await self._wakeup.wait()
-            if self._closing:
+            if self._closing or slot.retired:
                 return None
+            if self._retrying:
+                return self._retrying.popleft()
             _, job = self._queued.pop(self._pick(self._last_served, self._queued))
             self._last_served[job.user] = next(self._serve_clock)
             clip, poster = self.clip_paths(job.request)
@@ -327,17 +416,21 @@ class RenderPool:
         self._following[job.job_id] = leader
         self._emit(JobStarted(job.job_id))
 
-    # -- workers ---------------------------------------------------------------------------
+    # -- running ---------------------------------------------------------------------------
 
-    async def _work(self, worker: _Worker) -> None:
-        while (job := await self._next_job()) is not None:
-            await self._run(worker, job)
+    async def _work(self, slot: RenderSlot) -> None:
+        try:
+            while (picked := await self._next_job(slot)) is not None:
+                if isinstance(picked, _Running):
+                    await self._run(slot, picked)
+                else:
+                    await self._run(slot, self._begin(picked))
+        finally:
+            self._slots.pop(slot, None)
 
-    async def _run(self, worker: _Worker, job: RenderJob) -> None:
-        assert self._loop is not None
-        loop = self._loop
-        key = self.cache_key(job.request)
+    def _begin(self, job: RenderJob) -> _Running:
         running = _Running(job, CancelToken(), time.perf_counter())
+        key = self.cache_key(job.request)
         self._running[job.job_id] = running
         self._by_key[key] = job.job_id
         self._emit(JobStarted(job.job_id))
@@ -345,28 +438,53 @@ class RenderPool:
             i for i, (_, q) in self._queued.items() if self.cache_key(q.request) == key
         ]:
             self._follow(job.job_id, self._queued.pop(twin_id)[1])
+        return running
 
-        def on_progress(update: RenderProgress) -> None:  # worker thread
-            elapsed = time.perf_counter() - running.started
+    async def _run(self, slot: RenderSlot, running: _Running) -> None:
+        job = running.job
+        running.slot = slot
+        running.attempt_started = time.perf_counter()
+
+        def on_progress(update: RenderProgress) -> None:  # any thread
+            elapsed = time.perf_counter() - running.attempt_started
             eta = elapsed / update.step * (update.total - update.step) if update.step else None
-            loop.call_soon_threadsafe(self._progress, running, update, eta)
+            if threading.get_ident() == self._loop_thread:
+                self._progress(running, update, eta)
+            else:
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(self._progress, running, update, eta)
 
+        clip, poster = self.clip_paths(job.request)
         outcome: PoolEvent
         try:
-            clip, poster, info = await loop.run_in_executor(
-                worker.executor, self._render_and_encode, worker, job, running.token, on_progress
-            )
+            info = await slot.render(job, clip, poster, running.token, on_progress)
             if running.token.cancelled:
                 outcome = JobCancelled(job.job_id)
             else:
-                outcome = JobFinished(
-                    job.job_id, clip, poster, time.perf_counter() - running.started, False, info
-                )
+                seconds = time.perf_counter() - running.started
+                outcome = JobFinished(job.job_id, clip, poster, seconds, False, info)
         except RenderCancelled:
             outcome = JobCancelled(job.job_id)
         except RenderError as error:
             log.info("render %s failed: %s", job.job_id, error)
             outcome = JobFailed(job.job_id, str(error))
+        except WorkerLost as lost:
+            log.warning("render %s lost its worker %s: %s", job.job_id, slot.name, lost)
+            running.lost += 1
+            running.slot = None
+            if self._closing:
+                outcome = JobCancelled(job.job_id)  # not told: see close()
+            elif running.token.cancelled:
+                outcome = JobCancelled(job.job_id)
+            elif running.lost == 1:
+                self._retrying.append(running)
+                note = RETRYING.format(reason=lost)
+                for rider in (job, *running.followers):
+                    self._emit(JobRetried(rider.job_id, note))
+                self._notify()
+                return
+            else:
+                outcome = JobFailed(job.job_id, LOST_TWICE.format(reason=lost))
         except OSError as error:
             log.exception("render %s could not write its clip", job.job_id)
             reason = (
@@ -378,11 +496,14 @@ class RenderPool:
         except Exception:
             log.exception("render %s (model %r) crashed", job.job_id, job.request.model)
             outcome = JobFailed(job.job_id, GENERIC_FAILURE)
-        finally:
-            del self._running[job.job_id]
-            del self._by_key[key]
-            for follower in running.followers:
-                self._following.pop(follower.job_id, None)
+        self._end(running, outcome)
+
+    def _end(self, running: _Running, outcome: PoolEvent) -> None:
+        """Forget a leader's render and tell its outcome (unless the pool is closing)."""
+        del self._running[running.job.job_id]
+        del self._by_key[self.cache_key(running.job.request)]
+        for follower in running.followers:
+            self._following.pop(follower.job_id, None)
         if self._closing:
             return  # no terminal events: the caller resubmits after a restart
         self._emit(outcome)
@@ -406,29 +527,76 @@ class RenderPool:
                 self._notify()
 
     def _progress(self, running: _Running, update: RenderProgress, eta: float | None) -> None:
-        if self._closing:
+        if self._closing or self._running.get(running.job.job_id) is not running:
             return
         for job in (running.job, *running.followers):
             self._emit(JobProgress(job.job_id, update.step, update.total, eta, update.preview))
 
+
+# -- the default executor: worker threads in this process ---------------------------------------
+
+
+class ThreadExecutor:
+    """`pool.worker_count` slots, each a thread of its own that keeps one renderer per model."""
+
+    def __init__(self) -> None:
+        self._slots: list[ThreadSlot] = []
+
+    async def start(self, pool: RenderPool) -> None:
+        for index in range(pool.worker_count):
+            slot = ThreadSlot(index, pool.load_renderer)
+            self._slots.append(slot)
+            pool.add_slot(slot)
+
+    async def close(self) -> None:
+        for slot in self._slots:
+            slot.close()
+
+
+class ThreadSlot:
+    def __init__(self, index: int, load_renderer: RendererLoader) -> None:
+        self.index = index
+        self.name = f"thread-{index}"
+        self.retired = False
+        self._load_renderer = load_renderer
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"render-{index}")
+        self._renderers: dict[str, Renderer] = {}  # touched only on its thread
+
+    async def render(
+        self,
+        job: RenderJob,
+        clip: Path,
+        poster: Path,
+        token: CancelToken,
+        progress: ProgressCallback,
+    ) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._render_and_encode, job.request, clip, poster, token, progress
+        )
+
+    def interrupt(self) -> None:
+        pass  # the renderer polls the token between steps
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+
     def _render_and_encode(
         self,
-        worker: _Worker,
-        job: RenderJob,
+        request: RenderRequest,
+        clip: Path,
+        poster: Path,
         token: CancelToken,
-        on_progress: Callable[[RenderProgress], None],
-    ) -> tuple[Path, Path, dict[str, Any]]:
+        progress: ProgressCallback,
+    ) -> dict[str, Any]:
         """Worker thread: load (once), render, then write poster and clip (clip last: it marks done)."""
-        request = job.request
-        renderer = worker.renderers.get(request.model)
+        renderer = self._renderers.get(request.model)
         if renderer is None:
-            renderer = self._load_renderer(request.model, worker.index)
-            worker.renderers[request.model] = renderer
-        result = renderer.render(request, on_progress, token)
+            renderer = self._load_renderer(request.model, self.index)
+            self._renderers[request.model] = renderer
+        result = renderer.render(request, progress, token)
         if token.cancelled:
             raise RenderCancelled("The render was cancelled.")
-        clip, poster = self.clip_paths(request)
         write_poster(result.frames, poster)
         encode_clip(result.frames, result.fps, clip)
-        info = {"model": result.model, "render_seconds": result.seconds, **result.info}
-        return clip, poster, info
+        return {"model": result.model, "render_seconds": result.seconds, **result.info}

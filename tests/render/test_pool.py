@@ -432,3 +432,83 @@ async def test_cache_salt_separates_clips_of_differently_configured_renderers(
         lambda model, worker: AnimaticRenderer(), tmp_path, cache_salt=lambda model: ""
     )
     assert unsalted.clip_paths(request) == plain.clip_paths(request)
+
+
+class LosingExecutor:
+    """Thread slots whose worker "dies" under the first `losses` jobs it is given (WorkerLost)."""
+
+    def __init__(self, losses: int) -> None:
+        self.losses = losses
+        self.slots: list[str] = []
+
+    async def start(self, pool: RenderPool) -> None:
+        from render.pool import ThreadSlot, WorkerLost
+
+        executor = self
+
+        class LosingSlot(ThreadSlot):
+            async def render(self, job, clip, poster, token, progress):  # type: ignore[no-untyped-def]
+                executor.slots.append(self.name)
+                progress(RenderProgress(1, 2))
+                if executor.losses:
+                    executor.losses -= 1
+                    raise WorkerLost(f"{self.name} died")
+                return await super().render(job, clip, poster, token, progress)
+
+        for index in range(pool.worker_count):
+            pool.add_slot(LosingSlot(index, pool.load_renderer))
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("losses", [1, 2])
+async def test_a_lost_worker_retries_the_job_once(tmp_path: Path, losses: int) -> None:
+    from render.pool import LOST_TWICE, JobRetried
+
+    executor = LosingExecutor(losses)
+    recorder = Recorder()
+    async with RenderPool(
+        lambda model, worker: AnimaticRenderer(), tmp_path, workers=2, executor=executor
+    ) as render_pool:
+        render_pool.add_listener(recorder)
+        render_pool.submit(RenderJob("j", "ana", _request("j", model="animatic")))
+        render_pool.submit(RenderJob("twin", "ben", _request("j", model="animatic")))
+        end = await recorder.wait(JobFinished if losses == 1 else JobFailed, "j")
+    retried = [e for e in recorder.events if isinstance(e, JobRetried)]
+    assert [e.job_id for e in retried] == ["j", "twin"]  # the joined job hears it too
+    assert "thread-" in retried[0].note and "again" in retried[0].note
+    kinds = recorder.of("j")
+    assert kinds[:4] == ["JobQueued", "JobStarted", "JobProgress", "JobRetried"]
+    assert kinds.count("JobStarted") == 1  # one start; the retry is a note, not a new job
+    if losses == 1:
+        assert isinstance(end, JobFinished) and end.clip.exists()
+        assert recorder.of("twin")[-1] == "JobFinished"
+    else:
+        assert end == JobFailed("j", LOST_TWICE.format(reason=f"{executor.slots[-1]} died"))
+        assert recorder.of("twin")[-1] == "JobFailed"
+    assert len(executor.slots) == 2
+
+
+async def test_slots_come_and_go(tmp_path: Path, gate: threading.Event) -> None:
+    """An executor may add slots while the pool runs and retire idle ones."""
+    from render.pool import ThreadSlot
+
+    renderer = GatedRenderer(gate)
+    recorder = Recorder()
+    async with RenderPool(lambda model, worker: renderer, tmp_path) as render_pool:
+        render_pool.add_listener(recorder)
+        render_pool.submit(_job("a"))
+        render_pool.submit(_job("b", user="ben"))
+        await recorder.wait(JobStarted, "a")
+        assert recorder.started() == ["a"]
+        extra = ThreadSlot(1, render_pool.load_renderer)
+        render_pool.add_slot(extra)
+        await recorder.wait(JobStarted, "b")  # the new slot took the waiting job
+        assert render_pool.busy(extra)
+        gate.set()
+        await recorder.wait(JobFinished, "b")
+        render_pool.retire_slot(extra)
+        await asyncio.sleep(0.05)
+        assert extra not in render_pool.slots() and len(render_pool.slots()) == 1
+        extra.close()
