@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.errors import InvalidImage, InvalidValue
-from studio.models import IMAGE_SUFFIXES, Reference
+from studio.models import IMAGE_SUFFIXES, Reference, validated
 from studio.vocab import ReferenceSource, ReferenceView
 
 if TYPE_CHECKING:
@@ -68,15 +68,18 @@ class ImageInfo:
         source: ReferenceSource | str = ReferenceSource.UPLOAD,
         added_by: str = "",
     ) -> Reference:
-        return Reference(
+        """This image as a reference; `InvalidValue` for a view or source it cannot read."""
+        reference: Reference = validated(
+            Reference,
             sha256=self.sha256,
-            view=view,  # type: ignore[arg-type]  # pydantic reads the crew's spelling
-            suffix=self.suffix,  # type: ignore[arg-type]
+            view=view,
+            suffix=self.suffix,
             width=self.width,
             height=self.height,
-            source=source,  # type: ignore[arg-type]
+            source=source,
             added_by=added_by,
         )
+        return reference
 
 
 class ImageStore:

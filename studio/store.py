@@ -23,6 +23,10 @@ clean close; a process that starts takes over every open job nobody holds
 (`claim_orphaned_jobs`), so two processes on one data folder never render the same job twice, and
 the jobs of one that died are not lost.
 
+Reference images: the files lie content-addressed in `images/` beside the database
+(studio.images); the `images` table records which project owns which image, and an edit that adds
+a reference is refused unless its image is recorded for that project.
+
 Scoping: a project is only ever found through the scope that owns it (`project`, `apply`,
 `undo`, `approve`...). Methods that take a bare project id or job id (turns, takes, jobs,
 batches) are for callers that have already found the project in its scope; `project_by_id` is
@@ -48,6 +52,7 @@ from typing import Any, cast
 import aiosqlite
 
 from studio.edits import (
+    AddReference,
     Edit,
     ShotChanges,
     UpdateShot,
@@ -58,6 +63,7 @@ from studio.edits import (
     dump_edits,
 )
 from studio.errors import EditError, NotFound, ShotNotFound, StoreDamaged
+from studio.images import ImageInfo
 from studio.models import ShotList
 from studio.records import (
     Batch,
@@ -70,7 +76,7 @@ from studio.records import (
     Turn,
     Version,
 )
-from studio.vocab import ShotStatus
+from studio.vocab import ElementKind, ReferenceSource, ReferenceView, ShotStatus, parse
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +205,10 @@ _APPROVE = """
     ON CONFLICT (project_id, shot_uid) DO UPDATE SET take_id = excluded.take_id,
         approved_by = excluded.approved_by"""
 _APPROVALS = "SELECT shot_uid, take_id FROM approvals WHERE project_id = ?"
+_INSERT_IMAGE = """
+    INSERT INTO images (project_id, sha256, suffix, width, height, source, added_by)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, sha256) DO NOTHING"""
+_SELECT_IMAGE = "SELECT suffix FROM images WHERE project_id = ? AND sha256 = ?"
 
 
 def _in_range(number: int) -> bool:
@@ -372,6 +382,12 @@ class Store:
     def backups_dir(self) -> Path | None:
         """Where backups go: `backups/` beside the database; None for an in-memory database."""
         return None if self._path is None else self._path.parent / "backups"
+
+    @property
+    def images_dir(self) -> Path | None:
+        """Where reference images go (an `ImageStore`'s root): `images/` beside the database;
+        None for an in-memory database."""
+        return None if self._path is None else self._path.parent / "images"
 
     async def backup(self) -> Path | None:
         """Copy the database to a new backup (see the module notes) and return its path; keeps
@@ -598,11 +614,84 @@ class Store:
         if not edits:
             raise EditError("That changes nothing: there are no edits to apply.")
         async with self._transaction():
-            project = await self.project(scope, project_id)
-            shotlist = apply_edits(project.shotlist, edits)
-            return await self._commit_version(
-                project, shotlist, project.head, describe_edits(edits), author, dump_edits(edits)
-            )
+            return await self._apply_edits(scope, project_id, edits, author)
+
+    async def _apply_edits(
+        self, scope: str, project_id: int, edits: list[Edit], author: str
+    ) -> Project:
+        """`apply_many`'s work, inside a transaction."""
+        project = await self.project(scope, project_id)
+        for edit in edits:
+            if isinstance(edit, AddReference):
+                row = await self._one(_SELECT_IMAGE, project_id, edit.reference.sha256)
+                if row is None or row["suffix"] != edit.reference.suffix:
+                    raise EditError(
+                        f"That image was never added to project #{project_id}; send it again."
+                    )
+        shotlist = apply_edits(project.shotlist, edits)
+        return await self._commit_version(
+            project, shotlist, project.head, describe_edits(edits), author, dump_edits(edits)
+        )
+
+    # --- reference images ------------------------------------------------------------------------
+
+    async def add_image(
+        self,
+        scope: str,
+        project_id: int,
+        info: ImageInfo,
+        source: ReferenceSource | str,
+        added_by: str,
+    ) -> None:
+        """Record that the project owns a stored image (see studio.images), so its references
+        may name it. Recording an image twice keeps the first record."""
+        source = parse(ReferenceSource, source)
+        async with self._transaction():
+            await self._record_image(scope, project_id, info, source, added_by)
+
+    async def _record_image(
+        self,
+        scope: str,
+        project_id: int,
+        info: ImageInfo,
+        source: ReferenceSource,
+        added_by: str,
+    ) -> None:
+        await self._project_row(scope, project_id)
+        await self._db.execute(
+            _INSERT_IMAGE,
+            (project_id, info.sha256, info.suffix, info.width, info.height, source, added_by),
+        )
+
+    async def has_image(self, project_id: int, sha256: str) -> bool:
+        """Whether the project owns the image (for callers that found the project in its scope)."""
+        self._check_project_id(project_id)
+        return await self._one(_SELECT_IMAGE, project_id, sha256) is not None
+
+    async def add_reference(
+        self,
+        scope: str,
+        project_id: int,
+        element: ElementKind | str,
+        name: str,
+        info: ImageInfo,
+        *,
+        view: ReferenceView | str = ReferenceView.FRONT,
+        source: ReferenceSource | str = ReferenceSource.UPLOAD,
+        added_by: str,
+    ) -> Project:
+        """Record a stored image as the project's and make it one of an element's references:
+        one transaction, one version (one undo). When the edit is refused (an unknown element,
+        a fifth reference...) nothing is recorded."""
+        source = parse(ReferenceSource, source)
+        edit = AddReference(
+            element=parse(ElementKind, element),
+            name=name,
+            reference=info.reference(view, source, added_by),
+        )
+        async with self._transaction():
+            await self._record_image(scope, project_id, info, source, added_by)
+            return await self._apply_edits(scope, project_id, [edit], added_by)
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:
         await self._project_row(scope, project_id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import re
@@ -17,8 +18,10 @@ from typing import Any
 import pytest
 
 from studio.edits import (
+    AddReference,
     AddShot,
     Edit,
+    RemoveReference,
     RemoveShot,
     SetProjectInfo,
     ShotChanges,
@@ -28,8 +31,16 @@ from studio.edits import (
     parse_edit,
     parse_edits,
 )
-from studio.errors import EditError, InvalidValue, NotFound, ShotNotFound, StoreDamaged
-from studio.records import NewJob, NewTake
+from studio.errors import (
+    EditError,
+    InvalidImage,
+    InvalidValue,
+    NotFound,
+    ShotNotFound,
+    StoreDamaged,
+)
+from studio.images import ImageStore
+from studio.records import NewJob, NewTake, Project
 from studio.store import MIGRATIONS_DIR, UNREADABLE_REQUEST, Store
 from studio.vocab import ShotSize
 from tests.studio.conftest import make_shotlist
@@ -60,6 +71,7 @@ async def test_migrates_an_empty_file_and_is_idempotent(db_path: Path) -> None:
         "render_jobs",
         "takes",
         "approvals",
+        "images",
     } <= tables
     reopened = await Store.open(db_path)  # must not re-run CREATE TABLE
     try:
@@ -1042,3 +1054,184 @@ async def test_older_take_paths_are_rebased_onto_the_data_folder(
         ("renders/k.mp4", "renders/k.png"),
         ("renders/m.mp4", outside),
     ]
+
+
+# --- reference images ----------------------------------------------------------------------------
+
+
+def _photo(colour: str, size: tuple[int, int] = (320, 400), format: str = "PNG") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def _image_rows(db_path: Path) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(db_path)) as raw:
+        return raw.execute(
+            "SELECT project_id, sha256, suffix, width, height, source, added_by FROM images"
+        ).fetchall()
+
+
+@pytest.fixture
+def images(store: Store) -> ImageStore:
+    assert store.images_dir is not None
+    return ImageStore(store.images_dir)
+
+
+async def _referenced(
+    store: Store, images: ImageStore, project_id: int, colour: str, **fields: Any
+) -> Project:
+    """Store a picture, record it for the project and give it to Mara."""
+    info = await asyncio.to_thread(images.put, _photo(colour))
+    values = {"element": "character", "name": "Mara", "added_by": "ana"} | fields
+    return await store.add_reference("g", project_id, info=info, **values)
+
+
+async def test_references_round_trip_and_survive_a_restart(
+    store: Store, images: ImageStore, db_path: Path
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(2))
+    info = await asyncio.to_thread(images.put, _photo("teal"))
+    await store.add_image("g", project.id, info, "upload", "ana")
+    assert await store.has_image(project.id, info.sha256)
+    edit = AddReference(
+        element="character", name="mara", reference=info.reference("front", "upload", "ana")
+    )
+    after = await store.apply("g", project.id, edit, "ana")
+    assert after.shotlist.characters[0].references == (info.reference("front", "upload", "ana"),)
+    assert _image_rows(db_path) == [(project.id, info.sha256, ".png", 320, 400, "upload", "ana")]
+    await store.close()
+
+    reopened = await Store.open(db_path)
+    try:
+        again = await reopened.project("g", project.id)
+        assert again.shotlist == after.shotlist
+        assert await reopened.has_image(project.id, info.sha256)
+        [latest] = [v for v in await reopened.versions("g", project.id) if v.number == again.head]
+        assert (latest.summary, latest.author) == ("mara: front reference (upload)", "ana")
+        assert reopened.images_dir is not None
+        assert info.reference() in ImageStore(reopened.images_dir)
+    finally:
+        await reopened.close()
+
+
+async def test_undo_and_revert_restore_the_previous_references(
+    store: Store, images: ImageStore
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(2))
+    first = await _referenced(store, images, project.id, "teal")
+    [face] = first.shotlist.characters[0].references
+    second = await _referenced(store, images, project.id, "red", view="profile")
+    assert len(second.shotlist.characters[0].references) == 2
+    removed = await store.apply(
+        "g",
+        project.id,
+        RemoveReference(element="character", name="Mara", sha256=face.sha256),
+        "ana",
+    )
+    assert face not in removed.shotlist.characters[0].references
+
+    undone = await store.undo("g", project.id, "ana")
+    assert undone.shotlist.characters[0].references == second.shotlist.characters[0].references
+    reverted = await store.revert("g", project.id, first.head, "bo")
+    assert reverted.shotlist.characters[0].references == (face,)
+    # The image stays the project's: the reference can be added again after any of this.
+    assert await store.has_image(project.id, face.sha256)
+
+
+async def test_two_projects_never_see_each_others_images(
+    store: Store, images: ImageStore, db_path: Path
+) -> None:
+    mine = await store.create_project("g", "ana", make_shotlist(1))
+    theirs = await store.create_project("g", "bo", make_shotlist(1))
+    elsewhere = await store.create_project("other guild", "cy", make_shotlist(1))
+    referenced = await _referenced(store, images, mine.id, "teal")
+    [face] = referenced.shotlist.characters[0].references
+
+    assert not await store.has_image(theirs.id, face.sha256)
+    borrowed = AddReference(element="character", name="Mara", reference=face)
+    for project in (theirs, elsewhere):
+        with pytest.raises(EditError, match="never added to project"):
+            await store.apply(project.scope, project.id, borrowed, "bo")
+        with pytest.raises(EditError, match="never added"):  # inside a batch: none of it
+            await store.apply_many(
+                project.scope, project.id, [SetProjectInfo(title="Stolen"), borrowed], "bo"
+            )
+        unchanged = await store.project(project.scope, project.id)
+        assert unchanged.head == 1 and unchanged.shotlist.characters[0].references == ()
+    # A project is found only through its scope, for images too.
+    info = await asyncio.to_thread(images.put, _photo("teal"))
+    with pytest.raises(NotFound):
+        await store.add_image("g", elsewhere.id, info, "upload", "bo")
+    with pytest.raises(NotFound):
+        await store.add_reference("g", elsewhere.id, "character", "Mara", info, added_by="bo")
+    assert [row[0] for row in _image_rows(db_path)] == [mine.id]
+    # Recorded for the other project too, the same file serves both; each keeps its own record.
+    await store.add_image("g", theirs.id, info, "generated", "bo")
+    shared = await store.apply("g", theirs.id, borrowed, "bo")
+    assert shared.shotlist.characters[0].references == (face,)
+    assert sorted(row[5] for row in _image_rows(db_path)) == ["generated", "upload"]
+
+
+async def test_a_reference_whose_suffix_was_not_recorded_is_refused(
+    store: Store, images: ImageStore
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    info = await asyncio.to_thread(images.put, _photo("teal"))
+    await store.add_image("g", project.id, info, "upload", "ana")
+    wrong = info.reference().model_copy(update={"suffix": ".jpg"})
+    with pytest.raises(EditError, match="never added"):
+        await store.apply(
+            "g", project.id, AddReference(element="character", name="Mara", reference=wrong), "ana"
+        )
+
+
+async def test_a_refused_reference_records_nothing(
+    store: Store, images: ImageStore, db_path: Path
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    for colour in ("red", "green", "blue", "white"):
+        await _referenced(store, images, project.id, colour, view="detail")
+    before = await store.project("g", project.id)
+    rows = _image_rows(db_path)
+    info = await asyncio.to_thread(images.put, _photo("black"))
+    with pytest.raises(EditError, match="Mara already has 4 references; remove one first"):
+        await store.add_reference("g", project.id, "character", "Mara", info, added_by="ana")
+    with pytest.raises(EditError, match="There is no character called Theo"):
+        await store.add_reference("g", project.id, "character", "Theo", info, added_by="ana")
+    assert _image_rows(db_path) == rows
+    assert not await store.has_image(project.id, info.sha256)
+    assert (await store.project("g", project.id)).head == before.head
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not a picture", _photo("teal", (255, 900)), _photo("teal", (256, 256), "GIF")[:40]],
+    ids=["not an image", "too small", "cut short"],
+)
+async def test_a_bad_image_is_refused_with_nothing_stored(
+    store: Store, images: ImageStore, db_path: Path, data: bytes
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+
+    async def upload() -> Project:
+        # What a front-end does: check and store the file, then record and use it.
+        info = await asyncio.to_thread(images.put, data)
+        return await store.add_reference("g", project.id, "character", "Mara", info, added_by="ana")
+
+    with pytest.raises(InvalidImage):
+        await upload()
+    assert not images.root.exists() or not any(p.is_file() for p in images.root.rglob("*"))
+    assert _image_rows(db_path) == []
+    assert (await store.project("g", project.id)).head == 1
+
+
+async def test_images_go_with_their_project(
+    store: Store, images: ImageStore, db_path: Path
+) -> None:
+    project = await store.create_project("g", "ana", make_shotlist(1))
+    await _referenced(store, images, project.id, "teal")
+    await store.delete_project("g", project.id)
+    assert _image_rows(db_path) == []
