@@ -33,8 +33,15 @@ ever opened read-only, to check what it holds. The probes:
 
 Prints progress to stderr, then a markdown table (probe | tried | survived with nothing lost |
 failed | note) and the failures one by one to stdout; exits 1 if any probe failed. The same
---seed gives the same kill delays, fill levels and strings (timing still varies). Defaults take
-about 5-8 minutes on 2 cores, --quick about 2-3; --max-minutes stops starting new tries.
+--seed gives the same kill delays, fill levels and strings (timing still varies). On 2 idle cores
+the defaults take about 3-4 minutes and --quick about 1-2 (twice that on a busy machine);
+--max-minutes (default 9, quick 4) stops starting new tries. Every subprocess has a timeout.
+--wait-leases makes each kill's recovery wait until the killed run's job leases have run out
+(up to a minute per kill), to test take-over by lease expiry rather than at once.
+
+`slate` is .venv/bin/slate (else `python -m bot`); the environment passes through, so to measure
+the committed product while others edit the tree:
+    git archive HEAD | tar -x -C /tmp/snap && PYTHONPATH=/tmp/snap .venv/bin/python benchmarks/chaos.py
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,18 +125,23 @@ def slate_command() -> list[str]:
 SLATE = slate_command()
 
 
-def slate_env(data_dir: Path | None, **extra: str) -> dict[str, str]:
+XDG_DATA_HOME = Path(tempfile.gettempdir()) / "slate-chaos-xdg"  # main() puts it in the work folder
+
+
+def slate_env(data_dir: Path) -> dict[str, str]:
+    """The environment of every `slate` run: offline, the animatic, one worker, and `data_dir`
+    as the data folder. `slate demo` keeps its store in OUT/.slate whatever SLATE_DATA_DIR says;
+    its runs get that folder here too, so nothing can reach the per-user data folder."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SLATE_")}
     env.update(
         HF_HUB_OFFLINE="1",
         SLATE_RENDERER="animatic",
         SLATE_RENDER_WORKERS="1",
         SLATE_LLM_MODEL="",
+        SLATE_DATA_DIR=str(data_dir),
+        XDG_DATA_HOME=str(XDG_DATA_HOME),
         PYTHONUNBUFFERED="1",
     )
-    if data_dir is not None:
-        env["SLATE_DATA_DIR"] = str(data_dir)
-    env.update(extra)
     return env
 
 
@@ -426,8 +439,9 @@ class Probe:
 
 def _reason_key(problem: str) -> str:
     """A failure's kind, without the numbers that vary from try to try."""
-    key = re.sub(r"\d+(\.\d+)?", "N", problem)
-    return short(key.split(": ", 1)[0] if "traceback" not in key else key, 60)
+    key = re.sub(r"\b(chat|demo)\d\b", r"\1", problem)
+    key = re.sub(r"(?<![A-Za-z])\d+(\.\d+)?", "N", key)
+    return short(key.split(": ", 1)[0] if "traceback" not in key else key, 72)
 
 
 class Clock:
@@ -442,16 +456,17 @@ class Clock:
 
 
 def probe_kill(
-    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random
-) -> list[Probe]:
+    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random, rows: list[Probe]
+) -> None:
     probe = Probe("kill -9 + recovery")
+    rows.append(probe)
     base = work / "kill-baseline"
     base.mkdir()
     log("kill -9: timing one undisturbed `slate demo`")
     baseline = run(
         "demo",
         ["demo", KILL_BRIEF, "--out", str(base / "out")],
-        env=slate_env(None),
+        env=slate_env(base / "out" / ".slate"),
         cwd=base,
         logs=base / "logs",
         timeout=TIMEOUT_DEMO,
@@ -459,7 +474,7 @@ def probe_kill(
     if baseline.verdict():
         probe.record("baseline demo", [baseline.verdict() or ""])
         probe.notes.append("undisturbed demo failed")
-        return [probe]
+        return
     length = baseline.seconds
     log(f"kill -9: an undisturbed demo takes {length:.1f}s")
     for attempt in range(1, args.kills + 1):
@@ -475,7 +490,7 @@ def probe_kill(
         proc = Proc(
             "demo",
             ["demo", KILL_BRIEF, "--out", str(out)],
-            env=slate_env(None),
+            env=slate_env(out / ".slate"),
             cwd=folder,
             logs=folder / "logs",
         )
@@ -523,7 +538,7 @@ def probe_kill(
             recovery = run(
                 "demo",
                 ["demo", KILL_BRIEF, "--out", str(out)],
-                env=slate_env(None),
+                env=slate_env(out / ".slate"),
                 cwd=folder,
                 logs=folder / "logs",
                 timeout=TIMEOUT_DEMO,
@@ -542,7 +557,6 @@ def probe_kill(
         probe.record(label, problems)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    return [probe]
 
 
 # --- probe 2: concurrent sessions ----------------------------------------------------------------
@@ -572,6 +586,7 @@ def solo_versions(brief: str, work: Path, cache: dict[str, int | None]) -> int |
             if result.verdict() is None and len(state.projects) == 1
             else None
         )
+        log(f"  a solo run of that session's script makes {cache[brief]} version(s)")
         shutil.rmtree(folder, ignore_errors=True)
     return cache[brief]
 
@@ -584,9 +599,10 @@ def _log_time(line: str) -> float | None:
 
 
 def probe_concurrent(
-    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random
-) -> list[Probe]:
+    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random, rows: list[Probe]
+) -> None:
     probes = {n: Probe(f"{n} concurrent sessions") for n in (2, 3)}
+    rows += probes.values()
     expected: dict[str, int | None] = {}
     plan = [(n, mode) for _ in range(args.rounds) for n in (2, 3) for mode in ("chat", "demo")]
     for index, (n, mode) in enumerate(plan, 1):
@@ -608,7 +624,7 @@ def probe_concurrent(
             else:
                 args_i = ["-v", "demo", brief, "--out", str(shared_out)]
                 stdin = b""
-                env = slate_env(None)
+                env = slate_env(data)
             procs.append(
                 Proc(f"{mode}{i}", args_i, env=env, cwd=folder, logs=folder / "logs", stdin=stdin)
             )
@@ -669,7 +685,6 @@ def probe_concurrent(
             shutil.rmtree(folder, ignore_errors=True)
     for probe in probes.values():
         probe.notes = list(dict.fromkeys(probe.notes))
-    return list(probes.values())
 
 
 # --- probe 3: disk full --------------------------------------------------------------------------
@@ -704,16 +719,19 @@ def _unmount(mount: Path) -> None:
 
 
 def probe_disk(
-    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random
-) -> list[Probe]:
+    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random, rows: list[Probe]
+) -> None:
     probe = Probe("disk full")
-    levels = [0, 192 << 10, 1 << 20] if args.quick else [0, 48 << 10, 192 << 10, 512 << 10]
-    levels += [] if args.quick else [1 << 20, 8 << 20]
+    rows.append(probe)
+    kib = 1 << 10
+    levels = [0, 192 * kib, 1024 * kib]  # bytes left free (±20%); a demo needs about 1.1 MiB
+    if not args.quick:
+        levels = [0, 48 * kib, 192 * kib, 512 * kib, 1024 * kib, 8192 * kib]
     mount = work / "tmpfs"
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         probe.notes.append("skipped: needs root for a tmpfs; ENOSPC is not simulated otherwise")
-        return [probe]
+        return
     tried = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
         capture_output=True,
@@ -721,7 +739,7 @@ def probe_disk(
     )
     if tried.returncode:
         probe.notes.append(f"skipped: mount -t tmpfs failed ({short(tried.stderr.decode(), 40)})")
-        return [probe]
+        return
     try:
         for level in levels:
             if clock.left() < 30:
@@ -741,7 +759,7 @@ def probe_disk(
             result = run(
                 "demo",
                 ["demo", KILL_BRIEF, "--out", str(out)],
-                env=slate_env(None),
+                env=slate_env(out / ".slate"),
                 cwd=folder,
                 logs=folder / "logs",
                 timeout=TIMEOUT_DISK,
@@ -777,7 +795,7 @@ def probe_disk(
                 again = run(
                     "demo-again",
                     ["demo", KILL_BRIEF, "--out", str(out)],
-                    env=slate_env(None),
+                    env=slate_env(out / ".slate"),
                     cwd=folder,
                     logs=folder / "logs",
                     timeout=TIMEOUT_DISK,
@@ -792,7 +810,6 @@ def probe_disk(
     finally:
         kill_all_live()
         _unmount(mount)
-    return [probe]
 
 
 # --- probe 4: hostile text -----------------------------------------------------------------------
@@ -899,12 +916,12 @@ HUGE_DIRECTIONS = [
 ]
 
 
-def hostile(rng: random.Random, *, one_line: bool, nul: bool = True) -> bytes:
-    """A seeded hostile string, as bytes (it may not be UTF-8)."""
+def hostile(rng: random.Random, *, one_line: bool, nul: bool = True, invalid: bool = True) -> bytes:
+    """A seeded hostile string, as bytes (not UTF-8 when `invalid`)."""
     parts: list[bytes] = []
     for _ in range(rng.randint(2, 6)):
         kind = rng.random()
-        if kind < 0.12:
+        if kind < 0.12 and invalid:
             parts.append(rng.choice(BAD_BYTES))
         elif kind < 0.17 and nul:
             parts.append(b"\x00")
@@ -921,23 +938,24 @@ def hostile(rng: random.Random, *, one_line: bool, nul: bool = True) -> bytes:
 
 
 def probe_fuzz(
-    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random
-) -> list[Probe]:
+    args: argparse.Namespace, work: Path, clock: Clock, rng: random.Random, rows: list[Probe]
+) -> None:
     probe = Probe("hostile text")
+    rows.append(probe)
     folder = work / "fuzz"
     folder.mkdir()
     data = folder / "data"
     env = slate_env(data)
     logs = folder / "logs"
     database = data / "slate.db"
-    escapes = 0
+    escapes: Counter[str] = Counter()
     for attempt in range(1, args.fuzz + 1):
         if clock.left() < 20:
             probe.notes.append(f"time limit: {attempt - 1} of {args.fuzz} tried")
             break
         results: list[Result] = []
         # slate plan ARG: argv can't hold NUL bytes; invalid UTF-8 can.
-        argument = hostile(rng, one_line=False, nul=False)
+        argument = hostile(rng, one_line=False, nul=False)[:100_000]  # MAX_ARG_STRLEN: 128 KiB
         plan_args: list[str | bytes] = ["plan", argument]
         if rng.random() < 0.3:
             plan_args.append("--json")
@@ -945,10 +963,15 @@ def probe_fuzz(
             run("plan", plan_args, env=env, cwd=folder, logs=logs, timeout=TIMEOUT_QUICK_CMD)
         )
         # piped chat: a brief line, directions, exports.
+        # A third of the briefs are all hostile (most are refused, and the chat ends there);
+        # the rest are a story with (valid UTF-8, short enough) hostile text inside, so that the
+        # directions get their turn.
         brief = (
             hostile(rng, one_line=True)
-            if rng.random() < 0.5
-            else rng.choice(SESSION_BRIEFS).encode() + b" " + hostile(rng, one_line=True)
+            if rng.random() < 0.35
+            else rng.choice(SESSION_BRIEFS).encode()
+            + b" "
+            + hostile(rng, one_line=True, invalid=False).decode()[:1500].encode()
         )
         lines = [brief]
         for _ in range(rng.randint(2, 5)):
@@ -996,9 +1019,10 @@ def probe_fuzz(
         problems = [
             verdict for result in results if (verdict := result.verdict((0, 1, 2))) is not None
         ]
-        escapes += sum(
-            1 for result in results[:2] if "\x1b" in result.out and b"\x1b" not in argument
-        )
+        stdin = b"\n".join(lines)
+        for result, given in ((results[0], argument), (results[1], stdin)):
+            if "\x1b" in result.out and (b"\x1b" in given or b"\xc2\x9b" in given):
+                escapes[result.name] += 1
         state = read_store(database)
         if not state.intact:
             problems.append(f"integrity: {state.integrity}")
@@ -1007,12 +1031,15 @@ def probe_fuzz(
         )
         if listed.verdict():
             problems.append(f"store no longer lists: {listed.verdict()}")
-        probe.record(f"string {attempt} ({len(argument)} B arg, {len(lines)} chat lines)", problems)
+        codes = " ".join(f"{result.name}={result.rc}" for result in results)
+        probe.record(
+            f"string {attempt} ({len(argument)} B arg, {len(lines)} lines; {codes})", problems
+        )
     if escapes:
-        probe.notes.append(f"raw ESC reached stdout {escapes}× (not counted)")
+        which = ", ".join(f"{name} ×{count}" for name, count in sorted(escapes.items()))
+        probe.notes.append(f"input's ESC sequences printed raw by {which} (not counted)")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
-    return [probe]
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -1045,11 +1072,11 @@ def main() -> int:
     parser.add_argument(
         "--only", default=",".join(PROBES), help="comma-separated: " + ",".join(PROBES)
     )
-    parser.add_argument("--kills", type=int, help="kill -9 tries (default 10, quick 3)")
+    parser.add_argument("--kills", type=int, help="kill -9 tries (default 10, quick 5)")
     parser.add_argument(
         "--rounds", type=int, help="rounds of each session mix (default 2, quick 1)"
     )
-    parser.add_argument("--fuzz", type=int, help="hostile strings (default 40, quick 8)")
+    parser.add_argument("--fuzz", type=int, help="hostile strings (default 40, quick 15)")
     parser.add_argument(
         "--wait-leases",
         action="store_true",
@@ -1060,9 +1087,9 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = parser.parse_args()
-    args.kills = args.kills if args.kills is not None else (3 if args.quick else 10)
+    args.kills = args.kills if args.kills is not None else (5 if args.quick else 10)
     args.rounds = args.rounds if args.rounds is not None else 1 if args.quick else 2
-    args.fuzz = args.fuzz if args.fuzz is not None else (8 if args.quick else 40)
+    args.fuzz = args.fuzz if args.fuzz is not None else (15 if args.quick else 40)
     minutes = args.max_minutes if args.max_minutes is not None else (4 if args.quick else 9)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in PROBES]
@@ -1070,14 +1097,29 @@ def main() -> int:
         parser.error(f"unknown probe(s): {', '.join(unknown)}")
     clock = Clock(minutes)
     work = Path(tempfile.mkdtemp(prefix="slate-chaos-"))
-    log(f"seed {args.seed}, slate = {' '.join(SLATE)}, work in {work}")
+    global XDG_DATA_HOME
+    XDG_DATA_HOME = work / "xdg-data"
+    source = f" (PYTHONPATH={os.environ['PYTHONPATH']})" if os.environ.get("PYTHONPATH") else ""
+    log(f"seed {args.seed}, slate = {' '.join(SLATE)}{source}, work in {work}")
     started = time.monotonic()
     results: list[Probe] = []
+    broken: list[str] = []  # probes the benchmark itself failed to finish
     try:
         for name in chosen:
             log(f"probe: {name}")
             rng = random.Random(f"{args.seed}:{name}")
-            results += PROBES[name](args, work, clock, rng)
+            done = len(results)
+            try:
+                PROBES[name](args, work, clock, rng, results)
+            except Exception as error:  # the benchmark's own fault: say so, go on with the rest
+                log(f"probe {name} stopped: {error!r}")
+                traceback.print_exc()
+                if len(results) == done:
+                    results.append(Probe(name))
+                results[-1].notes.append(f"benchmark error: {short(repr(error), 60)}")
+                broken.append(name)
+            finally:
+                kill_all_live()
     except KeyboardInterrupt:
         log("interrupted: the table shows what ran")
     finally:
@@ -1094,7 +1136,7 @@ def main() -> int:
             for line in probe.failures:
                 print(f"- {probe.name} · {line}")
     print(f"\nseed {args.seed} · {time.monotonic() - started:.0f}s")
-    return 1 if any(probe.failed for probe in results) else 0
+    return 1 if broken or any(probe.failed for probe in results) else 0
 
 
 if __name__ == "__main__":
