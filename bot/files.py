@@ -43,6 +43,8 @@ def check_output_file(target: str | os.PathLike[str], *, database: Path) -> Outp
     name: relative paths, symlinks and hard links are resolved), a folder, or something other
     than a plain file. Relative paths are taken from the current directory."""
     shown = os.fspath(target)
+    if any(ord(character) < 32 for character in shown):
+        raise UnsafeOutput("A file name can't hold control characters (such as a NUL byte).")
     resolved = Path(os.path.realpath(shown or "."))
     if _is_store_file(resolved, database):
         raise UnsafeOutput(

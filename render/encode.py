@@ -83,7 +83,7 @@ def remove_partial_files(folder: Path) -> int:
         return 0
     for path in entries:
         match = _PARTIAL_NAME.fullmatch(path.name)
-        if match is None or _running(int(match["pid"])) or not path.is_file():
+        if match is None or process_running(int(match["pid"])) or not path.is_file():
             continue
         try:
             path.unlink()
@@ -97,7 +97,7 @@ def remove_partial_files(folder: Path) -> int:
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
     if pid == os.getpid():
         return True
     if os.name != "posix":

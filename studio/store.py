@@ -406,8 +406,7 @@ class Store:
             await self.backup()  # an existing database is about to change shape
         async with self._transaction():
             # Again inside the write lock: another process may have migrated in between.
-            cursor = await self._db.execute("PRAGMA user_version")
-            row = await cursor.fetchone()
+            row = await self._one("PRAGMA user_version")
             current = int(row[0]) if row else 0
             for file in files:
                 number = int(file.name[:4])
@@ -463,8 +462,7 @@ class Store:
         )
 
     async def schema_version(self) -> int:
-        cursor = await self._db.execute("PRAGMA user_version")
-        row = await cursor.fetchone()
+        row = await self._one("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     @asynccontextmanager
@@ -474,12 +472,29 @@ class Store:
             # or a COMMIT that fails, must not leave the shared connection inside a transaction
             # (every later write would fail with "cannot start a transaction within a transaction").
             try:
-                await self._db.execute("BEGIN IMMEDIATE")
+                await self._begin()
                 yield
                 await self._db.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting while another process writes: SQLite's busy timeout covers
+        most waits; a busy answer it does not retry (another connection's snapshot) is retried
+        here with a growing pause, for about as long."""
+        delay = 0.05
+        for _ in range(12):
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                log.debug("database busy; retrying in %.2f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        await self._db.execute("BEGIN IMMEDIATE")
 
     async def _rollback(self) -> None:
         # The connection runs statements in the order they were queued, so this ROLLBACK follows
@@ -497,8 +512,13 @@ class Store:
 
     async def _one(self, sql: str, *args: Any) -> Any:
         """The first row of `sql` with positional `args`, or one dict of named parameters."""
+        # Closed at once: a cursor left open keeps a read snapshot, and a later BEGIN IMMEDIATE on
+        # this connection would then fail with "database is locked" instead of waiting its turn.
         cursor = await self._db.execute(sql, _parameters(args))
-        return await cursor.fetchone()
+        try:
+            return await cursor.fetchone()
+        finally:
+            await cursor.close()
 
     async def _all(self, sql: str, *args: Any) -> list[Any]:
         cursor = await self._db.execute(sql, _parameters(args))

@@ -3,6 +3,8 @@ them before deferring, so a refusal can stay private). Every refusal's text live
 
 from __future__ import annotations
 
+import re
+
 from studio.errors import InvalidValue, LimitReached, SlateError
 from studio.styles import find_style, style_names
 
@@ -19,8 +21,17 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with control characters (terminal escapes, NUL...) written out as `\\x1b`, so
+    crew- and model-written text can never drive a terminal or hide in a stored list."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 def check_brief(brief: str) -> str:
-    brief = brief.strip()
+    brief = visible(brief).strip()
     if not brief:
         raise InvalidValue("Tell me about the film first: a sentence or two of brief.")
     if len(brief) > MAX_BRIEF:
@@ -29,7 +40,7 @@ def check_brief(brief: str) -> str:
 
 
 def check_direction(message: str) -> str:
-    message = message.strip()
+    message = visible(message).strip()
     if not message:
         raise InvalidValue("Say what to change, e.g. “shot 3: slow dolly-in, close-up”.")
     if len(message) > MAX_DIRECTION:

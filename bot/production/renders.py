@@ -81,6 +81,7 @@ class Renders:
     async def take_over(self) -> list[str]:
         """Resubmit every job no live process holds (a previous run was killed, or another
         process died); returns their batch ids. A job whose request can't be read is failed."""
+        await self._expire_dead_owners()
         resumed: list[str] = []
         for record in await self.store.claim_orphaned_jobs(self.owner, self.lease_s):
             if self.reports.tracked(record.id) is not None:
@@ -108,6 +109,22 @@ class Renders:
             if record.batch_id not in resumed:
                 resumed.append(record.batch_id)
         return resumed
+
+    async def _expire_dead_owners(self) -> None:
+        """A run on this machine that was killed can't release its jobs: end its leases now
+        rather than when they would run out, so its jobs resume at once."""
+        from render.encode import process_running
+
+        if os.name != "posix":
+            return  # no cheap way to ask whether a pid lives; leases run out instead
+        host = socket.gethostname()
+        for owner in {job.owner for job in await self.store.open_jobs() if job.owner}:
+            name, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            mine = name == host and pid.isdigit() and owner != self.owner
+            if mine and not process_running(int(pid)):
+                log.info("render jobs of %s: its process is gone; taking them over", owner)
+                await self.store.release_jobs(owner)
 
     async def keep_leases(self) -> list[str]:
         """Renew this run's leases and take over what dead processes left; the batches taken."""

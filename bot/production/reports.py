@@ -151,9 +151,13 @@ class RenderReports:
             try:
                 await self._record(event)
             except Exception as error:
-                log.exception("could not record render event %s", event)
+                known = user_message(error)  # a full disk: say so in one line, not a traceback
+                if known is None:
+                    log.exception("could not record render event %s", event)
+                else:
+                    log.warning("could not record render event of job %s: %s", event.job_id, known)
                 if isinstance(event, JobFinished | JobFailed | JobCancelled):
-                    await self._abandon(event.job_id, user_message(error) or UNRECORDED)
+                    await self._abandon(event.job_id, known or UNRECORDED)
 
     async def _abandon(self, job_id: str, reason: str) -> None:
         """A job ended but its outcome could not be stored (its project was deleted, the database
@@ -165,8 +169,8 @@ class RenderReports:
         self._unrecorded[job_id] = reason
         try:
             await self.store.set_job_state(job_id, JobState.FAILED, reason)
-        except Exception:
-            log.exception("could not close render job %s", job_id)
+        except Exception as error:  # the next run takes the job over when its lease runs out
+            log.warning("could not close render job %s: %s", job_id, user_message(error) or error)
         self._tell(ref, _event(ref, job_id, JobState.FAILED, reason=reason))
 
     async def _record(self, event: PoolEvent) -> None:

@@ -89,3 +89,9 @@ def test_a_write_error_names_the_users_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError) as caught:
         write_atomically(target, "x")
     assert caught.value.filename == str(target)
+
+
+@pytest.mark.parametrize("name", ["out\x00.md", "out\x1b[2J.md", "a\nb.md"])
+def test_control_characters_in_a_file_name_are_refused(database: Path, name: str) -> None:
+    with pytest.raises(UnsafeOutput, match="control characters"):
+        check_output_file(name, database=database)

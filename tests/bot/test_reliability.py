@@ -154,3 +154,34 @@ async def test_a_clip_cut_short_is_found_and_rendered_again(tmp_path: Path) -> N
         assert [number for _, number in batch.jobs] == ["1"]
         await prod.wait(batch.id)
         await prod.check_cut(SCOPE, project.id)  # the new take is whole
+
+
+async def test_jobs_of_a_killed_run_on_this_machine_resume_at_once(tmp_path: Path) -> None:
+    """A run killed with -9 holds its leases for up to a minute; its pid being gone is enough."""
+    import socket
+
+    from studio.records import NewJob
+
+    settings = settings_for(tmp_path)
+    async with production(settings, render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        shot = project.shotlist.shots[0]
+        data = prod.renders.request(project.shotlist, shot).to_data()
+        key = prod.renders.fingerprint(prod.renders.request(project.shotlist, shot))
+    dead = f"{socket.gethostname()}:{2**22 + 12345}:dead"  # no such pid
+    store = await Store.open(settings.database)
+    job = NewJob("j-dead", shot.uid, shot.number, key, "ana", 0, data)
+    await store.add_batch("bdead", project.id, "ana", [job], owner=dead, lease_s=3600)
+    await store.close()
+    async with production(settings, render=True) as prod:
+        assert prod.resumed == ["bdead"]
+        assert [job.state for job in await prod.wait("bdead")] == [JobState.DONE]
+
+
+async def test_terminal_escapes_never_reach_the_store(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path)) as prod:
+        turn = await prod.start_project(SCOPE, "ana", "\x1b]0;owned\x07A chef cooks at dawn.\x1b[2J")
+        text = turn.project.shotlist.model_dump_json()
+        assert "\x1b" not in text and "\x07" not in text
+        turn = await prod.direct(SCOPE, turn.project.id, "ana", "shot 1: close-up\x00\x1b[31m")
+        assert "\x1b" not in turn.project.shotlist.model_dump_json()
