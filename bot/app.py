@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from agents.base import Director
@@ -16,7 +17,7 @@ from render.types import Renderer
 
 if TYPE_CHECKING:
     from render.diffusers import DiffusersOptions
-    from render.pool import RendererLoader
+    from render.pool import RendererLoader, RenderExecutor
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -73,23 +74,31 @@ def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOpti
     )
 
 
-def renderer_loader(
-    settings: Settings, device_count: Callable[[], int] = cuda_device_count
-) -> RendererLoader:
-    """What each render worker calls, once per model, to get its renderer (on its own GPU)."""
+@dataclass(frozen=True)
+class RendererFactory:
+    """What each render worker calls, once per model, to get its renderer (on its own GPU).
+    A plain picklable value, not a closure: the Ray farm ships it to its actors, which build
+    their renderers where they run (there each actor sees one GPU, so "auto" finds it)."""
 
-    def load(model: str, worker: int = 0) -> Renderer:
+    options: DiffusersOptions
+    device_count: Callable[[], int] = cuda_device_count
+
+    def __call__(self, model: str, worker: int = 0) -> Renderer:
         if model == "animatic":
             from render.animatic import AnimaticRenderer
 
             return AnimaticRenderer()
         from render.diffusers import DiffusersRenderer
 
-        return DiffusersRenderer(
-            model, diffusers_options(settings, render_device(worker, device_count))
-        )
+        device = render_device(worker, self.device_count)
+        return DiffusersRenderer(model, replace(self.options, device=device))
 
-    return load
+
+def renderer_loader(
+    settings: Settings, device_count: Callable[[], int] = cuda_device_count
+) -> RendererLoader:
+    """What each render worker calls, once per model, to get its renderer (on its own GPU)."""
+    return RendererFactory(diffusers_options(settings), device_count)
 
 
 def render_cache_salt(settings: Settings) -> Callable[[str], str]:
@@ -97,6 +106,25 @@ def render_cache_salt(settings: Settings) -> Callable[[str], str]:
     index: every worker's GPU renders the same clip)."""
     tag = diffusers_options(settings).cache_tag()
     return lambda model: "" if model == "animatic" else tag
+
+
+# --- render farm (issue 12) ---
+def render_executor(settings: Settings) -> RenderExecutor | None:
+    """Ray actors when SLATE_RENDER_BACKEND=ray (ray is imported only then), one per GPU for
+    diffusion models, else one per CPU slot up to SLATE_RENDER_WORKERS; None: worker threads.
+    With SLATE_RENDER_SHARED_DIR the actors write clips straight into that folder."""
+    if settings.render_backend != "ray":
+        return None
+    from render.farm import RayExecutor
+
+    return RayExecutor(
+        settings.ray_address,
+        gpus_per_worker=1.0 if settings.renderer == "diffusers" else 0.0,
+        shared_folder=settings.render_shared_dir is not None,
+    )
+
+
+# --- end render farm ---
 
 
 @asynccontextmanager
@@ -116,9 +144,10 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
 
             pool = RenderPool(
                 renderer_loader(settings),
-                settings.renders_dir,
+                settings.render_shared_dir or settings.renders_dir,  # render farm (issue 12)
                 workers=settings.render_workers,
                 cache_salt=render_cache_salt(settings),
+                executor=render_executor(settings),  # render farm (issue 12)
             )
             await pool.start()
             stack.push_async_callback(pool.close)

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     compile: bool = False
     first_block_cache: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
 
+    # --- render farm (issue 12) ---
+    # Where renders run: "local" worker threads, or "ray" actors (one per GPU or CPU slot).
+    render_backend: Literal["local", "ray"] = "local"
+    # Ray cluster: empty starts a local instance; "auto" or "ray://host:port" joins one.
+    ray_address: str = ""
+    # A folder every farm machine and the bot see at the same path: actors write clips there
+    # (it then holds the renders); empty = clips come back through Ray's object store.
+    render_shared_dir: Path | None = None
+    # --- end render farm ---
+
     # Discord.
     discord_token: SecretStr | None = None
     discord_dev_guild: int | None = Field(default=None, ge=1, lt=2**64)  # a Discord snowflake
@@ -79,6 +89,7 @@ class Settings(BaseSettings):
         "render_width",
         "render_height",
         "first_block_cache",
+        "render_shared_dir",
         "discord_token",
         "discord_dev_guild",
         mode="before",

@@ -1,0 +1,492 @@
+"""The render farm: the pool's slots as Ray actors, one per GPU (or per CPU slot) in a cluster.
+
+The pool keeps deciding everything in the bot's process (who goes next, the cache, joins,
+cancellation, events); the farm only renders. Each actor (`FarmWorker`) loads a renderer once per
+model and keeps it, renders one job at a time on a thread of its own, and streams back what it
+does through a Ray generator: progress (step, total, now and then a preview), then the clip and
+poster as bytes (written atomically on the bot's side), or nothing when it wrote them straight
+into a folder the bot shares (`shared_folder`). A `cancel` call (actors run with
+`max_concurrency` > 1, so it runs beside the render) sets the job's CancelToken, and the renderer
+stops at its next step.
+
+`RayExecutor` sizes the farm to the cluster every `rescale_s` seconds: `cluster_resources()`
+GPUs (one actor each) or, for CPU slots, CPUs up to `max_workers`; machines that join add actors,
+machines that leave take theirs with them. An actor that dies under a job raises `WorkerLost`;
+the pool runs the job once more on another actor and the executor starts a replacement.
+
+Actors are not detached: they end with the bot. A restarted bot starts new ones and the
+production resubmits its open jobs (held in the store under leases); a clip an actor finished
+is already in the cache, so nothing renders twice.
+
+ray is imported only when a farm starts: `pip install 'slate[ray]'`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import queue
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from render.encode import encode_clip, temp_sibling, write_poster
+from render.pool import RendererLoader, RenderJob, WorkerLost
+from render.types import (
+    CancelToken,
+    ProgressCallback,
+    RenderCancelled,
+    Renderer,
+    RenderError,
+    RenderProgress,
+    RenderRequest,
+)
+
+if TYPE_CHECKING:
+    from render.pool import RenderPool
+
+log = logging.getLogger(__name__)
+
+MISSING_RAY = (
+    "The Ray render farm needs Ray: pip install 'slate[ray]' (or set SLATE_RENDER_BACKEND=local)."
+)
+
+
+class FarmUnavailable(RenderError):
+    """Ray is missing or its cluster cannot be reached; `str(error)` says which and what to do."""
+
+
+# -- what an actor streams back ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Progress:
+    step: int
+    total: int
+    preview: Image.Image | None
+
+
+@dataclass(frozen=True)
+class _Done:
+    info: dict[str, Any]
+    clip: bytes | None  # None: written straight into the shared folder
+    poster: bytes | None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    kind: str  # "cancelled", "render", "os", "crash"
+    message: str
+    errno: int | None = None
+
+    def error(self) -> Exception:
+        match self.kind:
+            case "cancelled":
+                return RenderCancelled(self.message)
+            case "render":
+                return RenderError(self.message)
+            case "os":
+                return OSError(self.errno, self.message)
+            case _:
+                return RuntimeError(f"the farm worker crashed:\n{self.message}")
+
+
+_Update = _Progress | _Done | _Failed
+
+
+# -- the actor ---------------------------------------------------------------------------------
+
+
+class FarmWorker:
+    """The body of one farm actor (wrapped with `ray.remote` when the farm starts)."""
+
+    def __init__(self, load_renderer: RendererLoader, index: int) -> None:
+        self._load_renderer = load_renderer
+        self._index = index
+        self._renderers: dict[str, Renderer] = {}
+        self._lock = threading.Lock()
+        self._tokens: dict[str, CancelToken] = {}
+        self._cancelled_early: set[str] = set()
+        self._job: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Where this actor runs and what it holds; also answers "are you alive?"."""
+        import ray
+
+        context = ray.get_runtime_context()
+        return {
+            "pid": os.getpid(),
+            "node": context.get_node_id(),
+            "gpus": [str(gpu) for gpu in ray.get_gpu_ids()],
+            "models": sorted(self._renderers),
+            "job": self._job,
+        }
+
+    def render(
+        self, job_id: str, request: RenderRequest, write_to: tuple[str, str] | None
+    ) -> Iterator[_Update]:
+        """Stream `_Progress` updates, then one `_Done` or `_Failed`."""
+        token = CancelToken()
+        with self._lock:
+            self._tokens[job_id] = token
+            if job_id in self._cancelled_early:
+                self._cancelled_early.discard(job_id)
+                token.cancel()
+        updates: queue.SimpleQueue[_Update] = queue.SimpleQueue()
+        thread = threading.Thread(
+            target=self._render,
+            args=(request, token, updates, write_to),
+            name=f"render-{job_id}",
+            daemon=True,
+        )
+        self._job = job_id
+        thread.start()
+        try:
+            while True:
+                update = updates.get()
+                yield update
+                if not isinstance(update, _Progress):
+                    return
+        finally:
+            self._job = None
+            with self._lock:
+                self._tokens.pop(job_id, None)
+
+    def cancel(self, job_id: str) -> None:
+        with self._lock:
+            token = self._tokens.get(job_id)
+            if token is None:
+                self._cancelled_early.add(job_id)  # the render call has not arrived yet
+            else:
+                token.cancel()
+
+    def _render(
+        self,
+        request: RenderRequest,
+        token: CancelToken,
+        updates: queue.SimpleQueue[_Update],
+        write_to: tuple[str, str] | None,
+    ) -> None:
+        def progress(update: RenderProgress) -> None:
+            updates.put(_Progress(update.step, update.total, update.preview))
+
+        try:
+            renderer = self._renderers.get(request.model)
+            if renderer is None:
+                renderer = self._load_renderer(request.model, self._index)
+                self._renderers[request.model] = renderer
+            result = renderer.render(request, progress, token)
+            if token.cancelled:
+                raise RenderCancelled("The render was cancelled.")
+            info = {"model": result.model, "render_seconds": result.seconds, **result.info}
+            if write_to is not None:
+                clip, poster = Path(write_to[0]), Path(write_to[1])
+                write_poster(result.frames, poster)
+                encode_clip(result.frames, result.fps, clip)
+                updates.put(_Done(info, None, None))
+                return
+            with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
+                clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
+                write_poster(result.frames, poster)
+                encode_clip(result.frames, result.fps, clip)
+                updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
+        except RenderCancelled as error:
+            updates.put(_Failed("cancelled", str(error)))
+        except RenderError as error:
+            updates.put(_Failed("render", str(error)))
+        except OSError as error:
+            updates.put(_Failed("os", error.strerror or str(error), error.errno))
+        except BaseException:
+            updates.put(_Failed("crash", traceback.format_exc()))
+
+
+# -- the bot's side ----------------------------------------------------------------------------
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary sibling and rename, so `path` is either absent or whole."""
+    tmp = temp_sibling(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@dataclass(eq=False)  # each slot is itself: hashed and compared by identity
+class FarmSlot:
+    """One actor, as the pool sees it."""
+
+    actor: Any
+    index: int
+    where: dict[str, Any]
+    shared_folder: bool
+    lost: asyncio.Event  # the executor's: set when a worker dies, to replace it at once
+    name: str = ""
+    retired: bool = False
+    job_id: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or f"ray-{self.index}"
+
+    async def render(
+        self,
+        job: RenderJob,
+        clip: Path,
+        poster: Path,
+        token: CancelToken,
+        progress: ProgressCallback,
+    ) -> dict[str, Any]:
+        from ray.exceptions import NodeDiedError, ObjectLostError, RayActorError, WorkerCrashedError
+
+        write_to = (str(clip), str(poster)) if self.shared_folder else None
+        self.job_id = job.job_id
+        try:
+            stream = self.actor.render.remote(job.job_id, job.request, write_to)
+            if token.cancelled:
+                self.interrupt()
+            async for ref in stream:
+                update: _Update = await ref
+                if isinstance(update, _Progress):
+                    progress(RenderProgress(update.step, update.total, update.preview))
+                elif isinstance(update, _Failed):
+                    raise update.error()
+                else:
+                    if update.clip is not None and update.poster is not None:
+                        await asyncio.to_thread(
+                            _write_clip, clip, update.clip, poster, update.poster
+                        )
+                    return update.info
+        except (RayActorError, WorkerCrashedError, NodeDiedError, ObjectLostError) as error:
+            self.retired = True
+            self.lost.set()
+            raise WorkerLost(
+                f"{self.name} on node {str(self.where.get('node', '?'))[:8]} died"
+            ) from error
+        finally:
+            self.job_id = None
+        raise WorkerLost(f"{self.name} stopped without a clip")
+
+    def interrupt(self) -> None:
+        if self.job_id is not None:
+            self.actor.cancel.remote(self.job_id)
+
+
+def _write_clip(clip: Path, clip_bytes: bytes, poster: Path, poster_bytes: bytes) -> None:
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(poster, poster_bytes)
+    write_atomically(clip, clip_bytes)  # last: an existing clip marks the job done
+
+
+@dataclass(frozen=True)
+class FarmWorkerInfo:
+    """A farm actor for `slate farm status` and `/queue`: where it runs and what it renders."""
+
+    name: str
+    node: str
+    gpus: tuple[str, ...]
+    pid: int
+    job_id: str | None
+
+
+class RayExecutor:
+    """Farm slots: one actor per GPU (`gpus_per_worker` > 0) or per CPU slot.
+
+    `address`: "" starts a local Ray instance, "auto" joins the cluster this machine belongs to,
+    "ray://host:port" joins through Ray Client. When Ray is already initialised in this process
+    the farm uses it as it is (and leaves it running on close).
+    CPU slots are capped at `max_workers` (default: the pool's `workers`); GPU actors at
+    `max_workers` if given, else one per GPU in the cluster.
+    """
+
+    def __init__(
+        self,
+        address: str = "",
+        *,
+        gpus_per_worker: float = 0.0,
+        cpus_per_worker: float = 1.0,
+        max_workers: int | None = None,
+        shared_folder: bool = False,
+        rescale_s: float = 10.0,
+        init_options: dict[str, Any] | None = None,
+    ) -> None:
+        if gpus_per_worker < 0 or cpus_per_worker <= 0:
+            raise ValueError("a farm worker needs a positive share of a CPU and no negative GPUs")
+        self.address = address
+        self.gpus_per_worker = gpus_per_worker
+        self.cpus_per_worker = cpus_per_worker
+        self.max_workers = max_workers
+        self.shared_folder = shared_folder
+        self.rescale_s = rescale_s
+        self._init_options = init_options or {}
+        self._owns_ray = False
+        self._pool: RenderPool | None = None
+        self._actor_class: Any = None
+        self._slots: list[FarmSlot] = []
+        self._pending: dict[int, Any] = {}  # index -> actor not yet placed
+        self._spawns: set[asyncio.Task[None]] = set()
+        self._indexes = iter(range(10**9))
+        self._poke = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()  # set once the farm has at least one worker
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, pool: RenderPool) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise FarmUnavailable(MISSING_RAY) from None
+        self._pool = pool
+        if not ray.is_initialized():
+            try:
+                ray.init(address=self.address or None, **self._init_options)
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                where = self.address or "a local instance"
+                raise FarmUnavailable(
+                    f"The Ray cluster ({where}) cannot be reached: {error}"
+                ) from error
+            self._owns_ray = True
+        self._actor_class = ray.remote(FarmWorker).options(
+            num_cpus=self.cpus_per_worker,
+            num_gpus=self.gpus_per_worker,
+            max_concurrency=4,  # cancel and describe run beside a render
+            max_restarts=0,  # a dead actor is replaced by a fresh one, not restarted under a job
+        )
+        self._rescale()
+        if not self._pending:
+            kind = "GPU" if self.gpus_per_worker else "CPU"
+            log.warning("the Ray cluster has no %s free for a render worker: jobs wait", kind)
+        self._task = asyncio.create_task(self._keep_scaled(), name="render-farm-scale")
+
+    async def close(self) -> None:
+        import ray
+
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for task in list(self._spawns):
+            task.cancel()
+        await asyncio.gather(*self._spawns, return_exceptions=True)
+        for actor in [*(slot.actor for slot in self._slots), *self._pending.values()]:
+            with contextlib.suppress(Exception):
+                ray.kill(actor, no_restart=True)
+        self._slots.clear()
+        self._pending.clear()
+        if self._owns_ray:
+            ray.shutdown()
+
+    # -- status ----------------------------------------------------------------------------
+
+    def target(self) -> int:
+        """How many workers the cluster has room for now."""
+        import ray
+
+        resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        if self.gpus_per_worker:
+            fits = math.floor(resources.get("GPU", 0) / self.gpus_per_worker + 1e-9)
+            cap = self.max_workers
+        else:
+            fits = math.floor(resources.get("CPU", 0) / self.cpus_per_worker + 1e-9)
+            cap = self.max_workers or (self._pool.worker_count if self._pool else 1)
+        return int(max(0, min(fits, cap) if cap is not None else fits))
+
+    def workers(self) -> list[FarmWorkerInfo]:
+        return [
+            FarmWorkerInfo(
+                slot.name,
+                str(slot.where.get("node", "")),
+                tuple(slot.where.get("gpus", ())),
+                int(slot.where.get("pid", 0)),
+                slot.job_id,
+            )
+            for slot in self._slots
+            if not slot.retired
+        ]
+
+    # -- scaling ---------------------------------------------------------------------------
+
+    async def _keep_scaled(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.rescale_s)
+            self._poke.clear()
+            try:
+                await self._check_idle()
+                self._rescale()
+            except Exception:
+                log.exception("could not rescale the render farm")
+
+    async def _check_idle(self) -> None:
+        """Drop idle actors that no longer answer (their machine left)."""
+        from ray.exceptions import RayError
+
+        assert self._pool is not None
+        for slot in list(self._slots):
+            if slot.retired or self._pool.busy(slot):
+                continue
+            try:
+                await asyncio.wait_for(slot.actor.describe.remote(), 10)
+            except (RayError, TimeoutError) as error:
+                log.warning("render farm worker %s is gone: %s", slot.name, error)
+                self._pool.retire_slot(slot)
+
+    def _rescale(self) -> None:
+        import ray
+
+        pool = self._pool
+        assert pool is not None
+        for slot in [s for s in self._slots if s.retired and not pool.busy(s)]:
+            self._slots.remove(slot)
+            with contextlib.suppress(Exception):
+                ray.kill(slot.actor, no_restart=True)
+        live = [slot for slot in self._slots if not slot.retired]
+        have, want = len(live) + len(self._pending), self.target()
+        for _ in range(want - have):
+            index = next(self._indexes)
+            actor = self._actor_class.remote(pool.load_renderer, index)
+            self._pending[index] = actor
+            task = asyncio.create_task(self._placed(index, actor), name=f"render-farm-{index}")
+            self._spawns.add(task)
+            task.add_done_callback(self._spawns.discard)
+        surplus = have - want
+        for index in list(self._pending)[::-1][: max(surplus, 0)]:  # never placed: no job
+            ray.kill(self._pending.pop(index), no_restart=True)
+            surplus -= 1
+        # Idle workers leave first; busy ones after their job (a later rescale ends them).
+        for slot in sorted(live, key=pool.busy)[: max(surplus, 0)]:
+            log.info("render farm: %s leaves (the cluster shrank)", slot.name)
+            pool.retire_slot(slot)
+
+    async def _placed(self, index: int, actor: Any) -> None:
+        from ray.exceptions import RayError
+
+        assert self._pool is not None
+        try:
+            where = await actor.describe.remote()
+        except RayError as error:
+            log.warning("render farm worker ray-%d could not start: %s", index, error)
+            self._pending.pop(index, None)
+            return
+        if self._pending.pop(index, None) is None:
+            return  # killed while it was being placed
+        slot = FarmSlot(actor, index, where, self.shared_folder, self._poke)
+        self._slots.append(slot)
+        log.info(
+            "render farm: %s joins on node %s (GPUs %s)",
+            slot.name,
+            where["node"][:8],
+            where["gpus"],
+        )
+        self._pool.add_slot(slot)
+        self.ready.set()

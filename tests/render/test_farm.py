@@ -1,0 +1,325 @@
+"""The Ray render farm behind the pool's contract: one local Ray instance (2 CPU slots) for the
+whole module; each test gets its own pool and actors. Skipped only when ray is not installed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from render.encode import probe  # noqa: E402
+from render.farm import RayExecutor  # noqa: E402
+from render.pool import (  # noqa: E402
+    GENERIC_FAILURE,
+    LOST_TWICE,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobQueued,
+    JobRetried,
+    JobStarted,
+    RenderJob,
+    RenderPool,
+    ThreadExecutor,
+)
+from render.types import RenderRequest  # noqa: E402
+from tests.render.farm_renderers import FarmTestLoader, lines  # noqa: E402
+from tests.render.test_pool import Recorder, _job, _request  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ray_instance() -> Iterator[None]:
+    started = not ray.is_initialized()
+    if started:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},  # tests.render.farm_renderers
+        )
+    yield
+    if started:
+        ray.shutdown()
+
+
+class Farm:
+    def __init__(self, pool: RenderPool, executor: RayExecutor, folder: Path) -> None:
+        self.pool, self.executor, self.folder = pool, executor, folder
+        self.events = Recorder()
+        pool.add_listener(self.events)
+
+    def open_gate(self) -> None:
+        (self.folder / "open").touch()
+
+    def rendered(self) -> list[str]:
+        return lines(self.folder, "rendered.log")
+
+    async def workers(self, count: int) -> None:
+        """Wait until `count` actors have joined (and no more)."""
+        for _ in range(600):
+            if len(self.executor.workers()) == count and len(self.pool.slots()) == count:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{len(self.executor.workers())} farm workers, not {count}")
+
+
+async def _farm(tmp_path: Path, workers: int) -> Farm:
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    executor = RayExecutor(rescale_s=0.5)
+    pool = RenderPool(
+        FarmTestLoader(str(folder)), tmp_path / "clips", workers=workers, executor=executor
+    )
+    await pool.start()
+    farm = Farm(pool, executor, folder)
+    await farm.workers(workers)
+    return farm
+
+
+@pytest.fixture
+async def farm(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
+    farm = await _farm(tmp_path, 1)
+    yield farm
+    farm.open_gate()
+    await farm.pool.close()
+
+
+@pytest.fixture
+async def farm2(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
+    farm = await _farm(tmp_path, 2)
+    yield farm
+    farm.open_gate()
+    await farm.pool.close()
+
+
+def _animatic(prompt: str) -> RenderRequest:
+    return RenderRequest(prompt=prompt, width=96, height=64, frames=12, fps=12, model="animatic")
+
+
+async def test_events_order_outputs_and_previews(farm: Farm) -> None:
+    request = RenderRequest(prompt="p", width=128, height=96, frames=20, fps=16)
+    assert farm.pool.submit(RenderJob("j1", "ana", request)) == JobQueued("j1", 1)
+    finished = await farm.events.wait(JobFinished, "j1")
+    kinds = farm.events.of("j1")
+    assert kinds[:2] == ["JobQueued", "JobStarted"] and kinds[-1] == "JobFinished"
+    assert set(kinds[2:-1]) == {"JobProgress"}
+    progress = [e for e in farm.events.events if isinstance(e, JobProgress)]
+    assert [e.step for e in progress] == [1, 2, 3]
+    assert progress[0].preview is not None and progress[0].preview.size == (128, 96)
+    assert all(e.eta_s is not None and e.eta_s >= 0 for e in progress)
+    assert isinstance(finished, JobFinished) and not finished.cache_hit
+    assert finished.clip.name == f"{request.cache_key()}.mp4" and finished.poster.exists()
+    assert probe(finished.clip).frames == 20
+    assert finished.info["model"] == "animatic"
+    # Written by the bot's side through temporary siblings: only the clip and its poster remain.
+    assert sorted(p.name for p in finished.clip.parent.iterdir()) == sorted(
+        [finished.clip.name, finished.poster.name]
+    )
+    assert farm.events.threads == {threading.get_ident()}  # delivered on the loop thread
+
+
+async def test_same_events_as_the_local_pool(farm: Farm, tmp_path: Path) -> None:
+    """One batch through both backends: the same events in the same order (progress aside)."""
+
+    def batch(pool: RenderPool) -> None:
+        for job_id, user, prompt in [("a1", "ana", "x"), ("a2", "ana", "y"), ("b1", "ben", "y")]:
+            pool.submit(RenderJob(job_id, user, _animatic(prompt)))
+        pool.submit(RenderJob("b2", "ben", _animatic("z")))
+
+    async def run(pool: RenderPool, events: Recorder) -> list[tuple[str, str]]:
+        batch(pool)
+        for job_id in ("a1", "a2", "b1", "b2"):
+            await events.wait(JobFinished, job_id)
+        pool.submit(RenderJob("c1", "cy", _animatic("x")))  # a cache hit
+        return [
+            (type(e).__name__, e.job_id) for e in events.events if not isinstance(e, JobProgress)
+        ]
+
+    local_events = Recorder()
+    async with RenderPool(
+        FarmTestLoader(str(farm.folder)), tmp_path / "local", executor=ThreadExecutor()
+    ) as local:
+        local.add_listener(local_events)
+        local_order = await run(local, local_events)
+    assert await run(farm.pool, farm.events) == local_order
+    assert ("JobStarted", "b1") in local_order  # b1 joined a2's identical render
+
+
+async def test_fair_between_users_and_priority_first(farm: Farm) -> None:
+    for i in range(3):
+        farm.pool.submit(_job(f"a{i}", "ana"))
+    await farm.events.wait(JobStarted, "a0")
+    assert farm.pool.submit(_job("b0", "ben")) == JobQueued("b0", 1)
+    assert farm.pool.submit(_job("hi", "ana", priority=5)) == JobQueued("hi", 1)
+    farm.open_gate()
+    await farm.events.wait(JobFinished, "a2")
+    assert farm.events.started() == ["a0", "hi", "b0", "a1", "a2"]
+    assert farm.rendered() == ["a0", "hi", "b0", "a1", "a2"]
+
+
+async def test_cancel_queued_and_running(farm: Farm) -> None:
+    farm.pool.submit(_job("j1"))
+    await farm.events.wait(JobProgress, "j1")  # rendering, held at its second step
+    farm.pool.submit(_job("j2"))
+    assert farm.pool.cancel("j2")
+    assert farm.events.of("j2") == ["JobQueued", "JobCancelled"]
+    assert farm.pool.cancel("j1")
+    await farm.events.wait(JobCancelled, "j1")  # the gate is still shut: it stopped at a step
+    assert lines(farm.folder, "cancelled.log") == ["j1"]
+    assert not list(farm.pool.out_dir.glob("*.mp4")) and farm.pool.queue() == []
+    farm.open_gate()
+    farm.pool.submit(_job("j3"))
+    await farm.events.wait(JobFinished, "j3")  # the actor renders on after a cancel
+    assert farm.rendered() == ["j3"]
+
+
+async def test_cache_hit_and_in_flight_join(farm: Farm) -> None:
+    farm.pool.submit(_job("x1", "ana", prompt="same"))
+    farm.pool.submit(_job("x2", "ben", prompt="same"))
+    await farm.events.wait(JobStarted, "x2")
+    farm.open_gate()
+    first, second = (
+        await farm.events.wait(JobFinished, "x1"),
+        await farm.events.wait(JobFinished, "x2"),
+    )
+    assert isinstance(first, JobFinished) and isinstance(second, JobFinished)
+    assert not first.cache_hit and second.cache_hit and first.clip == second.clip
+    assert "JobProgress" in farm.events.of("x2")
+    again = farm.pool.submit(_job("x3", "cy", prompt="same"))
+    assert isinstance(again, JobFinished) and again.cache_hit
+    assert farm.rendered() == ["same"]
+
+
+async def test_failures_carry_their_reasons(farm: Farm) -> None:
+    farm.open_gate()
+    cases = {"oom": "Out of GPU memory: try a smaller size.", "boom": GENERIC_FAILURE}
+    cases["broken"] = "The model 'broken' could not be loaded."
+    for model, reason in cases.items():
+        farm.pool.submit(RenderJob(model, "ana", _request(model, model=model)))
+        assert await farm.events.wait(JobFailed, model) == JobFailed(model, reason)
+    farm.pool.submit(_job("fine"))
+    await farm.events.wait(JobFinished, "fine")  # the actor survives failures
+    loads = [line.split()[0] for line in lines(farm.folder, "loads.log")]
+    assert loads == ["oom", "boom", "broken", "gated"]  # each model loaded once by the actor
+
+
+def _kill(farm: Farm, job_id: str, how: str) -> int:
+    (worker,) = [w for w in farm.executor.workers() if w.job_id == job_id]
+    if how == "ray.kill":
+        (slot,) = [s for s in farm.pool.slots() if s.name == worker.name]
+        ray.kill(slot.actor)  # type: ignore[attr-defined]
+    else:
+        os.kill(worker.pid, signal.SIGKILL)
+    return worker.pid
+
+
+async def test_a_killed_actor_resubmits_the_job_once(farm2: Farm) -> None:
+    """Its process killed by pid mid-render: the job finishes on the other actor."""
+    farm2.pool.submit(_job("j1", prompt="shot"))
+    farm2.pool.submit(_job("twin", "ben", prompt="shot"))
+    await farm2.events.wait(JobProgress, "j1")
+    dead = _kill(farm2, "j1", "SIGKILL")
+    retried = await farm2.events.wait(JobRetried, "j1")
+    assert isinstance(retried, JobRetried) and "again" in retried.note
+    assert "JobRetried" in farm2.events.of("twin")  # the joined job hears it too
+    farm2.open_gate()
+    finished = await farm2.events.wait(JobFinished, "j1")
+    assert isinstance(finished, JobFinished) and finished.clip.exists()
+    assert farm2.events.of("twin")[-1] == "JobFinished"
+    assert "JobFailed" not in farm2.events.of("j1")
+    pids = [int(line.split()[1]) for line in lines(farm2.folder, "started.log")]
+    assert pids[0] == dead and pids[1] != dead and len(pids) == 2  # another actor, once
+    await farm2.workers(2)  # the farm replaced the dead actor
+
+
+async def test_a_job_that_loses_two_actors_fails_with_the_reason(farm2: Farm) -> None:
+    farm2.pool.submit(_job("j1"))
+    await farm2.events.wait(JobProgress, "j1")
+    _kill(farm2, "j1", "ray.kill")
+    await farm2.events.wait(JobRetried, "j1")
+    for _ in range(500):  # until the second actor has it
+        if len(lines(farm2.folder, "started.log")) == 2:
+            break
+        await asyncio.sleep(0.01)
+    _kill(farm2, "j1", "SIGKILL")
+    failed = await farm2.events.wait(JobFailed, "j1")
+    assert isinstance(failed, JobFailed) and failed.reason.startswith(LOST_TWICE.split("(")[0])
+    assert "died" in failed.reason
+
+
+async def test_two_actors_render_at_once(farm2: Farm) -> None:
+    farm2.pool.submit(_job("a", "ana"))
+    farm2.pool.submit(_job("b", "ben"))
+    await farm2.events.wait(JobProgress, "a")
+    await farm2.events.wait(JobProgress, "b")
+    assert {w.job_id for w in farm2.executor.workers()} == {"a", "b"}
+    assert len({w.pid for w in farm2.executor.workers()}) == 2
+    farm2.open_gate()
+    await farm2.events.wait(JobFinished, "a")
+    await farm2.events.wait(JobFinished, "b")
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["object-store", "shared-folder"])
+async def test_the_production_renders_a_film_on_the_farm(
+    ray_instance: None, tmp_path: Path, shared: bool
+) -> None:
+    from bot.app import production
+    from bot.settings import Settings
+    from render.farm import RayExecutor as Farm_
+
+    brief = (
+        "A 10-second teaser. Mia waits in a rain-soaked alley at night. Cole hands her a letter."
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        render_backend="ray",
+        render_workers=2,
+        render_shared_dir=tmp_path / "shared" if shared else None,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with production(settings, render=True) as prod:
+        assert prod.renders.pool is not None
+        assert isinstance(prod.renders.pool.executor, Farm_)
+        project = (await prod.start_project("local", "ana", brief)).project
+        batch = await prod.render("local", project.id, "ana")
+        jobs = await prod.wait(batch.id)
+        assert [job.state for job in jobs] == ["done"] * len(project.shotlist.shots)
+        takes = await prod.store.takes(project.id)
+        farm_pids = {w.pid for w in prod.renders.pool.executor.workers()}
+    assert len(takes) == len(jobs) and len(farm_pids) == 2
+    for take in takes:
+        assert probe(Path(take.clip)).codec == "h264" and Path(take.poster).exists()
+        if shared:
+            assert Path(take.clip).parent == tmp_path / "shared"
+
+
+def test_the_local_backend_never_imports_ray(tmp_path: Path) -> None:
+    import subprocess
+
+    script = (
+        "import asyncio, sys\n"
+        "from bot.app import production\n"
+        "from bot.settings import Settings\n"
+        "async def main():\n"
+        f"    settings = Settings(data_dir={str(tmp_path)!r}, _env_file=None)\n"
+        "    async with production(settings, render=True):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "assert 'ray' not in sys.modules, 'ray was imported'\n"
+    )
+    env = {**os.environ, "SLATE_RENDER_BACKEND": "local"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
