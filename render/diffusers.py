@@ -1,5 +1,10 @@
 """Text-to-video through a diffusers pipeline (Wan, LTX-Video, CogVideoX or any compatible folder).
 
+Models that can follow pictures get them: VACE takes the shot's reference images
+(`reference_images=`, each fitted onto a white canvas) and a first frame (as a one-frame control
+video whose mask keeps it); image-to-video pipelines take the first frame as `image=`. A model that
+cannot renders from the prompt alone, and the result's `info` says so.
+
 Importing this module is cheap: torch and diffusers load on the first render, so the bot and the
 CLI start fast and machines without a GPU stack can still run the animatic.
 """
@@ -17,6 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from render.stills import (
+    choose_references,
+    describe_first_frame,
+    describe_references,
+    fill_frame,
+    fit_on_white,
+    load_stills,
+)
 from render.types import (
     CancelToken,
     InvalidRenderRequest,
@@ -37,6 +50,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LatentLayout = Literal["bcthw", "btchw"]
+# How a loaded pipeline takes a first frame: as `image=` (image-to-video), as a one-frame control
+# video whose mask keeps it (VACE), through a sibling pipeline built with `from_pipe`, or not at all.
+FirstFrameMode = Literal["image", "control", "sibling", "none"]
 
 # Limits past which a request is a typo, not a shot: they keep one request from holding the GPU
 # for hours or running it out of memory.
@@ -63,6 +79,15 @@ class ModelPreset:
     max_frames: int
     # How the step callback's latents are laid out, for previews; None: no preview.
     latent_layout: LatentLayout | None
+    # What the model can follow besides the prompt. A loaded pipeline's own signature decides in
+    # the end (a folder of an unknown class may still take them); these say it before loading.
+    takes_references: bool = False
+    takes_first_frame: bool = False
+    takes_control_video: bool = False
+    max_references: int = 0
+    # A diffusers class that takes the first frame when the loaded pipeline does not, built from
+    # the loaded one's components with `from_pipe` (Wan 2.2 TI2V: WanPipeline -> WanImageToVideo).
+    first_frame_pipeline: str | None = None
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -97,6 +122,46 @@ PRESETS: dict[str, ModelPreset] = {
             size_multiple=32,
             max_frames=241,
             latent_layout="bcthw",
+            takes_first_frame=True,
+            first_frame_pipeline="WanImageToVideoPipeline",
+        ),
+        ModelPreset(
+            name="wan2.1-vace-1.3b",
+            hub_id="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+            label="Wan VACE",
+            width=832,
+            height=480,
+            frames=81,
+            fps=16,
+            steps=50,
+            guidance=5.0,
+            frame_step=4,
+            size_multiple=16,
+            max_frames=161,
+            latent_layout="bcthw",
+            takes_references=True,
+            takes_first_frame=True,
+            takes_control_video=True,
+            max_references=3,
+        ),
+        ModelPreset(
+            name="wan2.1-vace-14b",
+            hub_id="Wan-AI/Wan2.1-VACE-14B-diffusers",
+            label="Wan VACE",
+            width=1280,
+            height=720,
+            frames=81,
+            fps=16,
+            steps=50,
+            guidance=5.0,
+            frame_step=4,
+            size_multiple=16,
+            max_frames=161,
+            latent_layout="bcthw",
+            takes_references=True,
+            takes_first_frame=True,
+            takes_control_video=True,
+            max_references=3,
         ),
         ModelPreset(
             name="ltx-distilled",
@@ -152,6 +217,7 @@ GENERIC_PRESET = ModelPreset(
 # model_index.json `_class_name` -> preset whose rules the folder follows.
 _PIPELINE_PRESETS = {
     "WanPipeline": "wan2.1-1.3b",
+    "WanVACEPipeline": "wan2.1-vace-1.3b",
     "LTXPipeline": "ltx-distilled",
     "LTXConditionPipeline": "ltx-distilled",
     "CogVideoXPipeline": "cogvideox-2b",
@@ -393,6 +459,18 @@ def _call_pipeline(pipe: Any, kwargs: dict[str, Any]) -> Any:
         raise
 
 
+def _not_cached(exc: BaseException) -> bool:
+    """Whether loading failed because the weights are neither cached nor downloadable."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
+            return True
+        if "cached" in str(seen) and ("offline" in str(seen) or "outgoing" in str(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0][:200] if text else type(exc).__name__).rstrip(".")
@@ -411,6 +489,10 @@ class DiffusersRenderer:
         self.load_count = 0  # how many times the weights were loaded; stays 1 in a healthy process
         self._pipe: Any = None
         self._call_params: frozenset[str] = frozenset()
+        self._first_frame_mode: FirstFrameMode = "none"
+        self._needs_first_frame = False  # an image-to-video pipeline whose `image` is required
+        self._sibling: Any = None  # the `from_pipe` pipeline that takes first frames
+        self._sibling_params: frozenset[str] = frozenset()
         self._device = ""
         self._dtype = ""
         self._speedups: list[str] = []  # switches that took effect, reported in `info`
@@ -420,6 +502,20 @@ class DiffusersRenderer:
     @property
     def loaded(self) -> bool:
         return self._pipe is not None
+
+    @property
+    def takes_references(self) -> bool:
+        """Whether renders follow `request.references`: the preset's word until the pipeline is
+        loaded, then the pipeline's own signature."""
+        if self._pipe is None:
+            return self.preset.takes_references
+        return "reference_images" in self._call_params
+
+    @property
+    def takes_first_frame(self) -> bool:
+        if self._pipe is None:
+            return self.preset.takes_first_frame
+        return self._first_frame_mode != "none"
 
     def load(self) -> None:
         """Load the pipeline now (the first `render` does it otherwise)."""
@@ -457,6 +553,13 @@ class DiffusersRenderer:
                 self.source, **{dtype_kwarg: getattr(torch, dtype_name)}
             )
         except Exception as exc:
+            if not Path(self.source).is_dir() and _not_cached(exc):
+                raise ModelLoadError(
+                    f"The model {self.model} ({self.source}) is not in the local Hugging Face "
+                    "cache and the hub can't be reached. Download it once with "
+                    f"`slate models pull {self.model}`, set SLATE_MODEL to a local diffusers "
+                    "folder, or render the animatic (SLATE_RENDERER=animatic)."
+                ) from exc
             raise ModelLoadError(f"Could not load model {self.model!r}: {_short(exc)}.") from exc
         call_params = frozenset(inspect.signature(pipe.__call__).parameters)
         if not {"num_frames", "callback_on_step_end"} <= call_params:
@@ -472,9 +575,45 @@ class DiffusersRenderer:
         self._apply_speed_switches(pipe)
         pipe.set_progress_bar_config(disable=True)  # progress goes through our callback instead
         self._pipe, self._call_params = pipe, call_params
+        self._first_frame_mode = self._detect_first_frame_mode(pipe, call_params)
+        image_param = inspect.signature(pipe.__call__).parameters.get("image")
+        self._needs_first_frame = (
+            image_param is not None and image_param.default is inspect.Parameter.empty
+        )
         self._device, self._dtype = device, dtype_name
         self.load_count += 1
         logger.info("loaded %s in %.1f s", self.model, time.perf_counter() - started)
+
+    def _detect_first_frame_mode(self, pipe: Any, call_params: frozenset[str]) -> FirstFrameMode:
+        if "image" in call_params:
+            return "image"
+        if {"video", "mask", "reference_images"} <= call_params:
+            return "control"
+        sibling = self.preset.first_frame_pipeline
+        if sibling is not None:
+            import diffusers
+
+            if hasattr(diffusers, sibling):
+                return "sibling"
+            logger.warning("first frames off: this diffusers has no %s", sibling)
+        return "none"
+
+    def _first_frame_pipe(self) -> tuple[Any, frozenset[str]]:
+        """The sibling pipeline that takes first frames, sharing the loaded one's weights."""
+        if self._sibling is None:
+            import diffusers
+
+            sibling_class: Any = getattr(diffusers, str(self.preset.first_frame_pipeline))
+            try:
+                sibling = sibling_class.from_pipe(self._pipe)
+            except Exception as exc:
+                raise ModelLoadError(
+                    f"Could not set up {self.model!r} to start from a first frame: {_short(exc)}."
+                ) from exc
+            sibling.set_progress_bar_config(disable=True)
+            self._sibling = sibling
+            self._sibling_params = frozenset(inspect.signature(sibling.__call__).parameters)
+        return self._sibling, self._sibling_params
 
     def _place(self, pipe: Any, device: str) -> None:
         if self.options.cpu_offload and device != "cpu":
@@ -533,7 +672,44 @@ class DiffusersRenderer:
             if cancel is not None and cancel.cancelled:
                 raise RenderCancelled("The render was cancelled before it started.")
             self._load()
+            if self._needs_first_frame and request.first_frame is None:
+                raise InvalidRenderRequest(
+                    f"{type(self._pipe).__name__} ({self.model}) only animates a still: "
+                    "the shot needs a first frame."
+                )
             return self._render(request, progress, cancel)
+
+    def _conditioning(self, request: RenderRequest) -> tuple[Any, dict[str, Any], dict[str, str]]:
+        """The pipeline to call, the image arguments for it, and what the take card says about
+        the request's references and first frame. Loads the images (blocking)."""
+        pipe, call_params = self._pipe, self._call_params
+        size = (request.width, request.height)
+        kwargs: dict[str, Any] = {}
+        takes_references = "reference_images" in call_params
+        limit = (self.preset.max_references or 3) if takes_references else 0
+        used, left_out = choose_references(request.references, limit)
+        mode = self._first_frame_mode if request.first_frame is not None else "none"
+        if mode == "sibling":
+            pipe, call_params = self._first_frame_pipe()
+        wanted = list(used)
+        if request.first_frame is not None and mode != "none":
+            wanted.append(request.first_frame)
+        stills = load_stills(wanted)
+        if used:
+            kwargs["reference_images"] = [
+                fit_on_white(stills[reference.sha256], size) for reference in used
+            ]
+        if request.first_frame is not None and mode != "none":
+            first = fill_frame(stills[request.first_frame.sha256], size)
+            if mode == "control":
+                kwargs.update(_first_frame_control(first, request.frames))
+            else:
+                kwargs["image"] = first
+        notes = {
+            "references": describe_references(used, left_out, takes_references),
+            "first_frame": describe_first_frame(request.first_frame, mode != "none"),
+        }
+        return pipe, kwargs, notes
 
     def _render(
         self,
@@ -543,7 +719,7 @@ class DiffusersRenderer:
     ) -> RenderResult:
         import torch
 
-        pipe = self._pipe
+        pipe, image_kwargs, notes = self._conditioning(request)
         preview_every = self.options.preview_every
         layout = self.preset.latent_layout
 
@@ -579,7 +755,9 @@ class DiffusersRenderer:
             "callback_on_step_end": on_step_end,
             "callback_on_step_end_tensor_inputs": ["latents"],
         }
-        kwargs = {key: value for key, value in wanted.items() if key in self._call_params}
+        call_params = frozenset(inspect.signature(pipe.__call__).parameters)
+        kwargs = {key: value for key, value in wanted.items() if key in call_params}
+        kwargs.update(image_kwargs)
         started = time.perf_counter()
         try:
             output = _call_pipeline(pipe, kwargs)
@@ -614,5 +792,20 @@ class DiffusersRenderer:
                 "guidance": request.guidance,
                 "seed": request.seed,
                 "speedups": list(self._speedups),
+                **notes,
             },
         )
+
+
+def _first_frame_control(first: Image.Image, frames: int) -> dict[str, Any]:
+    """VACE's first-frame task: a control video holding the still then neutral grey, with a mask
+    that keeps frame one (black) and generates the rest (white)."""
+    from PIL import Image
+
+    grey = Image.new("RGB", first.size, (128, 128, 128))
+    keep = Image.new("L", first.size, 0)
+    generate = Image.new("L", first.size, 255)
+    return {
+        "video": [first] + [grey] * (frames - 1),
+        "mask": [keep.convert("RGB")] + [generate.convert("RGB")] * (frames - 1),
+    }
