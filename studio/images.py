@@ -189,27 +189,27 @@ def _prepare(data: bytes) -> tuple[ImageInfo, bytes]:
         )
     if not data:
         raise _not_an_image()
-    image = _open(data)
-    width, height = image.size
-    try:
-        turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
-    except Exception:  # unreadable EXIF: take the pixels as they are
-        turned = False
-    if turned:
-        width, height = height, width
-    if min(width, height) < MIN_SIDE:
-        raise InvalidImage(
-            f"That image is {width}×{height} pixels; a reference needs at least {MIN_SIDE} "
-            "pixels on its short side."
-        )
-    try:
-        image.load()  # decodes every pixel: a cut-short or garbled file fails here
-        suffix = _KEPT.get(image.format or "")
-        payload = data if suffix else _png(ImageOps.exif_transpose(image))
-    except Exception:
-        raise InvalidImage(
-            "That image cannot be decoded (is the file cut short?); send it again."
-        ) from None
+    with _open(data) as image:
+        width, height = image.size
+        try:
+            turned = image.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+        except Exception:  # unreadable EXIF: take the pixels as they are
+            turned = False
+        if turned:
+            width, height = height, width
+        if min(width, height) < MIN_SIDE:
+            raise InvalidImage(
+                f"That image is {width}×{height} pixels; a reference needs at least {MIN_SIDE} "
+                "pixels on its short side."
+            )
+        try:
+            image.load()  # decodes every pixel: a cut-short or garbled file fails here
+            suffix = _KEPT.get(image.format or "")
+            payload = data if suffix else _png(ImageOps.exif_transpose(image))
+        except Exception:
+            raise InvalidImage(
+                "That image cannot be decoded (is the file cut short?); send it again."
+            ) from None
     info = ImageInfo(hashlib.sha256(payload).hexdigest(), suffix or ".png", width, height)
     return info, payload
 
