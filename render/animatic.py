@@ -4,6 +4,11 @@ The set (backdrop from location, setting and daylight; figures placed by the fra
 with PIL on a canvas larger than the frame; the camera move is then a path of crop windows over that
 canvas, so each frame is a slice (or one PIL box-resize) rather than a redraw. The caption band is
 drawn once and stacked under every frame. No torch, no randomness outside seeded generators.
+
+Reference images show on the set: a character's front view as the face of its figure (and a
+portrait card beside figures too small to hold one), a location's as the backdrop (fitted and lit
+like the set), a prop's in inserts and, smaller, in the foreground of other shots. Each image is
+loaded once per render.
 """
 
 from __future__ import annotations
@@ -13,17 +18,20 @@ import logging
 import math
 import textwrap
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import assert_never
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
+from render.stills import describe_first_frame, load_stills, on_white
 from render.types import (
     CameraAngle,
     CameraMotion,
     CancelToken,
     Daylight,
+    ElementKind,
     Framing,
     InvalidRenderRequest,
     MotionDirection,
@@ -31,6 +39,7 @@ from render.types import (
     MotionSpeed,
     Previz,
     ProgressCallback,
+    ReferenceImage,
     RenderCancelled,
     RenderProgress,
     RenderRequest,
@@ -202,6 +211,107 @@ class _Set:
     h: int
 
 
+@dataclass
+class _Looks:
+    """The request's reference images, loaded once, by what they show; `drawn` collects the
+    references that made it into the picture (for the take card)."""
+
+    faces: dict[str, tuple[ReferenceImage, Image.Image]] = field(default_factory=dict)
+    location: tuple[ReferenceImage, Image.Image] | None = None
+    props: list[tuple[ReferenceImage, Image.Image]] = field(default_factory=list)
+    drawn: list[ReferenceImage] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, references: Sequence[ReferenceImage]) -> _Looks:
+        stills = load_stills(references)
+        looks = cls()
+        # One view per element: its front view if it has one, else the first given.
+        chosen: dict[tuple[ElementKind, str], ReferenceImage] = {}
+        for reference in references:
+            element = (reference.kind, reference.name.strip().lower())
+            if element not in chosen or (
+                reference.view == "front" and chosen[element].view != "front"
+            ):
+                chosen[element] = reference
+        for (kind, name), reference in chosen.items():
+            still = stills[reference.sha256]
+            if kind is ElementKind.CHARACTER:
+                looks.faces[name] = (reference, still)
+            elif kind is ElementKind.LOCATION and looks.location is None:
+                looks.location = (reference, still)
+            elif kind is ElementKind.PROP:
+                looks.props.append((reference, still))
+        return looks
+
+
+def _cutout(still: Image.Image, size: tuple[int, int], fit: bool = True) -> Image.Image:
+    """`still` as RGBA of exactly `size`: fitted whole (transparent margins) or cropped to fill."""
+    width, height = max(1, size[0]), max(1, size[1])
+    if not fit:
+        return ImageOps.fit(still, (width, height), Image.Resampling.LANCZOS, centering=(0.5, 0.3))
+    scale = min(width / still.width, height / still.height)
+    fitted = still.resize(
+        (max(1, round(still.width * scale)), max(1, round(still.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
+    card = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    card.paste(fitted, ((width - fitted.width) // 2, (height - fitted.height) // 2))
+    return card
+
+
+def _paste_framed(img: Image.Image, picture: Image.Image, box: tuple[float, float]) -> None:
+    """A photo card with a light border, top-left at `box`."""
+    x, y = round(box[0]), round(box[1])
+    border = max(1, min(picture.size) // 24)
+    frame = Image.new("RGB", (picture.width + 2 * border, picture.height + 2 * border), (240,) * 3)
+    frame.paste(on_white(picture), (border, border))
+    img.paste(frame, (x - border, y - border))
+
+
+def _draw_location_reference(img: Image.Image, still: Image.Image, previz: Previz) -> None:
+    """The location's picture as the whole set, lit for the time of day like the drawn set."""
+    light = _TIMES[previz.daylight][2]
+    backdrop = ImageOps.fit(on_white(still), img.size, Image.Resampling.LANCZOS)
+    if light != 1.0:
+        backdrop = ImageEnhance.Brightness(backdrop).enhance(light)
+    img.paste(backdrop, (0, 0))
+
+
+def _draw_face(
+    img: Image.Image, still: Image.Image, cx: float, head_cy: float, head_r: float, geo: _Set
+) -> None:
+    """The character's reference as the figure's face (a round cut-out over the drawn head);
+    figures too small to show a face get a portrait card above their head."""
+    diameter = round(head_r * 2.3)
+    if diameter >= 20:
+        face = _cutout(still, (diameter, diameter), fit=False)
+        ring = Image.new("L", face.size, 0)
+        ImageDraw.Draw(ring).ellipse((0, 0, diameter - 1, diameter - 1), fill=255)
+        alpha = Image.fromarray(np.minimum(np.asarray(ring), np.asarray(face.getchannel("A"))))
+        img.paste(on_white(face), (round(cx - diameter / 2), round(head_cy - diameter / 2)), alpha)
+        return
+    card_h = max(16, round(geo.h * 0.22))
+    card = _cutout(still, (round(card_h * 0.75), card_h), fit=False)
+    _paste_framed(img, card, (cx - card.width / 2, head_cy - head_r - card_h - geo.h * 0.04))
+
+
+def _draw_props(img: Image.Image, geo: _Set, looks: _Looks, height: float) -> None:
+    """Props the shot shows, standing in the foreground at the lower right."""
+    x = geo.x0 + geo.w * 0.95
+    floor = geo.y0 + geo.h * 0.97
+    for reference, still in looks.props:
+        prop = _cutout(still, (round(height), round(height)))
+        box = prop.getbbox() or (0, 0, prop.width, prop.height)
+        prop = prop.crop(box)
+        x -= prop.width
+        if prop.getchannel("A").getextrema()[0] == 255:  # an opaque photo: show it as a card
+            _paste_framed(img, prop, (x, floor - prop.height))
+        else:
+            img.paste(prop, (round(x), round(floor - prop.height)), prop)
+        x -= geo.w * 0.03
+        looks.drawn.append(reference)
+
+
 def _draw_backdrop(img: Image.Image, geo: _Set, previz: Previz, horizon: float) -> None:
     """Sky/ground for exteriors, wall/floor for interiors; shapes seeded by the location name."""
     tod = previz.daylight
@@ -315,9 +425,16 @@ def _character_colour(name: str) -> RGB:
 
 
 def _draw_figure(
-    draw: ImageDraw.ImageDraw, cx: float, top: float, height: float, name: str, floor_y: float
+    draw: ImageDraw.ImageDraw,
+    cx: float,
+    top: float,
+    height: float,
+    name: str,
+    floor_y: float,
+    face: tuple[Image.Image, Image.Image, _Set] | None = None,
 ) -> None:
-    """A silhouette: head, shoulders/torso, legs; the name on the chest (or above tiny figures)."""
+    """A silhouette: head, shoulders/torso, legs; the name on the chest (or above tiny figures).
+    `face` (canvas, reference still, set) puts the reference on the head."""
     colour = _character_colour(name or "figure")
     dark = _shade(colour, 0.55)
     head_r = 0.075 * height
@@ -350,6 +467,9 @@ def _draw_figure(
         draw.ellipse(
             _circle(cx + side * head_r * 0.35, head_cy - head_r * 0.1, eye), fill=(25, 25, 30)
         )
+    if face is not None:
+        canvas, still, geo = face
+        _draw_face(canvas, still, cx, head_cy, head_r, geo)
     if feet < floor_y + height:  # a shadow where the feet meet the floor
         draw.ellipse(
             (cx - half * 1.3, feet - height * 0.015, cx + half * 1.3, feet + height * 0.02),
@@ -380,8 +500,11 @@ def _draw_figure(
         )
 
 
-def _draw_insert(draw: ImageDraw.ImageDraw, geo: _Set, previz: Previz) -> None:
-    """An insert frames an object: a seeded prop on a surface, labelled with the action."""
+def _draw_insert(
+    img: Image.Image, draw: ImageDraw.ImageDraw, geo: _Set, previz: Previz, looks: _Looks
+) -> None:
+    """An insert frames an object: the prop's reference (or a seeded shape) on a surface,
+    labelled with the action."""
     rng = np.random.default_rng(
         _stable_seed("insert", previz.action.lower(), previz.location.lower())
     )
@@ -391,7 +514,17 @@ def _draw_insert(draw: ImageDraw.ImageDraw, geo: _Set, previz: Previz) -> None:
     colour = _rgb(rng.integers(120, 240, 3))
     size = geo.h * 0.28
     kind = int(rng.integers(0, 3))
-    if kind == 0:
+    if looks.props:
+        # Side by side, filling most of the frame: the insert is about them.
+        count = len(looks.props)
+        cell_w, cell_h = geo.w * 0.8 / count, geo.h * 0.62
+        for i, (reference, still) in enumerate(looks.props):
+            prop = _cutout(still, (round(cell_w * 0.92), round(cell_h)))
+            left = geo.x0 + geo.w * 0.1 + cell_w * i + (cell_w - prop.width) / 2
+            img.paste(prop, (round(left), round(cy - cell_h * 0.62)), prop)
+            looks.drawn.append(reference)
+        size = cell_h * 0.62
+    elif kind == 0:
         draw.rounded_rectangle(
             (cx - size * 1.2, cy - size * 0.6, cx + size * 1.2, cy + size * 0.5),
             radius=size * 0.1,
@@ -430,13 +563,20 @@ _HORIZON: dict[CameraAngle, float] = {
 }
 
 
-def _draw_set(geo: _Set, previz: Previz) -> Image.Image:
+def _draw_set(geo: _Set, previz: Previz, looks: _Looks | None = None) -> Image.Image:
+    looks = looks or _Looks()
     horizon = _HORIZON[previz.angle]
     img = Image.new("RGB", (geo.width, geo.height))
-    _draw_backdrop(img, geo, previz, horizon)
+    if looks.location is not None:
+        _draw_location_reference(img, looks.location[1], previz)
+        looks.drawn.append(looks.location[0])
+    else:
+        _draw_backdrop(img, geo, previz, horizon)
     draw = ImageDraw.Draw(img)
-    if previz.framing is Framing.INSERT:
-        _draw_insert(draw, geo, previz)
+    # An extreme close-up of nobody, with a prop in the shot, is the prop's close-up.
+    prop_shot = previz.framing is Framing.EXTREME_CLOSE_UP and looks.props and not previz.characters
+    if previz.framing is Framing.INSERT or prop_shot:
+        _draw_insert(img, draw, geo, previz, looks)
         return img
     scale, most = _FIGURES[previz.framing]
     names = list(previz.characters)[:most] or ([""] if scale > 0.8 else [])
@@ -448,9 +588,19 @@ def _draw_set(geo: _Set, previz: Previz) -> Image.Image:
     spread = min(1.0, 0.35 * count) if scale <= 1.0 else 0.6
     for i, name in enumerate(names):
         offset = (i - (count - 1) / 2) / max(count - 1, 1) * spread if count > 1 else 0.0
-        _draw_figure(draw, geo.x0 + geo.w * (0.5 + offset), top, figure_h, name, floor_y)
+        look = looks.faces.get(name.strip().lower()) if name else None
+        face = (img, look[1], geo) if look is not None else None
+        _draw_figure(draw, geo.x0 + geo.w * (0.5 + offset), top, figure_h, name, floor_y, face)
+        if look is not None:
+            looks.drawn.append(look[0])
+    if looks.props:
+        _draw_props(img, geo, looks, geo.h * min(0.3, max(0.12, scale * 0.12)))
+    return _tilt(img, previz)
+
+
+def _tilt(img: Image.Image, previz: Previz) -> Image.Image:
     if previz.angle is CameraAngle.DUTCH:
-        img = img.rotate(8, resample=Image.Resampling.BICUBIC, expand=False)
+        return img.rotate(8, resample=Image.Resampling.BICUBIC, expand=False)
     return img
 
 
@@ -545,7 +695,8 @@ class AnimaticRenderer:
         margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
         margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
         geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
-        canvas_img = _grade(_draw_set(geo, previz), previz.look)
+        looks = _Looks.load(request.references)
+        canvas_img = _grade(_draw_set(geo, previz, looks), previz.look)
         canvas = np.asarray(canvas_img)
         band = _caption(previz, path.motion, request, band_h)
 
@@ -590,5 +741,21 @@ class AnimaticRenderer:
                 "move": path.motion.label,
                 "picture": [pic_w, pic_h],
                 "canvas": [geo.width, geo.height],
+                "references": _describe_drawn(request.references, looks.drawn),
+                "first_frame": describe_first_frame(request.first_frame, takes_it=False),
             },
         )
+
+
+def _describe_drawn(references: Sequence[ReferenceImage], drawn: Sequence[ReferenceImage]) -> str:
+    """The take card's line: what the animatic drew, and what it had no place for."""
+    if not references:
+        return "none"
+    shown = list(dict.fromkeys(drawn))
+    missing = [reference for reference in references if reference not in shown]
+    parts = []
+    if shown:
+        parts.append("used: " + ", ".join(reference.label for reference in shown))
+    if missing:
+        parts.append("not in frame: " + ", ".join(reference.label for reference in missing))
+    return "; ".join(parts)
