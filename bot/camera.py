@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import assert_never
 
 from render.animatic import AnimaticRenderer
@@ -11,11 +12,13 @@ from render.types import (
     CameraAngle,
     CameraMotion,
     Daylight,
+    ElementKind,
     Framing,
     MotionDirection,
     MotionKind,
     MotionSpeed,
     Previz,
+    ReferenceImage,
     RenderRequest,
     Setting,
 )
@@ -30,6 +33,7 @@ from studio.vocab import (
     ShotSize,
     TimeOfDay,
 )
+from studio.vocab import ElementKind as StudioElement
 
 ANIMATIC = "animatic"
 
@@ -210,10 +214,46 @@ def setting_for(int_ext: IntExt) -> Setting:
             assert_never(unreachable)
 
 
+def element_for(kind: StudioElement) -> ElementKind:
+    match kind:
+        case StudioElement.CHARACTER:
+            return ElementKind.CHARACTER
+        case StudioElement.LOCATION:
+            return ElementKind.LOCATION
+        case StudioElement.PROP:
+            return ElementKind.PROP
+        case _:
+            assert_never(kind)
+
+
+def references_for(shotlist: ShotList, shot: Shot, images: Path) -> tuple[ReferenceImage, ...]:
+    """The reference images of what the shot shows (its characters, its location, its props),
+    each element's front view first; `images` is the image store's folder."""
+    return tuple(
+        ReferenceImage(
+            path=str(images / reference.sha256[:2] / reference.file_name),
+            sha256=reference.sha256,
+            kind=element_for(kind),
+            name=element.name,
+            view=reference.view.value,
+        )
+        for kind, element in shotlist.elements_in(shot)
+        for reference in element.references
+    )
+
+
 def request_for(
-    shotlist: ShotList, shot: Shot, defaults: RenderDefaults, *, seed: int | None = None
+    shotlist: ShotList,
+    shot: Shot,
+    defaults: RenderDefaults,
+    *,
+    seed: int | None = None,
+    images: Path | None = None,
+    first_frame: ReferenceImage | None = None,
 ) -> RenderRequest:
-    """The render request for one shot; `seed` overrides the shot's own (rerolls).
+    """The render request for one shot; `seed` overrides the shot's own (rerolls). With the
+    image store's folder (`images`) the request carries the references of what the shot shows;
+    `first_frame` starts it from a still (a continued shot's previous last frame).
     Raises `InvalidRenderRequest` when the model could not render it (size, frame rules)."""
     prompt = compile_prompt(shotlist, shot)
     base = RenderRequest(
@@ -221,6 +261,8 @@ def request_for(
         negative_prompt=prompt.negative_prompt,
         seed=shot.seed if seed is None else seed,
         previz=previz_card(shotlist, shot),
+        references=references_for(shotlist, shot, images) if images is not None else (),
+        first_frame=first_frame,
     )
     if defaults.model == ANIMATIC:
         width, height = _ANIMATIC_SIZES.get(shotlist.aspect_ratio, (832, 480))

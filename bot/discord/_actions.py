@@ -29,7 +29,9 @@ from bot.production import DirectorTurn
 from bot.production.checks import clip
 from studio.edits import Edit
 from studio.errors import InvalidValue, NotFound, SlateError
+from studio.images import MAX_BYTES, InvalidImage
 from studio.records import Project
+from studio.vocab import ElementKind, ReferenceView
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
@@ -152,6 +154,38 @@ async def apply_edit(interaction: discord.Interaction, project_id: int, edit: Ed
         scope_of(interaction), project_id, author_of(interaction.user), edit
     )
     await answer_direction(interaction, turn)
+
+
+async def read_image(attachment: discord.Attachment) -> bytes:
+    """An attachment's bytes, refused before download when it is plainly not a usable image."""
+    if attachment.size > MAX_BYTES:
+        raise InvalidImage(
+            f"{clip(attachment.filename, 60)} is {attachment.size / 1e6:.0f} MB; "
+            "a reference image takes at most 20 MB."
+        )
+    return await attachment.read()
+
+
+async def add_reference(
+    interaction: discord.Interaction,
+    project: Project,
+    name: str,
+    attachment: discord.Attachment,
+    *,
+    kind: ElementKind | None = None,
+    view: ReferenceView = ReferenceView.FRONT,
+) -> None:
+    """An uploaded reference: checked before the defer, stored, and answered with what changed
+    and which shots to render again."""
+    permit(interaction, project, "edit cast")
+    production = bot_of(interaction).production
+    data = await read_image(attachment)
+    await production.check_image(data)
+    await interaction.response.defer(thinking=True)
+    change = await production.add_reference(
+        project.scope, project.id, author_of(interaction.user), name, data, kind=kind, view=view
+    )
+    await answer_direction(interaction, change.turn)
 
 
 async def render(

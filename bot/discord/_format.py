@@ -215,6 +215,7 @@ class JobLine:
     eta_s: float | None = None
     take_id: int | None = None
     reason: str = ""
+    note: str = ""  # e.g. a lost render worker: the shot renders again
     seconds: float | None = None  # the finished take's render time
 
     @property
@@ -232,6 +233,8 @@ def seconds_text(seconds: float) -> str:
 def job_line(job: JobLine) -> str:
     head = f"**Shot {job.shot_number}**"
     match job.state:
+        case JobState.QUEUED if job.note:
+            return f"{head} · 🔁 {clip(job.note, 200)}"
         case JobState.QUEUED:
             return f"{head} · queued #{job.position}" if job.position else f"{head} · queued"
         case JobState.RUNNING:

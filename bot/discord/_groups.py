@@ -5,11 +5,19 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.discord._actions import apply_edit, bot_of, permit, project_for, project_option
+from bot.discord._actions import (
+    add_reference,
+    apply_edit,
+    bot_of,
+    permit,
+    project_for,
+    project_option,
+)
 from bot.discord._replies import reply
 from bot.production.checks import MAX_CAST_DESCRIPTION, MAX_CAST_NAME, clip
 from studio.edits import SetCharacter, SetStyle
 from studio.styles import style_names
+from studio.vocab import ElementKind, ReferenceView
 
 
 async def style_choices(
@@ -40,14 +48,37 @@ class Cast(app_commands.Group, name="cast", description="The characters of the f
         permit(interaction, found, "edit cast")
         await apply_edit(interaction, found.id, SetCharacter(name=name, description=description))
 
+    @app_commands.command(name="image", description="Give a character, place or prop a reference")
+    @app_commands.describe(
+        name="Who or what it shows (as named in the bible)",
+        image="A still: PNG, JPEG or WebP, at least 256 px, at most 20 MB",
+        kind="What it is (default: found by name)",
+        view="Which view (default: front)",
+    )
+    @project_option
+    async def image(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, MAX_CAST_NAME],
+        image: discord.Attachment,
+        kind: ElementKind | None = None,
+        view: ReferenceView = ReferenceView.FRONT,
+        project: int | None = None,
+    ) -> None:
+        found = await project_for(interaction, project)
+        await add_reference(interaction, found, name.strip(), image, kind=kind, view=view)
+
     @app_commands.command(name="list", description="List the characters")
     @project_option
     async def list(self, interaction: discord.Interaction, project: int | None = None) -> None:
         found = await project_for(interaction, project)
-        cast = found.shotlist.characters
-        text = "\n".join(f"**{c.name}**: {c.description or '—'}" for c in cast) or (
-            "No characters yet: `/cast add`."
-        )
+        bible = found.shotlist
+        elements = [*bible.characters, *bible.locations, *bible.props]
+        text = "\n".join(
+            f"**{e.name}**: {e.description or '—'}"
+            + (f" · 🖼️ {len(e.references)}" if e.references else "")
+            for e in elements
+        ) or ("No characters yet: `/cast add`.")
         await reply(interaction, clip(text, 2000))
 
 

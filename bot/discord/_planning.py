@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,6 +16,7 @@ from bot.discord._actions import (
     permit,
     project_for,
     project_option,
+    read_image,
     render_ask,
     revise,
     scope_of,
@@ -23,9 +25,11 @@ from bot.discord._actions import (
 )
 from bot.discord._format import HELP, SLATE_COLOUR, direction_reply, shot_field, strip_mentions
 from bot.discord._groups import Cast, Style, style_choices
+from bot.discord._limits import denial, may
 from bot.discord._replies import late_reply, reply
 from bot.production.checks import clip
-from studio.errors import InvalidValue, SlateError
+from studio.errors import InvalidValue, PermissionDenied, SlateError
+from studio.records import Project
 
 if TYPE_CHECKING:
     from bot.discord._bot import SlateBot
@@ -33,6 +37,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 THREADS_EXHAUSTED = 160006  # "maximum number of active threads reached"
+_CAST_NAME = re.compile(
+    r"^(?:(?:this|that|here)(?:'s| is)|it's|meet)\s+(?P<name>.+?)[.!]*$", re.IGNORECASE
+)
+
+
+def cast_name(text: str) -> str:
+    """Who an image shows, from “this is Mia”, “meet Cole”, “here's the letter” or just “Mia”."""
+    text = " ".join(text.split())
+    match = _CAST_NAME.match(text)
+    return (match["name"] if match else text).strip()[:80]
 
 
 class Planning(commands.Cog):
@@ -131,6 +145,10 @@ class Planning(commands.Cog):
         if project is None:
             return
         text = strip_mentions(message.content, me.id if me else None, role.id if role else None)
+        images = [a for a in message.attachments if (a.content_type or "").startswith("image/")]
+        if images and mentioned:
+            await self._cast_from_message(message, project, text, images[0])
+            return
         if not text:
             return
         try:
@@ -146,6 +164,29 @@ class Planning(commands.Cog):
             await show_shotlist(self.bot, turn.project)
         if turn.render is not None:
             await message.channel.send(await render_ask(self.bot, message.author, turn))
+
+    async def _cast_from_message(
+        self, message: discord.Message, project: Project, text: str, image: discord.Attachment
+    ) -> None:
+        """ "@Slate this is Mia" with an image: a reference for Mia."""
+        name = cast_name(text)
+        crew_role = self.bot.settings.discord_crew_role
+        try:
+            if not name:
+                raise InvalidValue("Say who or what the image shows: “@Slate this is Mia”.")
+            if not may(message.author, project, crew_role, "edit cast"):
+                raise PermissionDenied(denial("edit cast", crew_role))
+            data = await read_image(image)
+            change = await self.production.add_reference(
+                project.scope, project.id, author_of(message.author), name, data
+            )
+        except SlateError as error:
+            await message.reply(str(error), mention_author=False)
+            return
+        await message.reply(
+            direction_reply(change.turn.reply, change.turn.changes), mention_author=False
+        )
+        await show_shotlist(self.bot, change.turn.project)
 
     @app_commands.command(name="shots", description="Show the shot list")
     @app_commands.guild_only()

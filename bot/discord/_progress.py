@@ -326,10 +326,13 @@ async def _retrying(send: Callable[[], Awaitable[_T]]) -> _T:
 def _apply(batch: _Batch, event: ProductionEvent) -> None:
     job = batch.jobs.setdefault(event.job_id, JobLine(event.shot_number))
     job.state = event.state
+    if event.note:
+        job.note = event.note
     match event.state:
         case JobState.QUEUED:
             job.position = event.position
         case JobState.RUNNING:
+            job.note = ""
             job.step, job.total, job.eta_s = event.step, event.total, event.eta_s
             if isinstance(event.preview, Image.Image):
                 batch.preview, batch.preview_shot = event.preview, event.shot_number

@@ -20,7 +20,7 @@ from bot.discord._actions import (
     scope_of,
 )
 from bot.discord._replies import reply
-from bot.discord._views import ReviseModal
+from bot.discord._views import CastFrameModal, ReviseModal
 from bot.production.checks import clip
 from render.diffusers import PRESETS
 from studio.errors import InvalidValue
@@ -176,6 +176,9 @@ class Shooting(commands.Cog):
             await _actions.approve(interaction, project, card.shot.number, card.take.id)
         elif action == "reroll":
             await _actions.render(interaction, project, card.shot.number, reroll=True)
+        elif action == "cast":
+            permit(interaction, project, "edit cast")
+            await interaction.response.send_modal(CastFrameModal(project.id, card.take.id))
         else:
             await interaction.response.send_modal(ReviseModal(project.id, card.shot.number))
 
@@ -208,6 +211,19 @@ class Shooting(commands.Cog):
             if cancelled
             else "Nothing left to cancel in this batch.",
         )
+
+    async def on_cast_frame(
+        self, interaction: discord.Interaction, project_id: int, take_id: int, name: str
+    ) -> None:
+        project = await project_for(interaction, project_id)
+        permit(interaction, project, "edit cast")
+        if not name.strip():
+            raise InvalidValue("Say who or what the frame shows.")
+        await interaction.response.defer(thinking=True)
+        change = await self.production.reference_from_take(
+            project.scope, project.id, author_of(interaction.user), take_id, name.strip()
+        )
+        await _actions.answer_direction(interaction, change.turn)
 
     async def on_revise(
         self, interaction: discord.Interaction, project_id: int, shot: str, instruction: str

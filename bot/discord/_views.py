@@ -42,6 +42,10 @@ class ClickHandler(Protocol):
         self, interaction: discord.Interaction, project_id: int, shot: str, instruction: str
     ) -> None: ...
 
+    async def on_cast_frame(
+        self, interaction: discord.Interaction, project_id: int, take_id: int, name: str
+    ) -> None: ...
+
 
 def _handler(interaction: discord.Interaction) -> ClickHandler:
     bot = interaction.client
@@ -53,14 +57,15 @@ def _handler(interaction: discord.Interaction) -> ClickHandler:
 
 class TakeButton(
     _Button,
-    template=r"slate:(?P<action>approve|reroll|revise):(?P<project>[0-9]+):(?P<take>[0-9]+)",
+    template=r"slate:(?P<action>approve|reroll|revise|cast):(?P<project>[0-9]+):(?P<take>[0-9]+)",
 ):
-    """Approve / Reroll / Revise under a posted take."""
+    """Approve / Reroll / Revise / Use as reference under a posted take."""
 
     _STYLES = {
         "approve": (discord.ButtonStyle.success, "Approve", "✅"),
         "reroll": (discord.ButtonStyle.secondary, "Reroll", "🎲"),
         "revise": (discord.ButtonStyle.secondary, "Revise", "✏️"),
+        "cast": (discord.ButtonStyle.secondary, "Use as reference", "🖼️"),
     }
 
     def __init__(
@@ -220,10 +225,39 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
         await answer_error(interaction, error)
 
 
+class CastFrameModal(discord.ui.Modal, title="Use this frame as a reference"):
+    """Who or what a take's frame shows: it becomes one of that element's references."""
+
+    name: discord.ui.TextInput[CastFrameModal] = discord.ui.TextInput(
+        label="Who or what is in this frame?",
+        custom_id="name",
+        max_length=80,
+        placeholder="Mia",
+    )
+
+    def __init__(self, project_id: int, take_id: int) -> None:
+        super().__init__()
+        self.project_id, self.take_id = project_id, take_id
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            await _handler(interaction).on_cast_frame(
+                interaction, self.project_id, self.take_id, self.name.value
+            )
+        except Exception as error:  # noqa: BLE001 - always answer the click
+            await answer_error(interaction, error)
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
 def take_view(project_id: int, take_id: int, *, approved: bool = False) -> discord.ui.View:
-    """Approve / Reroll / Revise; once approved, Approve reads "Approved" and is disabled."""
+    """Approve / Reroll / Revise / Use as reference; once approved, Approve reads "Approved"
+    and is disabled."""
     view = discord.ui.View(timeout=None)
-    for action in ("approve", "reroll", "revise"):
+    for action in ("approve", "reroll", "revise", "cast"):
         view.add_item(TakeButton(action, project_id, take_id, approved=approved))
     return view
 

@@ -43,6 +43,7 @@ class ProductionEvent:
     take: Take | None = None  # when DONE
     cache_hit: bool = False
     reason: str = ""  # when FAILED or CANCELLED
+    note: str = ""  # news for the crew that is not an ending (a lost worker: rendering again)
 
     @property
     def done(self) -> bool:

@@ -172,7 +172,7 @@ class Post:
                 if take is not None:
                     image: Any = Path(take.poster)
                 else:
-                    request = request_for(shotlist, shot, defaults)
+                    request = request_for(shotlist, shot, defaults, images=self.renders.images)
                     frames = animatic.render(replace(request, frames=1)).frames
                     image = Image.fromarray(frames[0])
                 entries.append(

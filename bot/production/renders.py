@@ -42,6 +42,7 @@ class Renders:
         self.pool = pool
         self.defaults = defaults
         self.max_open_renders = max_open_renders
+        self.images = store.images_dir  # reference images, named in requests by path
         # This run's name on the jobs it holds: another process (or this one after a restart)
         # takes a job over only once its lease has run out.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -67,7 +68,7 @@ class Renders:
     def request(self, shotlist: ShotList, shot: Shot, model: str | None = None) -> RenderRequest:
         """The shot's render request; a request the model can't render is the crew's to fix."""
         try:
-            return request_for(shotlist, shot, self._defaults(model))
+            return request_for(shotlist, shot, self._defaults(model), images=self.images)
         except RenderError as error:
             raise InvalidValue(str(error)) from None
 

@@ -16,6 +16,7 @@ from render.pool import (
     JobFinished,
     JobProgress,
     JobQueued,
+    JobRetried,
     JobStarted,
     PoolEvent,
 )
@@ -206,6 +207,8 @@ class RenderReports:
                     ),
                 )
                 news = replace(base, state=JobState.DONE, take=take, cache_hit=hit)
+            case JobRetried(note=note):
+                news = replace(base, note=note)  # queued again, ahead of the others
             case JobFailed(reason=reason):
                 await self.store.set_job_state(event.job_id, JobState.FAILED, reason)
                 news = replace(base, state=JobState.FAILED, reason=reason)

@@ -16,6 +16,7 @@ from pathlib import Path
 from agents.base import Director
 from bot.camera import RenderDefaults
 from bot.production import checks
+from bot.production.cast import CastChange, Casting
 from bot.production.direction import Direction
 from bot.production.models import (
     Approval,
@@ -32,8 +33,10 @@ from bot.production.renders import Renders
 from bot.production.reports import Listener, RenderReports
 from render.pool import RenderPool
 from studio.edits import Edit
+from studio.images import ImageInfo, ImageStore
 from studio.records import Project, Version
 from studio.store import Store
+from studio.vocab import ElementKind, ReferenceSource, ReferenceView
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ class Production:
             store, self.reports, pool, render_defaults or RenderDefaults(), max_open_renders
         )
         self.post = Post(store, self.renders, cuts_dir or Path("cuts"))
+        images = store.images_dir
+        self.cast = Casting(store, ImageStore(images) if images is not None else None)
         self._started = False
         self._upkeep: asyncio.Task[None] | None = None
         self.resumed: list[str] = []  # batches this run took over from one that died
@@ -265,6 +270,46 @@ class Production:
 
     async def set_take_message(self, take_id: int, message: str) -> None:
         await self.store.set_take_message(take_id, message)
+
+    # --- the bible's references -----------------------------------------------------------------
+
+    async def check_image(self, data: bytes) -> ImageInfo:
+        return await self.cast.check_image(data)
+
+    async def add_reference(
+        self,
+        scope: str,
+        project_id: int,
+        author: str,
+        name: str,
+        data: bytes,
+        *,
+        kind: ElementKind | None = None,
+        view: ReferenceView = ReferenceView.FRONT,
+        source: ReferenceSource = ReferenceSource.UPLOAD,
+    ) -> CastChange:
+        project = await self.project(scope, project_id)
+        return await self.cast.add_image(
+            project, author, name, data, kind=kind, view=view, source=source
+        )
+
+    async def reference_from_take(
+        self,
+        scope: str,
+        project_id: int,
+        author: str,
+        take_id: int,
+        name: str,
+        *,
+        kind: ElementKind | None = None,
+        frame: str = "middle",
+    ) -> CastChange:
+        """A frame of a take (its first, middle or last) as one of an element's references."""
+        card = await self.take_card(scope, project_id, take_id)
+        data = await self.cast.frame_of(Path(card.take.clip), frame)
+        return await self.add_reference(
+            scope, project_id, author, name, data, kind=kind, source=ReferenceSource.TAKE
+        )
 
     # --- post ------------------------------------------------------------------------------------
 

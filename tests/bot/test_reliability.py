@@ -3,6 +3,7 @@ says, a full disk, deleted clips, and the demo's own batch size."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from pathlib import Path
@@ -185,3 +186,22 @@ async def test_terminal_escapes_never_reach_the_store(tmp_path: Path) -> None:
         assert "\x1b" not in text and "\x07" not in text
         turn = await prod.direct(SCOPE, turn.project.id, "ana", "shot 1: close-up\x00\x1b[31m")
         assert "\x1b" not in turn.project.shotlist.model_dump_json()
+
+
+async def test_a_lost_worker_reaches_the_crew_as_a_note(tmp_path: Path) -> None:
+    from bot.production.reports import JobRef
+    from render.pool import JobRetried
+    from render.types import RenderRequest
+
+    async with production(settings_for(tmp_path), render=True) as prod:
+        heard = []
+        prod.add_listener(heard.append)
+        ref = JobRef("b", SCOPE, 1, "u", "3", "fp", RenderRequest(prompt="x"))
+        prod.reports.track("j", ref)
+        prod.reports.hear(JobRetried("j", "The render worker was lost; rendering it again."))
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert heard[0].note.startswith("The render worker was lost")
+        assert heard[0].state is JobState.QUEUED and not heard[0].done

@@ -55,7 +55,7 @@ async def test_render_posts_progress_and_takes_with_buttons(world: Any) -> None:
     takes = [m for m in history if m.attachments and m.embeds]
     assert [m.embeds[0].title.split(" · ")[0] for m in takes] == ["Shot 1", "Shot 2"]
     assert takes[0].attachments[0].filename.endswith(".mp4")
-    assert labels(takes[0]) == ["Approve", "Reroll", "Revise"]
+    assert labels(takes[0]) == ["Approve", "Reroll", "Revise", "Use as reference"]
     fields = {f.name: f.value for f in takes[0].embeds[0].fields}
     assert {"Seed", "Model", "Size", "Move", "Render time"} <= set(fields)
     stored = await world.env.bot.production.store.takes(project.id)
@@ -149,7 +149,7 @@ async def test_a_take_over_the_upload_limit_still_posts(world: Any, monkeypatch:
     await finish_renders(world, project.id)
     take = next(m for m in thread.history() if m.embeds and m.embeds[0].title.startswith("Shot"))
     assert not take.attachments and "limit" in take.content
-    assert labels(take) == ["Approve", "Reroll", "Revise"]
+    assert labels(take) == ["Approve", "Reroll", "Revise", "Use as reference"]
 
 
 async def test_the_smaller_commands(world: Any) -> None:

@@ -233,3 +233,8 @@ def test_take_card_title_fields_and_approved_state() -> None:
     back = mark_approved(approved, False)
     assert back.title == "Shot 3 · Take 2" and back.colour == TAKE_COLOUR
     assert isinstance(back, discord.Embed)
+
+
+def test_a_job_rendering_again_says_why() -> None:
+    job = JobLine("3", JobState.QUEUED, note="The render worker was lost; rendering it again.")
+    assert "🔁" in status_text("Noir", [job]) and "worker was lost" in status_text("Noir", [job])

@@ -180,7 +180,7 @@ async def test_whole_process_restart_resumes_in_the_same_messages(
     assert len(takes) == len(project.shotlist.shots)
     stored = await prod_b.store.takes(project.id)
     assert sorted(int(t.message or 0) for t in stored) == sorted(m.id for m in takes)
-    assert labels(takes[0]) == ["Approve", "Reroll", "Revise"]
+    assert labels(takes[0]) == ["Approve", "Reroll", "Revise", "Use as reference"]
     approved = await world.alice.click(takes[0], label="Approve")
     assert "approved" in approved.response.content
     assert len(await prod_b.store.approvals(project.id)) == 1

@@ -52,7 +52,12 @@ async def test_rate_limited_post_is_retried(world: Any) -> None:
     history = thread.history()
     assert [m for m in history if m.content.startswith("🎬")]
     takes = [m for m in history if m.attachments and m.embeds]
-    assert len(takes) == 1 and labels(takes[0]) == ["Approve", "Reroll", "Revise"]
+    assert len(takes) == 1 and labels(takes[0]) == [
+        "Approve",
+        "Reroll",
+        "Revise",
+        "Use as reference",
+    ]
     attempts = [
         r
         for r in world.env.http_requests

@@ -220,7 +220,7 @@ async def test_a_refused_take_upload_posts_a_text_fallback(world: Any, monkeypat
     takes = [m for m in history if m.embeds and (m.embeds[0].title or "").startswith("Shot")]
     assert [m.embeds[0].title.split(" · ")[0] for m in takes] == ["Shot 1", "Shot 2"]
     assert all("couldn't be attached" in m.content and not m.attachments for m in takes)
-    assert all(labels(m) == ["Approve", "Reroll", "Revise"] for m in takes)
+    assert all(labels(m) == ["Approve", "Reroll", "Revise", "Use as reference"] for m in takes)
     assert "batch finished" in next(m for m in history if m.content.startswith("🎬")).content
     assert all(take.message for take in await world.env.bot.production.store.takes(project.id))
 
