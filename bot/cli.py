@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Coroutine
@@ -51,12 +52,32 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", help="diffusers preset, hub id or local folder")
     demo.add_argument("--style", help="a style preset, e.g. 'film noir'")
 
-    commands.add_parser("bot", help="run the Discord bot (needs SLATE_DISCORD_TOKEN)")
+    bot = commands.add_parser("bot", help="run the Discord bot (needs SLATE_DISCORD_TOKEN)")
+    bot.add_argument(
+        "--invite-url",
+        action="store_true",
+        help="print the link that adds the bot to a server with the permissions Slate uses",
+    )
+
+    commands.add_parser("doctor", help="check the set-up, one line each, with the fix")
+
+    models = commands.add_parser("models", help="the video models: list or download them")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    model_commands.add_parser("list", help="the presets and whether each is downloaded")
+    pull = model_commands.add_parser("pull", help="download a model ahead of time")
+    pull.add_argument("model", help="a preset (e.g. wan2.1-1.3b) or a hub id")
+
+    commands.add_parser("styles", help="the style presets, and where the phrasebook is")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not args.verbose:
+        # diffusers and transformers print their own warnings (a hub they can't reach, once per
+        # shot); Slate says what matters in one line. -v shows them again.
+        os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -146,6 +167,9 @@ def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
         "projects": _projects,
         "demo": _demo,
         "bot": _bot,
+        "doctor": _doctor,
+        "models": _models,
+        "styles": _styles,
     }
     return handlers[args.command](args, settings)
 
@@ -254,7 +278,65 @@ async def _demo(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _bot(args: argparse.Namespace, settings: Any) -> int:
+    if args.invite_url:
+        return _invite_url(settings)
     from bot.discord import run_bot
 
     await run_bot(settings)
+    return 0
+
+
+def _invite_url(settings: Any) -> int:
+    from bot.discord import invite_url
+
+    if settings.discord_token is None:
+        raise SlateError(
+            "Set SLATE_DISCORD_TOKEN first: the invite link is made from the bot's token."
+        )
+    url = invite_url(settings.discord_token.get_secret_value())
+    if url is None:
+        raise SlateError(
+            "SLATE_DISCORD_TOKEN does not look like a bot token: copy it again from the "
+            "Developer Portal (your application → Bot → Reset Token)."
+        )
+    print(url)
+    return 0
+
+
+async def _doctor(args: argparse.Namespace, settings: Any) -> int:
+    from bot.doctor import run_doctor
+
+    return await run_doctor(settings)
+
+
+async def _models(args: argparse.Namespace, settings: Any) -> int:
+    from bot.doctor import PullError, model_rows, pull_model
+
+    if args.models_command == "list":
+        rows = await asyncio.to_thread(model_rows)
+        width = max(len(name) for name, _, _ in rows)
+        for name, hub_id, cached in rows:
+            print(f"{'✓' if cached else ' '} {name:<{width}}  {hub_id}")
+        print("✓ = downloaded. Download one with: slate models pull PRESET")
+        return 0
+    try:
+        folder = await asyncio.to_thread(pull_model, args.model)
+    except PullError as error:
+        raise SlateError(str(error)) from None
+    print(f"{args.model} is ready: {folder}")
+    return 0
+
+
+async def _styles(args: argparse.Namespace, settings: Any) -> int:
+    from studio.styles import PROMPTS_DIR, style_names, style_preset
+
+    for name in style_names():
+        preset = style_preset(name)
+        print(f"{name:<16} {preset.description}")
+    print(
+        "\nUse one with: slate plan BRIEF --style NAME, or say 'make it NAME' to the director."
+        f"\nPresets live in {PROMPTS_DIR / 'styles.toml'}; the phrases the offline director "
+        f"understands in {PROMPTS_DIR.parent / 'agents' / 'offline' / 'data' / 'lexicon.toml'}"
+        " (in chat: /help)."
+    )
     return 0

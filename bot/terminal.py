@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from bot.files import check_output_file, file_error, write_atomically
 from bot.production import DirectorTurn, JobSnapshot, Production, ProductionEvent, RenderBatch
+from bot.production.checks import visible
 from studio.errors import InvalidValue, NotFound, SlateError
 from studio.export import FORMATS, to_json
-from studio.models import ShotList
+from studio.models import Shot, ShotList
 from studio.records import JobState
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,39 @@ def record_number(text: str) -> int | None:
 
 
 def slate_says(label: str, reply: str) -> Text:
-    return Text.assemble(("Slate", "bold cyan"), " ", (f"({label})", "dim"), ": ", reply)
+    return Text.assemble(
+        ("Slate", "bold cyan"), " ", (f"({label})", "dim"), ": ", markdown_text(reply)
+    )
+
+
+# The inline markdown a chat model writes: **bold** / __bold__, *italic* / _italic_, `code`.
+_INLINE_MARKDOWN = re.compile(
+    r"\*\*(?P<b1>\S(?:.*?\S)?)\*\*|__(?P<b2>\S(?:.*?\S)?)__"
+    r"|(?<![\w*])\*(?P<i1>[^*\s](?:[^*]*?[^*\s])?)\*(?![\w*])"
+    r"|(?<![\w_])_(?P<i2>[^_\s](?:[^_]*?[^_\s])?)_(?![\w_])"
+    r"|`(?P<code>[^`]+)`"
+)
+_MARKDOWN_STYLES = {"b1": "bold", "b2": "bold", "i1": "italic", "i2": "italic", "code": "cyan"}
+
+
+def markdown_text(text: str) -> Text:
+    """A reply as the terminal shows it: inline markdown becomes styles, a heading's #s go, and
+    everything stays text (a `[/]` in it is a bracket, never markup)."""
+    out = Text()
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            out.append("\n")
+        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", line)
+        base = "bold" if heading else ""
+        line = heading.group(1) if heading else line
+        position = 0
+        for match in _INLINE_MARKDOWN.finditer(line):
+            out.append(line[position : match.start()], style=base)
+            kind = next(name for name, value in match.groupdict().items() if value is not None)
+            out.append(match.group(kind), style=f"{base} {_MARKDOWN_STYLES[kind]}".strip())
+            position = match.end()
+        out.append(line[position:], style=base)
+    return out
 
 
 def note(text: str) -> Text:
@@ -62,49 +97,98 @@ def problem(text: object) -> Text:
     return Text(str(text), style="red")
 
 
-def shot_table(shotlist: ShotList) -> Table:
-    target = f" / target {shotlist.target_length:g}s" if shotlist.target_length else ""
-    table = Table(
-        title=Text(shotlist.title),
-        caption=Text(
+# Below this many columns a wide table would squeeze the action to a word per line, so the shot
+# list folds to the compact layout: camera details stacked in one column, the scene above its
+# first shot's action.
+_WIDE_ACTION = 36
+
+
+class ShotTable:
+    """The shot list as a table that fits the terminal it is printed on."""
+
+    def __init__(self, shotlist: ShotList) -> None:
+        self.shotlist = shotlist
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        wide = self.wide()
+        needed = Measurement.get(console, options, wide).minimum + _WIDE_ACTION
+        yield wide if options.max_width >= needed else self.compact()
+
+    def _caption(self) -> Text:
+        shotlist = self.shotlist
+        target = f" / target {shotlist.target_length:g}s" if shotlist.target_length else ""
+        return Text(
             f"{len(shotlist.shots)} shots · {shotlist.runtime:g}s{target} · "
             f"style: {shotlist.style.name}"
-        ),
-        show_lines=False,
-        expand=False,
-    )
-    for name, justify in (
-        ("#", "right"),
-        ("Scene", "left"),
-        ("Size", "left"),
-        ("Angle", "left"),
-        ("Move", "left"),
-        ("Dur", "right"),
-        ("Action", "left"),
-        ("Cast", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    scene = None
-    for shot in shotlist.shots:
-        slug = shot.scene.slugline if shot.scene != scene else ""
-        scene = shot.scene
-        action = shot.description + (f' "{shot.dialogue}"' if shot.dialogue else "")
-        table.add_row(
-            *(
-                Text(cell)
-                for cell in (
-                    shot.number,
-                    slug,
-                    shot.size.abbreviation,
-                    shot.angle.value,
-                    shot.move_label,
-                    f"{shot.duration:g}s",
-                    action,
-                    ", ".join(shot.characters),
+        )
+
+    def wide(self) -> Table:
+        shotlist = self.shotlist
+        table = Table(title=Text(shotlist.title), caption=self._caption(), expand=False)
+        for name, justify in (
+            ("#", "right"),
+            ("Scene", "left"),
+            ("Size", "left"),
+            ("Angle", "left"),
+            ("Move", "left"),
+            ("Dur", "right"),
+            ("Action", "left"),
+            ("Cast", "left"),
+        ):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        scene = None
+        for shot in shotlist.shots:
+            slug = shot.scene.slugline if shot.scene != scene else ""
+            scene = shot.scene
+            table.add_row(
+                *(
+                    Text(cell)
+                    for cell in (
+                        shot.number,
+                        slug,
+                        shot.size.abbreviation,
+                        shot.angle.value,
+                        shot.move_label,
+                        f"{shot.duration:g}s",
+                        _action(shot),
+                        ", ".join(shot.characters),
+                    )
                 )
             )
-        )
-    return table
+        return table
+
+    def compact(self) -> Table:
+        shotlist = self.shotlist
+        table = Table(title=Text(shotlist.title), caption=self._caption(), expand=False)
+        cameras = [
+            f"{shot.size.abbreviation} · {shot.angle.value}\n{shot.move_label}"
+            for shot in shotlist.shots
+        ]
+        longest = max((len(line) for c in cameras for line in c.split("\n")), default=6)
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("Camera", min_width=min(longest, 22))
+        table.add_column("Dur", justify="right", no_wrap=True)
+        table.add_column("Action", ratio=1, min_width=20)
+        scene = None
+        for shot, camera in zip(shotlist.shots, cameras, strict=True):
+            action = Text()
+            if shot.scene != scene:
+                action.append(shot.scene.slugline + "\n", style="bold")
+            scene = shot.scene
+            action.append(_action(shot))
+            if shot.characters:
+                action.append(f" ({', '.join(shot.characters)})", style="dim")
+            table.add_row(Text(shot.number), Text(camera), Text(f"{shot.duration:g}s"), action)
+        return table
+
+
+def _action(shot: Shot) -> str:
+    return shot.description + (f' "{shot.dialogue}"' if shot.dialogue else "")
+
+
+def shot_table(shotlist: ShotList) -> ShotTable:
+    """The shot list: the full table on a wide terminal, the compact one on a narrow one."""
+    return ShotTable(shotlist)
 
 
 def cast_table(shotlist: ShotList) -> Table | None:
@@ -134,6 +218,26 @@ def show_direction(console: Console, direction: DirectorTurn, label: str) -> Non
         console.print(note(text))
 
 
+# A version's summary names shots by their internal uid ("shot 70a50708: size=close-up",
+# "swap shots e863416e and 70a50708"): always before the first colon of each edit's part.
+_SUMMARY_UID = re.compile(r"\b(shots?|and) ([0-9a-f]{8})\b")
+
+
+def change_summary(summary: str, numbers: dict[str, str]) -> str:
+    """A history line as the crew reads it: shot numbers, never internal ids; a shot that has
+    since been deleted is "(deleted)"."""
+
+    def named(match: re.Match[str]) -> str:
+        word, uid = match.groups()
+        return f"{word} {numbers.get(uid, '(deleted)')}"
+
+    parts = []
+    for part in summary.split("; "):
+        head, colon, tail = part.partition(":")
+        parts.append(_SUMMARY_UID.sub(named, head) + colon + tail)
+    return "; ".join(parts)
+
+
 class LineReader:
     """The user's lines: typed at a terminal (after a prompt) or piped in.
 
@@ -147,7 +251,8 @@ class LineReader:
 
     async def read(self, prompt: str) -> str | None:
         """One line without blocking the event loop; None at end of input."""
-        return await asyncio.to_thread(self._read, prompt)
+        line = await asyncio.to_thread(self._read, prompt)
+        return None if line is None else visible(line)  # escapes never reach the screen
 
     def _read(self, prompt: str) -> str | None:
         self.number += 1
@@ -294,16 +399,20 @@ class ChatSession:
 
     async def _history(self, _: str) -> None:
         assert self.project_id is not None
-        table = Table(title="History")
+        project = await self.production.project(LOCAL_SCOPE, self.project_id)
+        table = Table(
+            title="History",
+            caption=Text("shot numbers as the list stands now", style="dim"),
+        )
         for column in ("Version", "From", "Change", "By", "When"):
             table.add_column(column)
-        project = await self.production.project(LOCAL_SCOPE, self.project_id)
+        numbers = {shot.uid: shot.number for shot in project.shotlist.shots}
         for version in await self.production.history(LOCAL_SCOPE, self.project_id):
             marker = " ◀" if version.number == project.head else ""
             table.add_row(
                 f"{version.number}{marker}",
                 str(version.parent or ""),
-                Text(version.summary),
+                Text(change_summary(version.summary, numbers)),
                 Text(version.author),
                 version.created_at[:19].replace("T", " "),
             )
@@ -350,9 +459,8 @@ class ChatSession:
         shots = [part for part in argument.replace(",", " ").split() if part]
         batch = await self.production.render(LOCAL_SCOPE, self.project_id, self.author, shots)
         jobs = await render_with_progress(self.production, batch, self.console)
-        for job in jobs:
-            if job.state != "done":
-                self.console.print(problem(f"Shot {job.shot_number}: {job.reason or job.state}"))
+        for line in failures(jobs):
+            self.console.print(problem(line))
 
     async def _reroll(self, argument: str) -> None:
         assert self.project_id is not None
@@ -481,6 +589,19 @@ async def show_resumed(production: Production, console: Console) -> None:
         await render_with_progress(production, batch, console)
 
 
+def failures(jobs: list[JobSnapshot]) -> list[str]:
+    """Why shots did not render, each reason once: a model that can't load fails every shot
+    with the same sentence, and the crew needs to read it once, whole."""
+    reasons: dict[str, list[str]] = {}
+    for job in jobs:
+        if job.state != JobState.DONE:
+            reasons.setdefault(job.reason or str(job.state), []).append(job.shot_number)
+    return [
+        f"{'Shots' if len(numbers) > 1 else 'Shot'} {', '.join(numbers)}: {reason}"
+        for reason, numbers in reasons.items()
+    ]
+
+
 async def render_with_progress(
     production: Production, batch: RenderBatch, console: Console
 ) -> list[JobSnapshot]:
@@ -510,6 +631,8 @@ async def render_with_progress(
             if task is None:
                 return
             match event.state:
+                case JobState.QUEUED if event.note:
+                    progress.update(task, state=Text(event.note, style="yellow"))
                 case JobState.QUEUED:
                     progress.update(task, state=f"queued #{event.position}")
                 case JobState.RUNNING if not event.total:

@@ -360,7 +360,7 @@ def test_a_bad_number_or_empty_model_setting_is_one_clear_line(
 
 
 def test_projects_lists_the_rest_and_names_a_damaged_one(tmp_path: Path) -> None:
-    for brief in ("A lighthouse keeper finds a message.", "A chef cooks at dawn."):
+    for brief in (BRIEF, "A 20-second teaser. At dawn a chef cooks breakfast in a small kitchen."):
         assert slate(tmp_path, "plan", brief).returncode == 0
     with sqlite3.connect(tmp_path / "data" / "slate.db") as db:
         db.execute('UPDATE versions SET snapshot = \'{"title": "Da\' WHERE project_id = 1')
@@ -368,3 +368,30 @@ def test_projects_lists_the_rest_and_names_a_damaged_one(tmp_path: Path) -> None
     assert result.returncode == 0 and "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("#2\t") and "damaged" in lines[-1] and lines[-1].startswith("#1\t")
+
+
+def test_a_model_not_in_the_cache_is_said_once_whole_with_the_fix(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "SLATE_DATA_DIR": str(tmp_path / "data"),
+        "SLATE_RENDERER": "diffusers",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(tmp_path / "hf"),  # an empty cache
+    }
+    env.pop("SLATE_LLM_MODEL", None)
+    result = subprocess.run(
+        [SLATE, "chat"],
+        input="Mia waits in the alley. Cole arrives. Mia reads the letter.\n/render\n",
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "400"},
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "local Hugging Face cache" in line]
+    assert len(said) == 1, result.stdout
+    assert said[0].startswith("Shots 1, 2, 3")  # every shot failed alike: one line names them all
+    assert said[0].endswith("or render the animatic (SLATE_RENDERER=animatic).")
+    assert "slate models pull wan2.1-1.3b" in said[0]
+    assert "Couldn't connect to the Hub" not in result.stdout + result.stderr

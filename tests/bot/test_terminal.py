@@ -171,3 +171,82 @@ async def test_at_a_terminal_an_existing_file_is_replaced_only_when_confirmed(
     assert mine.read_text().startswith("# ") is replaced
     assert await chat.handle("/export md data/slate.db")  # never asked: refused outright
     assert "own project store" in out.getvalue().splitlines()[-1]
+
+
+NOIR = (
+    "A 30-second noir teaser. Night in a rain-soaked alley: Mia, a red-haired detective in a "
+    "grey trench coat, waits under a flickering lamp. A car pulls up and Cole steps out holding "
+    "a letter. Inside the diner, Mia reads the letter and realises she has been set up."
+)
+
+
+def _shown(renderable: Any, width: int) -> list[str]:
+    screen = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    screen.print(renderable)
+    return screen.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+async def test_the_shot_table_fits_the_terminal_and_keeps_words_whole(
+    prod: Production, width: int
+) -> None:
+    from bot.terminal import shot_table
+
+    shotlist = (await prod.start_project("local", "you", NOIR)).project.shotlist
+    lines = _shown(shot_table(shotlist), width)
+    assert all(len(line) <= width for line in lines)
+    words = {word for line in lines for word in line.replace("│", " ").split()}
+    for shot in shotlist.shots:  # no word cut or ellipsised: every column fits its longest word
+        for word in (shot.description + " " + shot.move_label + " " + shot.scene.slugline).split():
+            assert word in words or word.rstrip(".") in words, (word, "\n".join(lines))
+    # The action gets room: no row holds a single word of it on a line of its own.
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) <= 3 * len(shotlist.shots)
+    if width >= 200:
+        assert "Scene" in lines[2] and "Cast" in lines[2]  # the full layout when there is room
+    if width == 80:
+        assert "Camera" in "".join(lines[:3])
+
+
+@pytest.mark.parametrize(
+    ("reply", "shown"),
+    [
+        ("**The Letter** is ready.", "The Letter is ready."),
+        ("## Plan\nShot *two* is `/render 2`.", "Plan\nShot two is /render 2."),
+        ("shot_2 and 2*3*4 stay; [/] stays", "shot_2 and 2*3*4 stay; [/] stays"),
+    ],
+)
+def test_replies_show_no_raw_markdown(reply: str, shown: str) -> None:
+    from bot.terminal import markdown_text, slate_says
+
+    text = markdown_text(reply)
+    assert text.plain == shown
+    if "**" in reply:
+        assert any("bold" in str(span.style) for span in text.spans)
+    assert _shown(slate_says("d", reply), 200)[0].endswith(shown.splitlines()[0])
+
+
+async def test_history_names_shots_by_number(prod: Production, tmp_path: Path) -> None:
+    chat, out = session(prod, tmp_path)
+    await chat.start("Mia waits in the alley. Cole arrives. Mia reads a letter.")
+    for line in ("shot 2: close-up", "swap shots 1 and 2", "delete shot 3", "/history"):
+        assert await chat.handle(line)
+    history = out.getvalue()[out.getvalue().rindex("History") :]
+    import re
+
+    assert not re.search(r"\b[0-9a-f]{8}\b", history), history
+    assert "shot 1: size=close-up" in history  # shot 2 then, shot 1 after the swap
+    assert "swap shots 2 and 1" in history and "remove shot (deleted)" in history
+
+
+def test_a_reason_every_shot_shares_is_said_once() -> None:
+    from bot.terminal import failures
+
+    reason = "The model is not in the local cache: slate models pull wan2.1-1.3b."
+    jobs: Any = [
+        SimpleNamespace(shot_number=str(n), state="failed", reason=reason) for n in (1, 2, 3)
+    ] + [
+        SimpleNamespace(shot_number="4", state="done", reason=None),
+        SimpleNamespace(shot_number="5", state="cancelled", reason=None),
+    ]
+    assert failures(jobs) == [f"Shots 1, 2, 3: {reason}", "Shot 5: cancelled"]
