@@ -1,16 +1,13 @@
-"""The offline director: a deterministic, rule-based `Director` for when no LLM is configured.
+"""The offline director: a deterministic, data-driven `Director` for when no LLM is configured.
 
-It plans a shot list from a written brief and takes plain revision directions ("shot 3: close-up",
-"swap 1 and 2", "make it noir") using regexes and the vocabulary alias tables: no model, no
-network. Every change goes through `apply_edit`, so the domain validates its work like anyone
-else's, and a direction is checked in full in memory before any part of it is applied.
-
-Modules: `_text` (shared parsing: shot references, numbers, ordinals, film-term scanning),
-`_grammar` (grammar notes, fitting durations), `_plan` (brief → shot list), `_revise`
-(directions → edits) and `_director` (the `OfflineDirector` that ties them together).
+Rules are data (data/): a lexicon of places, times, framing words and director idioms; coverage
+patterns by what a beat is about; and the revision grammar (Lark). Modules, one job each:
+`_words` (numbers in, phrases out), `_lexicon` (the one loader of the data), `_brief` (a brief
+read into beats), `_coverage` (beats covered as a shot list), `_revise` (directions parsed into
+edits), `_notes` (film-grammar notes, fitting durations) and `_director` (the `OfflineDirector`).
 """
 
 from agents.offline._director import FOOTER, OfflineDirector
-from agents.offline._grammar import fit_durations, grammar_notes
+from agents.offline._notes import fit_durations, grammar_notes
 
 __all__ = ["FOOTER", "OfflineDirector", "fit_durations", "grammar_notes"]

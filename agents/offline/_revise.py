@@ -1,32 +1,34 @@
-"""Revisions: reading plain directions ("shot 3: close-up", "swap 1 and 2") into edits."""
+"""Revisions: a direction read clause by clause with the revision grammar, turned into edits.
+
+Words become token kinds through the lexicon's [revisions] table and studio's vocabularies; the
+grammar (data/revisions.lark) reads each clause. A clause it can't read is named back to the
+crew, the rest is applied; a shot is only changed when the clause points at it (by number, by
+"it" for the shot under discussion, or by a description that fits one shot).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-from agents.offline._grammar import _LADDER, _size_name, fit_durations
-from agents.offline._plan import _COMMON, _LOCATION_KIND, _default_duration, _design, _detect_style
-from agents.offline._text import (
-    _BARE_NUMBER_RE,
-    _DURATION_RE,
-    _LENS_RE,
-    _NUM,
-    _ORD,
-    _UNIT_AHEAD,
-    _and,
-    _article,
-    _blank,
-    _describe_text,
-    _duration_value,
-    _lens_value,
-    _number,
-    _refs,
-    _scan,
-    _seconds,
-    _sentence,
-    _tidy,
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
+
+from agents.offline._lexicon import _toml, coverage, revision_grammar
+from agents.offline._notes import LADDER, fit_durations
+from agents.offline._words import (
+    AMOUNT_RE,
+    LENS_RE,
+    NUMBER_WORDS,
+    ORDINAL_WORDS,
+    lens_in,
+    seconds_in,
+    sentence,
+    tidy,
+    whole_number,
 )
 from studio.edits import (
     AddShot,
@@ -34,7 +36,6 @@ from studio.edits import (
     MoveShot,
     RemoveShot,
     SetCharacter,
-    SetLocation,
     SetProjectInfo,
     SetStyle,
     ShotChanges,
@@ -44,16 +45,10 @@ from studio.edits import (
     apply_edit,
 )
 from studio.errors import EditError, InvalidValue
-from studio.models import (
-    MAX_DURATION,
-    MAX_NAME,
-    MIN_DURATION,
-    Shot,
-    ShotList,
-    validated,
-)
-from studio.styles import find_style
+from studio.models import MAX_DURATION, MIN_DURATION, Shot, ShotList, validated
+from studio.styles import find_style, style_names
 from studio.vocab import (
+    DIRECTION_HINTS,
     Angle,
     CameraMove,
     IntExt,
@@ -62,770 +57,599 @@ from studio.vocab import (
     ShotSize,
     TimeOfDay,
     Transition,
-)
-
-# ---------------------------------------------------------------------------------------------
-# Taking directions
-# ---------------------------------------------------------------------------------------------
-
-_HELP = """I'm the offline director (rule-based; no AI model is configured), so I take plain directions like:
-• "shot 3: close-up" · "make shot 2 a slow dolly in" · "low angle on shot 2" · "85mm lens on shot 6"
-• "shot 4 should last 6 seconds" · "make the second shot longer" · "shot 3 at night"
-• "add a shot after 2: Mia opens the door" · "delete shot 5" · "split shot 3"
-• "swap shots 1 and 2" · "move shot 4 to the start" · "undo"
-• "make it film noir" · "Mia is a red-haired detective" · "the location diner is a chrome 50s diner"
-• "title: The Last Train" · "make it 45 seconds" · "render shot 3" · "render it\""""
-
-_FILLER_START = re.compile(
-    r"^(?:(?:please|pls|ok(?:ay)?|hey|now|also|and|so|right|alright|great|cool|could you|can you|"
-    r"would you|will you|i(?:'d| would) like(?: you)? to|i want(?: you)? to|let['’]?s|lets|then)\b[\s,]*)+",
-    re.IGNORECASE,
-)
-_FILLER_END = re.compile(
-    r"(?:[\s,]*\b(?:please|pls|thanks|thank you|thx|for me)\b)+[\s.!?]*$|[\s.!?]+$", re.IGNORECASE
-)
-_BOUNDARY_RE = re.compile(
-    r"\s*(?:;|\n|(?<=[.!?])\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+also\s+|"
-    r"(?:,\s*|,?\s+and\s+)(?=(?:make|set|change|give|add|insert|delete|remove|cut|lose|drop|swap|switch|"
-    r"move|split|render|title|call|style|lengthen|shorten|have|use|put|it\b|its\b|it['’]s\b)))",
-    re.IGNORECASE,
-)
-_SEGMENT_RE = re.compile(
-    r"\n+|(?<=[.!?])\s+(?=(?:shot|make|set|change|swap|switch|move|delete|remove|cut|add|insert|split|"
-    r"render|title|style|give|put|lose|drop|call)\b)",
-    re.IGNORECASE,
-)
-_UNDO_RE = re.compile(
-    r"^(?:undo|go back|revert|roll ?back|take (?:that|it) back|scratch that|back up)"
-    r"(?:\s+(?:that|it|this|the last (?:change|edit|one|thing)|last (?:change|edit)|one step|a step|please))*$",
-    re.IGNORECASE,
-)
-_RENDER_RE = re.compile(r"\b(?:re-?render|render|generate)\b", re.IGNORECASE)
-_REMOVE_RE = re.compile(
-    r"\b(?:delete|remove|cut|lose|drop|kill|scrap|ditch|bin|axe|get rid of|take out|strike)\b",
-    re.IGNORECASE,
-)
-_BARE_REMOVE_RE = re.compile(
-    rf"^(?:delete|remove|cut|lose|drop|kill|scrap|ditch|axe|strike)\s+#?(?P<n>{_ORD}|{_NUM})\s*$",
-    re.IGNORECASE,
-)
-_TRANSITION_CUT_RE = re.compile(
-    r"\b(?:cut to|smash cut|match cut|hard cut|jump cut|straight cut|cut on)\b", re.IGNORECASE
-)
-_SWAP_RE = re.compile(r"\b(?:swap|switch|exchange|flip|trade|interchange)\b", re.IGNORECASE)
-_MOVE_RE = re.compile(r"\b(?:move|put|bring|place|shift|push)\b", re.IGNORECASE)
-_SPLIT_RE = re.compile(r"\b(?:split|break up|divide)\b", re.IGNORECASE)
-_TITLE_RE = re.compile(
-    r"^(?:(?:set|change|make)\s+the\s+title\s+(?:to\s+)?|(?:the\s+)?(?:film\s+|project\s+)?title\s*(?:is|:|=|to)?\s*|"
-    r"(?:call|name|rename|retitle)\s+(?:it|the film|the project|this)\s+(?:to\s+)?)(?P<t>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_ADD_RE = re.compile(
-    r"^(?:add|insert|append|include|put in|we need|give me)\s+(?P<what>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_ADD_AFTER_RE = re.compile(
-    rf"^(?P<pos>(?:right\s+|just\s+)?(?:after|before)\s+(?:shot\s*|the\s+)?#?(?:{_NUM}|{_ORD})(?:\s+shot)?|"
-    r"at the (?:start|beginning|end|top|front|opening))\s*,?\s*(?:add|insert|put|include)\s+(?P<what>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_POSITION_RE = re.compile(
-    rf"\b(?:(?:right|just)\s+)?(?P<rel>after|before)\s+(?:shot\s*|the\s+)?#?(?P<n>{_NUM}|{_ORD})(?:\s+shot)?\b"
-    r"|\b(?P<start>(?:at|to)\s+the\s+(?:start|beginning|top|front|opening)|first)\b"
-    r"|\b(?P<end>(?:at|to)\s+the\s+(?:end|bottom|close)|last)\b"
-    rf"|\b(?:as|at|to|in)\s+(?:position|slot|spot|shot)?\s*#?(?P<at>{_NUM})\b{_UNIT_AHEAD}",
-    re.IGNORECASE,
-)
-_FIELD_TEXT_RE = re.compile(
-    r"^(?P<ref>.{1,40}?)\s*[,:-]?\s*\b(?P<field>description|action|dialogue|line|sound|notes?|characters|cast)"
-    r"\s*(?::|=|\bto\b|\bis\b)\s*(?P<text>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_CHARACTER_RE = re.compile(
-    r"^(?:the\s+)?(?:character\s+)?(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2})\s*"
-    r"(?::|=|\bis\b|\bshould be\b|\blooks like\b)\s+(?P<desc>.+)$",
-    re.DOTALL,
-)
-_NAMED_CHARACTER_RE = re.compile(
-    r"^(?:the\s+)?character\s+(?P<name>[\w'’.-]+(?:\s+[\w'’.-]+)?)\s*(?::|=|\bis\b|\bshould be\b)\s+(?P<desc>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_LOCATION_DESC_RE = re.compile(
-    r"^(?:the\s+)?(?:location|set|place)\s+(?:called\s+|named\s+)?(?P<name>.{1,80}?)\s*"
-    r"(?::|=|\bis\b|\bshould be\b|\blooks like\b)\s+(?P<desc>.+)$",
-    re.IGNORECASE | re.DOTALL,
-)
-_STYLE_RE = re.compile(
-    r"^(?:(?:the\s+)?(?:style|look)\s*(?::|=|\bis\b|\bto\b)?\s*(?P<a>.+)|"
-    r"(?:make|have)\s+(?:it|this|the film|everything|the whole thing)\s+(?:look\s+|feel\s+)?(?:more\s+)?"
-    r"(?:like\s+)?(?:a\s+|an\s+|more\s+)?(?P<b>.+?)(?:\s+(?:style|look|movie|film))?|"
-    r"(?:go|switch|change it|change)\s+(?:to\s+|for\s+)?(?:a\s+)?(?P<c>.+?)(?:\s+(?:style|look))?|"
-    r"(?:in\s+)?the\s+style\s+of\s+(?P<d>.+)|(?P<e>.+?)\s+(?:style|look)|(?P<f>.+))$",
-    re.IGNORECASE | re.DOTALL,
-)
-_RELATIVE_RE = re.compile(
-    r"\b(?P<much>a bit |a little |slightly |a touch |much |a lot |way )?"
-    r"(?P<word>longer|shorter|tighter|closer|wider|looser|slower|faster|quicker)\b",
-    re.IGNORECASE,
-)
-_FILM_LENGTH_RE = re.compile(
-    r"\b(?:make\s+(?:it|the\s+(?:film|video|cut|whole thing|piece|edit|project))|target|runtime|"
-    r"running time|total|overall|whole thing|the film|the video|the cut)\b",
-    re.IGNORECASE,
+    aliases,
+    fold,
 )
 
 
-_Say = Callable[[ShotList, ShotList], str]  # (before, after) → the reply line
+@dataclass(frozen=True)
+class Tok:
+    kind: str
+    text: str
+    value: Any = None
+    start: int = 0
+
+
+# Vocabulary spellings that are everyday words: crews say "low angle", not "low".
+_RISKY = {"long", "full", "mid", "ins", "ls", "high", "low", "eye", "neutral", "worm", "still",
+          "fixed", "none", "circle", "slide", "push", "following", "ped", "cut", "fade", "close",
+          "l", "r", "u", "d", "cont", "continuous", "tight", "medium", "normal", "dolly", "zoom",
+          "follow", "tracking", "ms", "fs", "eye level"}  # fmt: skip
+_VOCAB = {
+    "SIZE": ShotSize, "ANGLE": Angle, "MOVE_TERM": CameraMove, "SPEED": MoveSpeed,
+    "DIR": MoveDirection, "TIME": TimeOfDay, "INTEXT": IntExt, "TRANS": Transition,
+}  # fmt: skip
+_EXTRA = {
+    "lock off": ("MOVE_TERM", CameraMove.STATIC), "lock it off": ("MOVE_TERM", CameraMove.STATIC),
+    "from below": ("ANGLE", Angle.LOW), "from above": ("ANGLE", Angle.HIGH),
+    "dolly in": ("MOVE_TERM", CameraMove.DOLLY_IN), "zoom in": ("MOVE_TERM", CameraMove.ZOOM_IN),
+    "close-up": ("SIZE", ShotSize.CLOSE_UP), "close up": ("SIZE", ShotSize.CLOSE_UP),
+    "medium shot": ("SIZE", ShotSize.MEDIUM), "follow shot": ("MOVE_TERM", CameraMove.FOLLOW),
+    "a wide": ("SIZE", ShotSize.WIDE), "wide": ("SIZE", ShotSize.WIDE),
+}  # fmt: skip
+
+
+@cache
+def _phrases() -> tuple[dict[str, tuple[str, Any]], frozenset[str], int]:
+    """Folded phrase → (kind, value); the fillers; the longest phrase in words."""
+    table: dict[str, tuple[str, Any]] = {}
+    for kind, enum in _VOCAB.items():
+        for key, member in aliases(enum).items():
+            if key and key not in {fold(w) for w in _RISKY}:
+                table.setdefault(key, (kind, member))
+    for name in style_names():
+        table[fold(name)] = ("PRESET", name)
+    for key in ("noir", "neo noir", "cyberpunk", "1970s", "seventies", "anime", "horror",
+                "western", "documentary", "storybook", "sci-fi", "black and white"):  # fmt: skip
+        if found := find_style(key):
+            table[fold(key)] = ("PRESET", found)
+    data = _toml("lexicon.toml")["revisions"]
+    fillers = frozenset(fold(w) for w in data.pop("fillers"))
+    for kind, words in data.items():
+        for word in words:
+            table[fold(word)] = (kind, word)
+    for word, (kind, value) in _EXTRA.items():
+        table[fold(word)] = (kind, value)
+    longest = max(len(p.split()) for k in data.values() for p in k)
+    return table, fillers, max(longest, 4)
+
+
+_WORD_RE = re.compile(r"[\w'’#°.-]+|[:,&–]")
+_NUM_RE = re.compile(r"#?[-−]?\d+(?:\.\d+)?(?:st|nd|rd|th)?$|#$", re.IGNORECASE)
+
+
+def tokens(clause: str) -> list[Tok]:
+    """The clause as token kinds: amounts and lenses whole, then the longest phrase known."""
+    table, fillers, longest = _phrases()
+    clause = re.sub(r"(?<=\d)(?:[-–]|\s+[-–]\s+)(?=\d)", " through ", clause)  # "shots 2-4"
+    found: list[Tok] = []
+    spans: list[tuple[int, int]] = []
+    for pattern, kind, read in ((LENS_RE, "LENS", lens_in), (AMOUNT_RE, "DURATION", seconds_in)):
+        for m in pattern.finditer(clause):
+            if not any(s <= m.start() < e for s, e in spans):
+                found.append(Tok(kind, m.group(), read(m), m.start()))
+                spans.append(m.span())
+    words = [m for m in _WORD_RE.finditer(clause) if not any(s <= m.start() < e for s, e in spans)]
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            run = words[i : i + n]
+            if any(a.end() + 3 < b.start() for a, b in zip(run, run[1:], strict=False)):
+                continue
+            text = clause[run[0].start() : run[-1].end()].rstrip(".")
+            key = fold(text)
+            hit = table.get(key) or (table.get(key.removesuffix("s")) if n == 1 else None)
+            if n == 1 and hit is None:
+                hit = _single(text, fillers)
+            if hit is not None:
+                if hit[0] != "":
+                    found.append(Tok(hit[0], text, hit[1], run[0].start()))
+                i += n
+                break
+        else:
+            i += 1
+    found.sort(key=lambda t: t.start)
+    while found and found[0].kind == "AND":  # "and low angle": the rest of a direction
+        found.pop(0)
+    while found and found[-1].kind == "AND":
+        found.pop()
+    # "should last 6 seconds": "last" before an amount is the verb, not the last shot.
+    return [t for k, t in enumerate(found) if not (t.kind in ("LAST", "END") and
+            k + 1 < len(found) and found[k + 1].kind == "DURATION")]  # fmt: skip
+
+
+def _single(text: str, fillers: frozenset[str]) -> tuple[str, Any] | None:
+    low = text.lower()
+    if low in (":",):
+        return ("COLON", ":")
+    if low in (",", "and", "&", "or", "then", "with"):
+        return ("AND", low)
+    if low in ("-", "–", "through", "thru"):
+        return ("THRU", low)
+    if low == "#":
+        return ("HASH", low)
+    if _NUM_RE.match(low) or low in NUMBER_WORDS:
+        ordinal = bool(re.search(r"\d(?:st|nd|rd|th)$", low))
+        return ("ORD" if ordinal else "NUM", text.lstrip("#"))
+    if low in ORDINAL_WORDS:
+        return ("ORD", low)
+    if fold(text) in fillers or low in ("?", "!", "."):
+        return ("", None)
+    return ("W", text)
+
+
+@cache
+def _parser() -> Lark:
+    return Lark(revision_grammar(), parser="earley", lexer="basic", ambiguity="resolve")
+
+
+def at(node: Token, toks: list[Tok]) -> Tok:
+    """The token a parse leaf stands for (leaves are kinds; positions map back)."""
+    position = 0
+    for tok in toks:
+        if position == node.start_pos:
+            return tok
+        position += len(tok.kind) + 1
+    raise LookupError(node)
+
+
+def parse(toks: list[Tok]) -> Tree[Token] | None:
+    """The clause's parse, or None when the grammar can't read it."""
+    if not toks:
+        return None
+    try:
+        return _parser().parse(" ".join(t.kind for t in toks))
+    except LarkError:
+        return None
+
+
+# --- from a parse to edits ---------------------------------------------------------------------
+
+Say = Callable[[ShotList, ShotList], str]
 
 
 @dataclass
-class _Step:
-    """One understood direction: its edits, the reply line, or a render request."""
-
+class Step:
     edits: list[Edit] = field(default_factory=list)
-    say: _Say | None = None
-    render: tuple[str, ...] | None = None  # uids to render; () = every shot
+    say: Say | None = None
+    render: tuple[str, ...] | None = None
+    subject: str | None = None  # the uid the step was about, for "it" in later clauses
 
 
-class _NotUnderstood(Exception):
-    """A clause the rules do not cover; carries the clause for the help reply."""
+class NotUnderstood(Exception):
+    """A clause the grammar can't read; carries the clause."""
 
 
-def _uid(shotlist: ShotList, number: int) -> str:
-    return shotlist.shot(str(number)).uid  # raises ShotNotFound with a readable message
-
-
-def _number_of(shotlist: ShotList, uid: str) -> str:
-    return next((s.number for s in shotlist.shots if s.uid == uid), "?")
-
-
-def _move_phrase(shot: Shot) -> str:
-    if shot.movement is CameraMove.STATIC:
-        return "static"
-    speed = f"{shot.speed.value} " if shot.speed is not MoveSpeed.MEDIUM else ""
-    if shot.direction is not MoveDirection.NONE:
-        return f"{speed}{shot.movement.value} {shot.direction.value}"
-    return f"{speed}{shot.movement.value.replace(' ', '-')}"
-
-
-def _describe_update(before: Shot, after: Shot) -> str:
-    """'Shot 3 is now a slow dolly-in close-up and lasts 6 s.'"""
-    parts: list[str] = []
-    size_changed = before.size is not after.size
-    move_changed = (before.movement, before.direction, before.speed) != (
-        after.movement,
-        after.direction,
-        after.speed,
-    )
-    if size_changed or move_changed:
-        move = _move_phrase(after)
-        if after.movement is CameraMove.STATIC:
-            size = _size_name(after.size)
-            parts.append(f"is now a static {size}" if move_changed else f"is now {_article(size)}")
-        elif after.direction is not MoveDirection.NONE:
-            parts.append(f"is now {_article(_size_name(after.size))} with a {move}")
-        else:
-            parts.append(f"is now {_article(move + ' ' + _size_name(after.size))}")
-    if before.angle is not after.angle:
-        parts.append(
-            {
-                Angle.DUTCH: "has a dutch angle",
-                Angle.OVERHEAD: "is shot overhead",
-                Angle.EYE_LEVEL: "is back at eye level",
-            }.get(after.angle, f"is shot from {_article(after.angle.value)}")
-        )
-    if before.lens_mm != after.lens_mm:
-        parts.append(f"is on {_article(f'{after.lens_mm}mm')} lens")
-    if before.duration != after.duration:
-        parts.append(f"lasts {_seconds(after.duration)} (was {_seconds(before.duration)})")
-    if before.scene != after.scene:
-        parts.append(f"moves to {after.scene.slugline}")
-    if before.transition is not after.transition:
-        parts.append(f"ends on {_article(after.transition.value)}")
-    for name in ("description", "dialogue", "sound", "notes"):
-        if getattr(before, name) != getattr(after, name):
-            parts.append(f"has the {name} “{getattr(after, name).rstrip('.')}”")
-    if before.characters != after.characters:
-        parts.append(f"features {_and(list(after.characters)) if after.characters else 'no one'}")
-    return f"Shot {after.number} {_and(parts) if parts else 'is updated'}."
-
-
-def _step_duration(current: float, word: str, much: str) -> float:
-    factor = {
-        "": 1.5,
-        "a bit": 1.25,
-        "a little": 1.25,
-        "slightly": 1.25,
-        "a touch": 1.25,
-        "much": 2.0,
-        "a lot": 2.0,
-        "way": 2.0,
-    }[much.strip().lower()]
-    if word in ("longer",):
-        value = max(current + (0.5 if factor < 1.5 else 1.0), round(current * factor * 2) / 2)
-        return min(MAX_DURATION, value)
-    value = min(current - (0.5 if factor < 1.5 else 1.0), round(current / factor * 2) / 2)
-    return max(MIN_DURATION, value)
-
-
-def _ladder_index(size: ShotSize) -> int:
-    return next(i for i, s in enumerate(_LADDER) if s.tightness == size.tightness)
-
-
-def _shot_changes(text: str, shot: Shot) -> dict[str, object]:
-    """The field changes a clause asks of one shot ('slow dolly in', '6 seconds', 'at night')."""
-    changes: dict[str, object] = {}
-    spans: list[tuple[int, int]] = []
-    for match in _LENS_RE.finditer(text):
-        changes.setdefault("lens_mm", _lens_value(match))
-        spans.append(match.span())
-    relative = _RELATIVE_RE.search(text)
-    for match in _DURATION_RE.finditer(text):
-        value = _duration_value(match)
-        after = text[match.end() : match.end() + 12].lower()
-        if re.match(r"\s*(?:longer|more)", after):
-            changes["duration"] = shot.duration + value
-            relative = None
-        elif re.match(r"\s*(?:shorter|less)", after):
-            changes["duration"] = shot.duration - value
-            relative = None
-        else:
-            changes.setdefault("duration", value)
-        spans.append(match.span())
-    if relative:
-        word = relative.group("word").lower()
-        much = relative.group("much") or ""
-        if word in ("longer", "shorter"):
-            changes["duration"] = _step_duration(shot.duration, word, much)
-            if changes["duration"] == shot.duration:
-                raise EditError(
-                    f"Shot {shot.number} is already {_seconds(shot.duration)}, as "
-                    f"{'long' if word == 'longer' else 'short'} as a shot can be."
-                )
-        elif word in ("tighter", "closer", "wider", "looser"):
-            step = (2 if much.strip().lower() in ("much", "a lot", "way") else 1) * (
-                1 if word in ("tighter", "closer") else -1
-            )
-            index = _ladder_index(shot.size) + step
-            if not 0 <= index < len(_LADDER):
-                raise EditError(
-                    f"Shot {shot.number} is already {_article(_size_name(shot.size))}; it can't go "
-                    f"{word}."
-                )
-            changes["size"] = _LADDER[index]
-        else:
-            speeds = list(MoveSpeed)
-            if shot.movement is CameraMove.STATIC and "movement" not in changes:
-                raise EditError(
-                    f"Shot {shot.number} is static; give it a move first, e.g. "
-                    f"'slow dolly in on shot {shot.number}'."
-                )
-            index = speeds.index(shot.speed) + (-1 if word == "slower" else 1)
-            changes["speed"] = speeds[max(0, min(len(speeds) - 1, index))]
-        spans.append(relative.span())
-    rest = _blank(text, spans)
-    terms = _scan(rest)
-    fields = {
-        ShotSize: "size",
-        Angle: "angle",
-        CameraMove: "movement",
-        MoveSpeed: "speed",
-        TimeOfDay: "time_of_day",
-        IntExt: "int_ext",
-        Transition: "transition",
-    }
-    for enum, name in fields.items():
-        term = terms.get(enum)
-        if term is not None:
-            changes[name] = term
-    if "movement" in changes:
-        direction = terms.get(MoveDirection) or terms.hinted_direction
-        if direction is not None:
-            changes["direction"] = direction
-    elif (
-        direction := terms.get(MoveDirection)
-    ) is not None and shot.movement is not CameraMove.STATIC:
-        changes["direction"] = direction
-    if re.search(r"\b(?:from below)\b", rest, re.IGNORECASE):
-        changes.setdefault("angle", Angle.LOW)
-    elif re.search(r"\b(?:from above)\b", rest, re.IGNORECASE):
-        changes.setdefault("angle", Angle.HIGH)
-    if "speed" in changes and "movement" not in changes and shot.movement is CameraMove.STATIC:
-        raise EditError(
-            f"Shot {shot.number} is static, so it has no speed; name a move, e.g. "
-            f"'slow push in on shot {shot.number}'."
-        )
-    return changes
-
-
-class _Reader:
-    """Reads one message against the shot list it was written for, clause by clause."""
+class Reader:
+    """Reads one message against the list it was written for, clause by clause."""
 
     def __init__(self, original: ShotList, context: int | None) -> None:
         self.original = original
         self.current = original
-        self.recent = context  # the shot the conversation was last about
-        self.context: int | None = None  # the shot an earlier clause of this message named
-        self.steps: list[_Step] = []
-        self.cut = False  # a shot was cut earlier in this message: "it" now means the film
+        self.context: str | None = None  # uid of the shot this message last named
+        self.recent = context  # the shot the conversation was about
+        self.cut = False
+        self.steps: list[Step] = []
+        self.unread: list[str] = []
 
-    # Every step is tried against the in-memory list first, so a failing part applies nothing.
-    def add(self, step: _Step) -> None:
+    def add(self, step: Step) -> None:
         for edit in step.edits:
             self.current = apply_edit(self.current, edit)
+        if step.subject:
+            self.context = step.subject
         self.steps.append(step)
 
-    def refs(self, text: str) -> list[int]:
-        return [n for ref in _refs(text, len(self.original.shots)) for n in ref.numbers]
-
     def read(self, message: str) -> None:
-        # A new sentence that opens with a direction is a new direction, even after free text.
-        for segment in _SEGMENT_RE.split(message.strip()):
-            self.read_segment(segment)
+        for segment in re.split(r"\s*(?:[;\n]|(?<=[.!?])\s+)\s*", message):
+            if segment.strip():
+                self._segment(segment.strip())
 
-    def read_segment(self, text: str) -> None:
-        cursor = 0
-        while cursor < len(text):
-            boundary = _BOUNDARY_RE.search(text, cursor)
-            clause_end = boundary.start() if boundary else len(text)
-            if self.read_free_text(_clean(text[cursor:])):
-                return
-            clause = _clean(text[cursor:clause_end])
-            if re.search(r"\w", clause):
-                self.read_clause(clause)
-            cursor = boundary.end() if boundary else len(text)
-
-    # --- directions whose free text runs to the end of the message -------------------------
-    def read_free_text(self, text: str) -> bool:
-        title = _TITLE_RE.match(text)
-        if title and not _refs(text[: title.start("t")], 99):
-            name = _tidy(title.group("t"))[: MAX_NAME * 2]
-            if name:
-                self.add(
-                    _Step(
-                        [SetProjectInfo(title=name)],
-                        lambda _b, a: f"The film is now titled “{a.title}”.",
-                    )
-                )
-                return True
-        if (match := _FIELD_TEXT_RE.match(text)) and (numbers := self.refs(match.group("ref"))):
-            self.set_text_field(numbers, match.group("field").lower(), _tidy(match.group("text")))
-            return True
-        if (match := _LOCATION_DESC_RE.match(text)) or (match := self.known_location(text)):
-            name, desc = _tidy(match.group("name")), _describe_text(match.group("desc"))
-            if name and desc:
-                self.add(
-                    _Step(
-                        [SetLocation(name=name[:MAX_NAME], description=desc)],
-                        lambda _b, a: f"Location {name.upper()}: {_location_desc(a, name)}.",
-                    )
-                )
-                return True
-        if (match := _NAMED_CHARACTER_RE.match(text)) or (match := self.character_match(text)):
-            name, desc = _tidy(match.group("name")), _describe_text(match.group("desc"))
-            if name and desc:
-                self.add(
-                    _Step(
-                        [SetCharacter(name=name[:MAX_NAME], description=desc)],
-                        lambda _b, a: f"{name} is now {_character_desc(a, name)}.",
-                    )
-                )
-                return True
-        add = _ADD_AFTER_RE.match(text)
-        if add:
-            self.add_shot(f"{add.group('pos')} {add.group('what')}")
-            return True
-        add = _ADD_RE.match(text)
-        if (
-            add
-            and re.search(
-                r"\bshot\b|:|\binsert\b|\bcutaway\b|\bof\b|\bafter\b|\bbefore\b|\bat the\b",
-                add.group("what"),
-                re.IGNORECASE,
-            )
-            and find_style(_tidy(add.group("what"))) is None
-        ):
-            self.add_shot(add.group("what"))
-            return True
-        return False
-
-    def known_location(self, text: str) -> re.Match[str] | None:
-        for location in self.current.locations:
-            match = re.match(
-                rf"^(?:the\s+)?(?P<name>{re.escape(location.name)})\s*(?::|=|\bis\b|\blooks like\b)\s+"
-                r"(?P<desc>.+)$",
-                text,
-                re.IGNORECASE | re.DOTALL,
-            )
-            if match:
-                return match
-        return None
-
-    def character_match(self, text: str) -> re.Match[str] | None:
-        for character in self.current.characters:
-            match = re.match(
-                rf"^(?P<name>{re.escape(character.name)})\s*(?::|=|\bis\b|\bshould be\b|\blooks like\b)\s+"
-                r"(?P<desc>.+)$",
-                text,
-                re.IGNORECASE | re.DOTALL,
-            )
-            if match:
-                return match
-        match = _CHARACTER_RE.match(text)
-        if match is None:
-            return None
-        words = match.group("name").split()
-        lowered = [w.lower().rstrip(".") for w in words]
-        if (
-            any(w in _COMMON or w in _LOCATION_KIND for w in lowered)
-            or any(
-                w in ("shot", "style", "title", "location", "film", "it", "render", "scene")
-                for w in lowered
-            )
-            or find_style(match.group("name"))
-            or _scan(match.group("name")).values
-        ):
-            return None
-        return match
-
-    def set_text_field(self, numbers: list[int], name: str, value: str) -> None:
-        key = {
-            "action": "description",
-            "line": "dialogue",
-            "note": "notes",
-            "cast": "characters",
-        }.get(name, name)
-        field_value: object = value
-        if key == "characters":
-            field_value = [n.strip() for n in re.split(r",|\band\b", value) if n.strip()]
-        elif key == "description":
-            field_value = _sentence(value)
-        for number in numbers:
-            uid = _uid(self.original, number)
-            self.update(uid, validated(ShotChanges, **{key: field_value}))
-
-    def add_shot(self, what: str) -> None:
-        count = len(self.current.shots)
-        position: int | None = None
-        # With "…: what happens", only the words before the colon can say where the shot goes.
-        place = _POSITION_RE.search(what.partition(":")[0] if ":" in what else what)
-        if place:
-            if place.group("rel"):
-                anchor = _number(place.group("n"), len(self.original.shots))
-                index = self.current.index_of(_uid(self.original, anchor))
-                position = index + (2 if place.group("rel").lower() == "after" else 1)
-            elif place.group("start"):
-                position = 1
-            elif place.group("at"):
-                position = _number(place.group("at"), count, kind="position")
-            what = _blank(what, [place.span()])
-        kind, _, description = what.partition(":")
-        if not description.strip():
-            kind, description = _split_kind(what)
-        description = _tidy(description)
-        if not description:
-            raise InvalidValue(
-                "Tell me what happens in the new shot, e.g. "
-                "'add a shot after 2: Mia opens the door'."
-            )
-        cast = [
-            c.name
-            for c in self.current.characters
-            if re.search(rf"\b{re.escape(c.name.split()[-1])}\b", description, re.IGNORECASE)
-        ]
-        index = count if position is None else position - 1
-        neighbour = self.current.shots[index - 1] if 0 < index <= count else None
-        terms = _scan(kind)
-        planned = _design(
-            description,
-            cast,
-            None,
-            TimeOfDay.DAY,
-            neighbour.size if neighbour else None,
-            opens_scene=False,
-        )
-        size = terms.get(ShotSize)
-        if isinstance(size, ShotSize):
-            planned.size = size
-            if re.search(
-                r"\bof\b", kind, re.IGNORECASE
-            ):  # "a close-up of Mia" → "Close-up of Mia."
-                planned.description = _sentence(f"{size.value} of {description}")
-        move = terms.get(CameraMove)
-        if isinstance(move, CameraMove):
-            planned.movement = move
-            planned.direction = terms.hinted_direction or MoveDirection.NONE
-        changes = ShotChanges(
-            description=planned.description,
-            dialogue=planned.dialogue or None,
-            characters=cast,
-            size=planned.size,
-            angle=planned.angle,
-            movement=planned.movement,
-            direction=planned.direction,
-            speed=planned.speed,
-            duration=_default_duration(planned.size, planned.movement, planned.speed),
-        )
-
-        def say(_before: ShotList, after: ShotList) -> str:
-            shot = after.shots[index] if position is not None else after.shots[-1]
-            return (
-                f"Added shot {shot.number}: {_article(_move_phrase(shot) + ' ' + _size_name(shot.size))}, "
-                f"{_seconds(shot.duration)} — {shot.description}"
-            )
-
-        self.add(_Step([AddShot(shot=changes, position=position)], say))
-
-    def update(self, uid: str, changes: ShotChanges) -> None:
-        before = self.current.shot(uid)
-        edit = UpdateShot(shot=uid, changes=changes)
-        if apply_edit(self.current, edit).shot(uid) == before:
-            # Nothing would change: say so rather than record an empty version.
-            self.add(
-                _Step(
-                    say=lambda _b, _a: (
-                        f"Shot {before.number} already looks like that; nothing changed."
-                    )
-                )
-            )
+    def _segment(self, segment: str) -> None:
+        toks = tokens(segment)
+        _check_numbers(toks)
+        tree = parse(toks)
+        if tree is not None:
+            self.clause(tree, toks, segment)
             return
-        self.add(_Step([edit], lambda _b, a: _describe_update(before, a.shot(uid))))
+        pieces = [p for p in re.split(r"\s*,\s*|\s+(?:and then|then|and)\s+", segment) if p]
+        if len(pieces) == 1:
+            self.unread.append(segment)
+            return
+        for piece in pieces:
+            piece_toks = tokens(piece)
+            tree = parse(piece_toks)
+            if tree is None:
+                self.unread.append(piece)
+            else:
+                self.clause(tree, piece_toks, piece)
 
-    # --- one clause ----------------------------------------------------------------------------
-    def read_clause(self, clause: str) -> None:
-        count = len(self.original.shots)
-        refs = _refs(clause, count)
-        numbers = list(dict.fromkeys(n for ref in refs for n in ref.numbers))
-        if _RENDER_RE.search(clause):
-            self.render(clause, numbers)
-            return
-        if not numbers and (style := _style_in(clause)):
-            self.add(
-                _Step(
-                    [SetStyle(preset=style)],
-                    lambda _b, a: f"The look is now {a.style.name}: {a.style.description}.",
-                )
-            )
-            return
-        if _REMOVE_RE.search(clause) and not _TRANSITION_CUT_RE.search(clause):
-            if not numbers and (bare := _BARE_REMOVE_RE.match(clause)):  # "cut 2"
-                numbers = [_number(bare.group("n"), count)]
-            if not numbers:
-                raise _NotUnderstood(clause)
-            uids = [_uid(self.original, n) for n in numbers]
-            for uid in uids:
-                gone = self.original.shot(uid)  # name it by the number the crew used
-                self.add(_Step([RemoveShot(shot=uid)], _cut_reply(gone)))
-            self.cut = True
-            self.context = None
-            return
-        if _SWAP_RE.search(clause):
-            if len(numbers) < 2:
-                rest = _blank(clause, [(r.start, r.end) for r in refs])
-                numbers += [_number(m.group("n"), count) for m in _BARE_NUMBER_RE.finditer(rest)]
-            if len(numbers) != 2:
-                raise InvalidValue("Name the two shots to swap, e.g. 'swap shots 1 and 2'.")
-            first, second = (_uid(self.original, n) for n in numbers)
-            self.add(
-                _Step(
-                    [SwapShots(first=first, second=second)],
-                    lambda _b, _a: f"Swapped shots {min(numbers)} and {max(numbers)}.",
-                )
-            )
-            return
-        if _SPLIT_RE.search(clause):
-            numbers = numbers or self.context_numbers(clause)
-            for number in numbers:
-                uid = _uid(self.original, number)
-                index = self.current.index_of(uid)
-                self.add(_Step([SplitShot(shot=uid)], _split_reply(index)))
-            return
-        if (
-            _MOVE_RE.search(clause)
-            and numbers
-            and (place := _POSITION_RE.search(_blank(clause, [(refs[0].start, refs[0].end)])))
-        ):
-            self.move(numbers[0], place)
-            return
-        duration = _DURATION_RE.search(clause)
-        if not numbers and duration and (film := _FILM_LENGTH_RE.search(clause)):
-            seconds = _duration_value(duration)
-            # "make it 5 seconds" while talking about shot 3 means shot 3; the film when nothing is
-            # under discussion, after a cut ("cut shot 2. make it 45 seconds"), or when no shot can
-            # run that long.
-            subject = self.context if self.context is not None else self.recent
-            if (
-                film.group().lower() != "make it"
-                or subject is None
-                or self.cut
-                or seconds > MAX_DURATION
-            ):
-                self.retime(seconds)
-                return
-        targets = numbers or self.context_numbers(clause)
-        if not targets:
-            raise _NotUnderstood(clause)
-        body = _blank(clause, [(r.start, r.end) for r in refs])
-        for number in targets:
-            uid = _uid(self.original, number)
-            changes = _shot_changes(body, self.current.shot(uid))
-            if not changes:
-                raise _NotUnderstood(clause)
-            self.update(uid, validated(ShotChanges, **changes))
-        self.context = targets[0]  # "…and make it 5 seconds" means this shot
+    # --- references -----------------------------------------------------------------------
+    def uid(self, number: int) -> str:
+        return self.original.shot(str(number)).uid
 
-    def context_numbers(self, clause: str) -> list[int]:
-        shot = self.context if self.context is not None else self.recent
-        if shot is None:
-            if _shot_words(clause):
-                raise InvalidValue(
-                    "Which shot? Say e.g. 'shot 3: close-up' or 'make the second shot longer'."
-                )
+    def refs(self, tree: Tree[Token] | None, toks: list[Tok]) -> list[str]:
+        """The uids a clause points at; [] when it points at none."""
+        if tree is None:
             return []
-        return [shot]
-
-    def render(self, clause: str, numbers: list[int]) -> None:
+        uids: list[str] = []
         count = len(self.original.shots)
-        if not count:
-            raise EditError("There are no shots to render yet: plan the film first.")
-        if not numbers and re.search(r"\bshots?\b", clause, re.IGNORECASE):
-            numbers = [_number(m.group("n"), count) for m in _BARE_NUMBER_RE.finditer(clause)]
-        if (
-            not numbers
-            and self.context is not None
-            and re.search(r"\b(?:it|that|this)\b", clause, re.IGNORECASE)
-        ):
-            numbers = [self.context]  # "make shot 3 a close-up and render it"
-        # Held as uids: an edit earlier in the message may renumber the shots.
-        uids = tuple(_uid(self.original, n) for n in dict.fromkeys(numbers))
-        live = {shot.uid for shot in self.current.shots}
-        if gone := [
-            n for n, uid in zip(dict.fromkeys(numbers), uids, strict=True) if uid not in live
-        ]:
-            raise EditError(f"Shot {gone[0]} is cut in this same message, so I can't render it.")
-        self.steps.append(_Step(render=uids, say=lambda _b, a: _render_reply(a, uids)))
+        kinds = ("numbers", "ordinal", "last", "last_n")
+        for ref in (t for t in tree.iter_subtrees_topdown() if t.data in kinds):  # type: ignore[no-untyped-call]
+            said = [at(c, toks).value for c in ref.children if _kind(c) in ("NUM", "ORD")]
+            if ref.data == "numbers":
+                nums = [whole_number(v) for v in said]
+                uids += [
+                    self.uid(n) for n in (range(nums[0], nums[-1] + 1) if len(nums) == 2 else nums)
+                ]
+            elif ref.data == "ordinal":
+                uids.append(
+                    self.uid(count if said[0] in ("last", "final") else whole_number(said[0]))
+                )
+            else:
+                n = whole_number(said[0]) if ref.data == "last_n" else 1
+                uids += [s.uid for s in self.original.shots[-n:]] if n else []
+        if any(True for _ in tree.find_data("it")):
+            uids.append(self.it())
+        return list(dict.fromkeys(uids))
 
-    def move(self, number: int, place: re.Match[str]) -> None:
-        uid = _uid(self.original, number)
-        index = self.current.index_of(uid)
-        count = len(self.current.shots)
-        if place.group("rel"):
-            anchor = self.current.index_of(
-                _uid(self.original, _number(place.group("n"), len(self.original.shots)))
-            )
-            if anchor == index:
-                raise EditError(f"Shot {number} can't move relative to itself.")
-            anchor -= (
-                1 if anchor > index else 0
-            )  # where the anchor sits once the shot is lifted out
-            position = anchor + (2 if place.group("rel").lower() == "after" else 1)
-        elif place.group("start"):
-            position = 1
-        elif place.group("end"):
-            position = count
+    def it(self) -> str:
+        if self.context is not None:
+            return self.context
+        if self.recent is not None and not self.cut:
+            return self.uid(self.recent)
+        raise InvalidValue("Which shot? Say e.g. 'shot 3: close-up' or 'make shot 2 longer'.")
+
+    # --- one clause -----------------------------------------------------------------------
+    def clause(self, tree: Tree[Token], toks: list[Tok], text: str) -> None:
+        node = tree.children[0]
+        assert isinstance(node, Tree)
+        action = getattr(self, f"_{node.data}")
+        action(node, toks, text)
+
+    def _undo(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        raise EditError("Say 'undo' on its own to take back the last change.")
+
+    def _render(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        if not self.original.shots:
+            raise EditError("There are no shots to render yet: plan the film first.")
+        refs = _child(node, "refs")
+        has_it = any(t.kind == "IT" for t in toks)
+        uids = self.refs(refs, toks) if refs is not None and (self.context or self.recent or
+                                                              not has_it) else []  # fmt: skip
+        live = {s.uid for s in self.current.shots}
+        if any(u not in live for u in uids):
+            raise EditError("That shot is cut in this same message, so I can't render it.")
+        render = tuple(uids)
+        self.add(Step(render=render, say=lambda _b, a: _rendering(a, render)))
+
+    def _remove(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        size = next((t.value for t in toks if t.kind == "SIZE"), None)
+        if size is not None and not any(t.kind in ("NUM", "ORD", "LAST") for t in toks):
+            found = [s for s in self.current.shots if s.size is size]
+            if len(found) != 1:
+                which = ", ".join(s.number for s in found) or "none"
+                raise InvalidValue(f"Which {size.value}? Shots with one: {which}.")
+            uids = [found[0].uid]
         else:
-            position = _number(place.group("at"), count, kind="position")
+            uids = self.refs(_child(node, "refs"), toks)
+        for uid in uids:
+            gone = self.original.shot(uid)
+            self.add(Step([RemoveShot(shot=uid)], _cut_line(gone)))
+        self.cut, self.context = True, None
+
+    def _swap(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        uids = self.refs(_child(node, "refs"), toks)
+        if len(uids) != 2:
+            raise InvalidValue("Name the two shots to swap, e.g. 'swap shots 1 and 2'.")
+        first, second = uids
+        self.add(Step([SwapShots(first=first, second=second)],
+                      lambda b, a: f"Swapped shots {b.shot(first).number} and {b.shot(second).number}."))  # fmt: skip
+
+    def _reorder(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        uids = self.refs(_child(node, "refs"), toks)
+        place = _child(node, "place")
+        if not uids or place is None:
+            raise NotUnderstood(text)
+        self.move_to(uids[0], place, toks)
+
+    def move_to(self, uid: str, place: Tree[Token], toks: list[Tok]) -> None:
+        index = self.current.index_of(uid)
+        kinds = [_kind(c) for c in place.children]
+        count = len(self.current.shots)
+        if "START" in kinds:
+            position = 1
+        elif "END" in kinds:
+            position = count
+        elif "POSITION" in kinds:
+            said = [t for t in toks if t.kind == "NUM"][-1].value
+            position = whole_number(said, kind="position")
+        else:
+            anchor = self.current.index_of(self.refs(place, toks)[0])
+            if anchor == index:
+                raise EditError("A shot can't move relative to itself.")
+            anchor -= 1 if anchor > index else 0
+            position = anchor + (2 if "AFTER" in kinds else 1)
         if position == index + 1:
-            raise EditError(f"Shot {number} is already at position {position}.")
-        self.add(
-            _Step(
-                [MoveShot(shot=uid, position=position)],
-                lambda _b, a: (
-                    f"Moved shot {number} to position {_number_of(a, uid)}; the list is renumbered."
-                ),
+            raise EditError(f"Shot {index + 1} is already at position {position}.")
+        was = index + 1
+        self.add(Step([MoveShot(shot=uid, position=position)],
+                      lambda _b, a: f"Shot {was} is now shot {a.shot(uid).number}; the list is renumbered.",
+                      subject=uid))  # fmt: skip
+
+    def _open_on(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        uid = self.described(toks)
+        if self.current.index_of(uid) == 0:
+            raise EditError("The film already opens on that shot.")
+        self.add(Step([MoveShot(shot=uid, position=1)],
+                      lambda b, a: f"The film now opens on shot 1 (was shot {b.shot(uid).number}).",
+                      subject=uid))  # fmt: skip
+
+    def described(self, toks: list[Tok]) -> str:
+        """The one shot whose description the clause's words fit ("open on the letter")."""
+        words = [_stem(t.text) for t in toks if t.kind == "W" and len(t.text) > 2]
+        return self.fitting(words, toks)[0].uid
+
+    def fitting(self, words: list[str], toks: list[Tok], *, one: bool = True) -> list[Shot]:
+        found = [s for s in self.current.shots if words and all(
+            any(_stem(w).startswith(x) or x.startswith(_stem(w)) for w in
+                re.findall(r"[\w'’]{3,}", s.description)) for x in words)]  # fmt: skip
+        if len(found) != 1 and not (found and not one and len({s.scene for s in found}) == 1):
+            which = ", ".join(s.number for s in found)
+            raise InvalidValue(
+                f"Which shot? {'Shots ' + which + ' all fit' if found else 'No shot fits'} "
+                f"“{' '.join(t.text for t in toks if t.kind == 'W')}”; name it by number."
             )
+        return found
+
+    def _split(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        uids = self.refs(_child(node, "refs"), toks) or [self.it()]
+        for uid in uids:
+            index = self.current.index_of(uid)
+            self.add(Step([SplitShot(shot=uid)], _split_line(index), subject=uid))
+
+    def _add(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        head, colon, tail = text.partition(":")
+        head_toks = tokens(head)
+        position: int | None = None
+        anchor = next((k for k, t in enumerate(head_toks) if t.kind in ("AFTER", "BEFORE")), None)
+        if anchor is not None and anchor + 1 < len(head_toks):
+            number = whole_number(str(head_toks[anchor + 1].value))
+            index = self.current.index_of(self.uid(number))
+            position = index + (2 if head_toks[anchor].kind == "AFTER" else 1)
+        elif any(t.kind == "START" for t in head_toks):
+            position = 1
+        description = tidy(tail) if colon else tidy(re.sub(r"^\W*\w+\s+(?:a\s+)?(?:new\s+)?(?:shot\s+)?(?:of\s+)?", "", head))  # fmt: skip
+        if not description:
+            raise InvalidValue("Tell me what happens in the new shot, e.g. 'add a shot after 2: Mia opens the door'.")  # fmt: skip
+        count = len(self.current.shots)
+        at = count if position is None else position - 1
+        neighbour = self.current.shots[at - 1] if 0 < at <= count else None
+        cast = [c.name for c in self.current.characters if c.name.split()[-1] in description]
+        cast += [n for s in self.current.shots for n in s.characters if n in description]
+        size = next((t.value for t in head_toks if t.kind == "SIZE"), ShotSize.MEDIUM)
+        if neighbour is not None and neighbour.size is size:
+            size = ShotSize.MEDIUM_CLOSE_UP
+        scene = neighbour.scene if neighbour else None
+        changes = ShotChanges(
+            description=sentence(description), characters=list(dict.fromkeys(cast)), size=size,
+            duration=3.0, int_ext=scene.int_ext if scene else None,
+            location=scene.location if scene else None, time_of_day=scene.time_of_day if scene else None,
+        )  # fmt: skip
+        self.add(Step([AddShot(shot=changes, position=position)], lambda _b, a: (
+            f"Added shot {a.shots[at].number}: {a.shots[at].size.value}, 3 s — {a.shots[at].description}")))  # fmt: skip
+
+    def _title(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        title_tok = next(t for t in toks if t.kind == "TITLE")
+        title = tidy(
+            text[title_tok.start + len(title_tok.text) :].lstrip(" :=").removeprefix("to ")
         )
+        if not title:
+            raise NotUnderstood(text)
+        self.add(Step([SetProjectInfo(title=title[:160])], lambda _b, a: f"The film is now called “{a.title}”."))  # fmt: skip
+
+    def _style(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        preset = max((t for t in toks if t.kind == "PRESET"), key=lambda t: len(t.text)).value
+        self.add(Step([SetStyle(preset=preset)], lambda _b, a: f"The look is now {a.style.name}: {a.style.description}."))  # fmt: skip
+
+    def _retime(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        self.retime(next(t.value for t in toks if t.kind == "DURATION"))
+
+    def _text_field(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        word = next(t for t in toks if t.kind == "FIELD")
+        name = {"action": "description", "line": "dialogue", "note": "notes"}.get(
+            word.text.lower(), word.text.lower()
+        )
+        value = tidy(text[word.start + len(word.text) :].lstrip(" :=").removeprefix("is "))
+        for uid in self.refs(_child(node, "refs"), toks):
+            self.update(uid, {name: sentence(value) if name == "description" else value})
+
+    def _bible(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        match = re.match(r"^(?:the\s+character\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)\s+(?:is|should be|looks like)\s+(?:a\s+|an\s+)?(?P<d>.+)$", text)  # fmt: skip
+        if match is None:
+            raise NotUnderstood(text)
+        name, description = match.group("name"), tidy(match.group("d")).rstrip(".")
+        self.add(Step([SetCharacter(name=name, description=description)], lambda _b, _a: f"{name} is {description}."))  # fmt: skip
+
+    def _fade_end(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        if not self.current.shots:
+            raise EditError("There are no shots yet.")
+        self.update(self.current.shots[-1].uid, {"transition": Transition.FADE_OUT})
+
+    def _favour(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        name = " ".join(t.text for t in toks if t.kind == "W")
+        uid = (self.refs(_child(node, "refs"), toks) or [self.it()])[0]
+        shot = self.current.shot(uid)
+        known = {c.name for c in self.current.characters} | {n for s in self.current.shots for n in s.characters}  # fmt: skip
+        if name not in known:
+            raise InvalidValue(f"I don't know anyone called {name} in this film.")
+        self.update(uid, {"characters": [name, *[c for c in shot.characters if c != name]]})
+
+    def _cover(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        words = [_stem(t.text) for t in toks if t.kind == "W" and len(t.text) > 2]
+        uid = self.fitting(words, toks, one=False)[-1].uid if words else self.it()
+        scene = self.current.shot(uid).scene
+        in_scene = [s for s in self.current.shots if s.scene == scene]
+        people = list(dict.fromkeys(n for s in in_scene for n in s.characters))
+        rotation = coverage()["kind"]["talk" if len(people) > 1 else "plain"]["rotation"]
+        a, b = (people + ["them", "them"])[:2]
+        have = {(s.size, s.characters) for s in in_scene}
+        last = self.current.index_of(in_scene[-1].uid)
+        edits: list[Edit] = []
+        for entry in rotation:
+            who = {"pair": [a, b], "reverse": [b, a], "first": [a], "second": [b], "all": people}.get(entry["who"], [])  # fmt: skip
+            size = ShotSize(entry["size"])
+            if (size, tuple(who)) in have:
+                continue
+            text_ = sentence(
+                entry["cover"].format(a=a, b=b, beat=in_scene[-1].description.rstrip("."))
+            )
+            last += 1
+            edits.append(AddShot(position=last + 1, shot=ShotChanges(
+                description=text_, characters=who, size=size, duration=2.5, int_ext=scene.int_ext,
+                location=scene.location, time_of_day=scene.time_of_day)))  # fmt: skip
+        if not edits:
+            raise EditError(f"{scene.slugline} already has every set-up I'd add.")
+        self.add(Step(edits, lambda _b, _a: f"Added {len(edits)} set-ups of coverage in {scene.slugline}."))  # fmt: skip
+
+    def _change(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
+        named = [t for t in toks if t.kind in ("NUM", "ORD", "LAST", "HASH")]
+        uids = self.refs(node, toks) if named else []
+        duration = next((t for t in toks if t.kind == "DURATION"), None)
+        pointed = bool(named)
+        if not pointed and duration is not None and len([t for t in toks if t.kind not in ("IT", "DURATION", "FILM")]) == 0:  # fmt: skip
+            subject = self.context or (
+                self.uid(self.recent) if self.recent and not self.cut else None
+            )
+            if subject is None or duration.value > MAX_DURATION:
+                self.retime(duration.value)
+                return
+        uids = uids or [self.it()]
+        for uid in uids:
+            self.update(uid, _changes(toks, self.current.shot(uid)))
+
+    def update(self, uid: str, fields: dict[str, Any]) -> None:
+        before = self.current.shot(uid)
+        edit = UpdateShot(shot=uid, changes=validated(ShotChanges, **fields))
+        after = apply_edit(self.current, edit).shot(uid)
+        if after == before:
+            self.add(Step(say=lambda _b, _a: f"Shot {before.number} already looks like that; nothing changed.", subject=uid))  # fmt: skip
+            return
+        self.add(Step([edit], lambda _b, a: describe(before, a.shot(uid)), subject=uid))
 
     def retime(self, target: float) -> None:
         shots = self.current.shots
         durations = fit_durations([s.duration for s in shots], target)
         edits: list[Edit] = [SetProjectInfo(target_length=target)]
-        edits += [
-            UpdateShot(shot=s.uid, changes=ShotChanges(duration=d))
-            for s, d in zip(shots, durations, strict=True)
-            if d != s.duration
-        ]
-        self.add(
-            _Step(
-                edits,
-                lambda _b, a: (
-                    f"The film now runs {_seconds(a.runtime)} (target {_seconds(target)}): "
-                    f"retimed {len(edits) - 1} shot{'s' if len(edits) != 2 else ''} in proportion."
-                ),
-            )
-        )
+        edits += [UpdateShot(shot=s.uid, changes=ShotChanges(duration=d))
+                  for s, d in zip(shots, durations, strict=True) if d != s.duration]  # fmt: skip
+        self.add(Step(edits, lambda _b, a: f"The film now runs {a.runtime:g} s (target {target:g} s): every shot retimed in proportion."))  # fmt: skip
 
 
-def _shot_words(clause: str) -> bool:
-    return bool(
-        _scan(clause).values
-        or _RELATIVE_RE.search(clause)
-        or _DURATION_RE.search(clause)
-        or _LENS_RE.search(clause)
-    )
+def _check_numbers(toks: list[Tok]) -> None:
+    """Refuse a number that can name no shot or position before anything is read."""
+    for k, tok in enumerate(toks):
+        if tok.kind == "COLON":
+            return
+        if tok.kind in ("NUM", "ORD") and re.search(r"\d", str(tok.value)):
+            kind = "position" if k and toks[k - 1].kind == "POSITION" else "shot"
+            whole_number(str(tok.value), kind=kind)
 
 
-def _split_kind(what: str) -> tuple[str, str]:
-    """'an insert of the letter' → ('an insert of', 'the letter'); 'Mia opening the door' → ('', …)."""
-    match = re.match(
-        r"^(?P<kind>(?:(?:a|an|one|another|new|extra)\s+)*(?:[\w'’-]+\s+){0,3}?(?:shot|insert|cutaway|close-?up|"
-        r"close up|wide|pov|two-shot|reaction|establishing)s?(?:\s+shots?)?\b(?:\s+(?:of|where|showing|"
-        r"with|in which|on|that shows))?)\s*(?P<rest>.*)$",
-        what.strip(),
-        re.IGNORECASE | re.DOTALL,
-    )
-    if match:
-        return match.group("kind"), match.group("rest")
-    return "", what
+def _changes(toks: list[Tok], shot: Shot) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    names = {"SIZE": "size", "ANGLE": "angle", "MOVE_TERM": "movement", "SPEED": "speed",
+             "DIR": "direction", "TIME": "time_of_day", "INTEXT": "int_ext", "TRANS": "transition",
+             "LENS": "lens_mm"}  # fmt: skip
+    for k, tok in enumerate(toks):
+        following = toks[k + 1].kind if k + 1 < len(toks) else ""
+        if tok.kind in names:
+            fields.setdefault(names[tok.kind], tok.value)
+            hint = DIRECTION_HINTS.get(tok.text.lower().replace("-", " "))
+            if tok.kind == "MOVE_TERM" and hint:
+                fields["direction"] = hint
+        elif tok.kind == "HANDHELD":
+            fields["movement"] = CameraMove.HANDHELD
+        elif tok.kind == "DURATION":
+            step = {"LONGER": 1, "SHORTER": -1}.get(following, 0)
+            fields["duration"] = shot.duration + step * tok.value if step else tok.value
+        elif tok.kind in ("LONGER", "SHORTER") and "duration" not in fields:
+            factor = 1.5 if tok.kind == "LONGER" else 1 / 1.5
+            fields["duration"] = min(MAX_DURATION, max(MIN_DURATION, round(shot.duration * factor * 2) / 2))  # fmt: skip
+        elif tok.kind in ("TIGHTER", "WIDER"):
+            rung = next(i for i, s in enumerate(LADDER) if s.tightness >= shot.size.tightness)
+            rung += 1 if tok.kind == "TIGHTER" else -1
+            if not 0 <= rung < len(LADDER):
+                raise EditError(f"Shot {shot.number} can't go {tok.text.split()[0].lower()}: it is already {shot.size.value}.")  # fmt: skip
+            fields["size"] = LADDER[rung]
+        elif tok.kind in ("SLOWER", "FASTER"):
+            if shot.movement is CameraMove.STATIC and "movement" not in fields:
+                raise EditError(f"Shot {shot.number} is static; give it a move first, e.g. 'slow push in on shot {shot.number}'.")  # fmt: skip
+            speeds = list(MoveSpeed)
+            at = speeds.index(shot.speed) + (-1 if tok.kind == "SLOWER" else 1)
+            fields["speed"] = speeds[max(0, min(2, at))]
+    if "speed" in fields and "movement" not in fields and shot.movement is CameraMove.STATIC:
+        raise EditError(f"Shot {shot.number} is static, so it has no speed; name a move, e.g. 'slow push in on shot {shot.number}'.")  # fmt: skip
+    if "direction" in fields and "movement" not in fields and shot.movement is CameraMove.STATIC:
+        del fields["direction"]
+    if "time_of_day" in fields or "int_ext" in fields:
+        pass
+    return fields
 
 
-def _style_in(clause: str) -> str | None:
-    match = _STYLE_RE.match(clause)
-    if not match:
-        return None
-    explicit = match.group("a") or match.group("d") or match.group("e")
-    candidate = next((g for g in match.groups() if g), "")
-    name = find_style(_tidy(candidate))
-    if name is None and explicit:
-        name = _detect_style(f"{explicit} style")
-    return name
+def describe(before: Shot, after: Shot) -> str:
+    """'Shot 3 is now a slow dolly in close-up and lasts 6 s (was 3 s).'"""
+    parts = []
+    if (before.size, before.movement, before.speed, before.direction) != (after.size, after.movement, after.speed, after.direction):  # fmt: skip
+        move = "" if after.movement is CameraMove.STATIC else f" {after.move_label}"
+        parts.append(f"is now {'a' if (move or after.size.value)[:1].lower() not in 'aeiou' else 'an'}{move} {after.size.value}")  # fmt: skip
+    if before.angle is not after.angle:
+        parts.append(f"is shot at {after.angle.value}")
+    if before.lens_mm != after.lens_mm:
+        parts.append(f"is on a {after.lens_mm}mm lens")
+    if before.duration != after.duration:
+        parts.append(f"lasts {after.duration:g} s (was {before.duration:g} s)")
+    if before.scene != after.scene:
+        parts.append(f"moves to {after.scene.slugline}")
+    if before.transition is not after.transition:
+        parts.append(f"ends on a {after.transition.value}")
+    if before.characters != after.characters:
+        parts.append(f"favours {after.characters[0]}" if after.characters else "has no one in it")
+    return f"Shot {after.number} {' and '.join(parts) or 'is updated'}."
 
 
-def _clean(text: str) -> str:
-    text = _FILLER_START.sub("", text.strip())
-    return _FILLER_END.sub("", text).strip()
+def _rendering(shotlist: ShotList, uids: tuple[str, ...]) -> str:
+    if not uids:
+        return f"Rendering all {len(shotlist.shots)} shots."
+    numbers = [s.number for s in shotlist.shots if s.uid in uids]
+    return f"Rendering shot{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}."
 
 
-def _location_desc(shotlist: ShotList, name: str) -> str:
-    location = shotlist.location(name)
-    return location.description if location else ""
-
-
-def _character_desc(shotlist: ShotList, name: str) -> str:
-    character = shotlist.character(name)
-    return _article(character.description) if character and character.description else "in the cast"
-
-
-def _split_reply(index: int) -> _Say:
-    def say(_before: ShotList, after: ShotList) -> str:
-        # The first half keeps the shot's uid, the second is new: find both by position.
-        first, second = after.shots[index], after.shots[index + 1]
+def _split_line(i: int) -> Say:
+    def say(_before: ShotList, a: ShotList) -> str:
+        first, second = a.shots[i], a.shots[i + 1]
         return (
             f"Split shot {first.number} into shots {first.number} and {second.number} "
-            f"({_seconds(first.duration)} and {_seconds(second.duration)})."
+            f"({first.duration:g} s and {second.duration:g} s)."
         )
 
     return say
 
 
-def _render_reply(shotlist: ShotList, uids: tuple[str, ...]) -> str:
-    if not uids:
-        return f"Rendering all {len(shotlist.shots)} shots."
-    numbers = [s.number for s in shotlist.shots if s.uid in uids]
-    return f"Rendering shot{'s' if len(numbers) > 1 else ''} {_and(numbers)}."
+def _cut_line(gone: Shot) -> Say:
+    return lambda _b, _a: f"Cut shot {gone.number} ({gone.description.rstrip('.')}); the shots after it move up."  # fmt: skip
 
 
-def _cut_reply(gone: Shot) -> _Say:
-    return lambda _before, _after: (
-        f"Cut shot {gone.number} ({gone.description.rstrip('.')}); the shots after it move up."
-    )
+def _kind(node: Any) -> str:
+    return node.type if isinstance(node, Token) else str(node.data)
+
+
+def _child(node: Tree[Token], name: str) -> Tree[Token] | None:
+    return next((c for c in node.children if isinstance(c, Tree) and c.data == name), None)
+
+
+def _stem(word: str) -> str:
+    word = word.lower().strip("'’")
+    for suffix in ("ment", "ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

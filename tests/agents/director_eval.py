@@ -161,7 +161,7 @@ BRIEFS: tuple[Brief, ...] = (
         "They talk about their father.",
         "Claire",
         "Paul",
-        scenes=(("LIVING ROOM", INT, DAY), ("GARDEN", EXT, DAY)),
+        scenes=(("HOME", EXT, DAY), ("LIVING ROOM", INT, DAY), ("GARDEN", EXT, DAY)),
         target=60,
         framing=("one-minute short",),
         form="dialogue",
@@ -185,8 +185,9 @@ BRIEFS: tuple[Brief, ...] = (
         form="drama",
     ),
     brief(
-        "A mother and her son, Leo, have breakfast in the kitchen in the morning. Leo asks if "
-        "his dad is coming home. She doesn't answer. She looks out of the window.",
+        "A mother, Rosa, and her son, Leo, have breakfast in the kitchen in the morning. Leo "
+        "asks if his dad is coming home. She doesn't answer. She looks out of the window.",
+        "Rosa",
         "Leo",
         scenes=(("KITCHEN", INT, MORNING),),
         form="dialogue",

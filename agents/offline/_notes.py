@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.offline._text import _and, _article, _seconds
+from agents.offline._words import article as _article
+from agents.offline._words import joined as _and
+from agents.offline._words import seconds as _seconds
 from studio.errors import InvalidValue
 from studio.models import (
     MAX_DURATION,
@@ -19,7 +21,7 @@ from studio.vocab import (
 # Film grammar
 # ---------------------------------------------------------------------------------------------
 
-_LADDER = (
+LADDER = (
     ShotSize.EXTREME_WIDE,
     ShotSize.WIDE,
     ShotSize.FULL,
@@ -31,7 +33,7 @@ _LADDER = (
 )
 
 
-def _size_name(size: ShotSize) -> str:
+def size_name(size: ShotSize) -> str:
     """How a size reads in a sentence: 'a POV shot', not 'a point of view'."""
     return {ShotSize.POV: "POV shot", ShotSize.OVER_THE_SHOULDER: "over-the-shoulder shot"}.get(
         size, size.value
@@ -39,7 +41,7 @@ def _size_name(size: ShotSize) -> str:
 
 
 def _plural(size: ShotSize) -> str:
-    word = _size_name(size)
+    word = size_name(size)
     return word[:-4] + "shots" if word.endswith(" shot") else word + "s"
 
 
@@ -52,7 +54,7 @@ def grammar_notes(shotlist: ShotList) -> list[str]:
         if previous is None or previous.scene.location != shot.scene.location:
             if shot.size.tightness >= ShotSize.MEDIUM_CLOSE_UP.tightness:
                 notes.append(
-                    f"Scene {shot.scene.location} opens on {_article(_size_name(shot.size))} "
+                    f"Scene {shot.scene.location} opens on {_article(size_name(shot.size))} "
                     f"(shot {shot.number}); consider an establishing shot first."
                 )
             continue
