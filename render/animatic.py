@@ -432,6 +432,7 @@ def _draw_figure(
     name: str,
     floor_y: float,
     face: tuple[Image.Image, Image.Image, _Set] | None = None,
+    show_name: bool = True,
 ) -> None:
     """A silhouette: head, shoulders/torso, legs; the name on the chest (or above tiny figures).
     `face` (canvas, reference still, set) puts the reference on the head."""
@@ -475,7 +476,7 @@ def _draw_figure(
             (cx - half * 1.3, feet - height * 0.015, cx + half * 1.3, feet + height * 0.02),
             fill=_shade(dark, 0.6),
         )
-    if not name:
+    if not name or not show_name:
         return
     font = _font(int(min(max(height * 0.06, 12), 40)))
     if height < 80:
