@@ -115,13 +115,14 @@ def _local_huggingface(model: str, *, temperature: float) -> BaseChatModel:
 
 def _missing_package(provider: str) -> ModelSetupError:
     extra = _EXTRAS.get(provider)
-    hint = f"pip install 'slate[{extra}]'" if extra else f"install LangChain's {provider} package"
+    # Slate's own extra, installed from its checkout ("slate" on PyPI is another project).
+    hint = f"pip install -e '.[{extra}]'" if extra else f"install LangChain's {provider} package"
     return ModelSetupError(f"The {provider} chat models need an extra package: {hint}.")
 
 
 def _setup_failed(spec: str, error: Exception) -> ModelSetupError:
     # Only the exception type is shown or logged: messages can quote credentials.
-    logger.warning("could not build chat model %s: %s", spec, type(error).__name__)
+    logger.info("could not build chat model %s: %s", spec, type(error).__name__)
     return ModelSetupError(
         f"I couldn't set up the model '{spec}' ({type(error).__name__}): check the model name, "
         "its API key and base URL."

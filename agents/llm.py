@@ -384,7 +384,8 @@ class _TurnGuard(AgentMiddleware):
         try:
             return await handler(request)
         except Exception as error:
-            logger.warning("chat model call failed: %s", type(error).__name__)
+            # The crew is told in the reply; the log line is for -v, never the terminal by default.
+            logger.info("chat model call failed: %s", type(error).__name__)
             raise ModelUnavailable(
                 f"The director's language model is unavailable: {_short_reason(error)}."
             ) from None

@@ -467,7 +467,7 @@ def test_make_chat_model_rejects_bad_specs(spec: str, message: str) -> None:
 
 def test_missing_provider_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_huggingface", None)  # import now fails
-    with pytest.raises(ModelSetupError, match=r"pip install 'slate\[huggingface\]'"):
+    with pytest.raises(ModelSetupError, match=r"pip install -e '\.\[huggingface\]'"):
         make_chat_model("huggingface:./models/tiny")
 
 
