@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("model", help="a preset (e.g. wan2.1-1.3b) or a hub id")
 
     commands.add_parser("styles", help="the style presets, and where the phrasebook is")
+
+    cast = commands.add_parser(
+        "cast",
+        help="the bible's reference images: list, image NAME FILE, from-take TAKE NAME",
+        description="slate cast (list) · slate cast image NAME FILE [kind] [view] · "
+        "slate cast from-take TAKE NAME [first|middle|last]",
+    )
+    cast.add_argument("--project", type=int, help="project id (default: the latest)")
+    cast.add_argument("words", nargs=argparse.REMAINDER, help="what to do")
     return parser
 
 
@@ -170,6 +179,7 @@ def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
         "doctor": _doctor,
         "models": _models,
         "styles": _styles,
+        "cast": _cast,
     }
     return handlers[args.command](args, settings)
 
@@ -217,6 +227,27 @@ async def _chat(args: argparse.Namespace, settings: Any) -> int:
             style=args.style,
             database=settings.database,
         )
+
+
+async def _cast(args: argparse.Namespace, settings: Any) -> int:
+    import shlex
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.app import production
+    from bot.casting import cast_command
+    from bot.terminal import LOCAL_SCOPE, show_direction
+
+    console = Console(highlight=False)
+    async with production(settings) as prod:
+        project = await prod.project(LOCAL_SCOPE, args.project)
+        result = await cast_command(prod, LOCAL_SCOPE, project.id, "you", shlex.join(args.words))
+        if isinstance(result, Table):
+            console.print(result)
+        else:
+            show_direction(console, result, prod.director_name)
+    return 0
 
 
 async def _export(args: argparse.Namespace, settings: Any) -> int:

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from bot.casting import cast_command
 from bot.files import check_output_file, file_error, write_atomically
 from bot.production import DirectorTurn, JobSnapshot, Production, ProductionEvent, RenderBatch
 from bot.production.checks import visible
@@ -41,7 +42,8 @@ CHAT_HELP = """Talk to the director in plain words, e.g.
   shot 3: slow dolly-in, close-up · make shot 2 last 6 seconds · delete shot 5
   add a shot after 2: Mia opens the door · swap shots 1 and 2 · make it film noir
 Commands: /show  /undo  /history  /revert N  /export md|csv|json|otio [FILE]
-          /render [SHOTS]  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit"""
+          /render [SHOTS]  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit
+          /cast  /cast image NAME FILE  /cast from-take TAKE NAME   (reference images)"""
 
 
 def record_number(text: str) -> int | None:
@@ -318,6 +320,7 @@ class ChatSession:
             "approve": self._approve,
             "cut": self._cut,
             "storyboard": self._storyboard,
+            "cast": self._cast,
         }
 
     @property
@@ -503,6 +506,16 @@ class ChatSession:
         assert self.project_id is not None
         board = await self.production.storyboard(LOCAL_SCOPE, self.project_id)
         self.console.print(Text(f"Storyboard: {board}"))
+
+    async def _cast(self, argument: str) -> None:
+        assert self.project_id is not None
+        result = await cast_command(
+            self.production, LOCAL_SCOPE, self.project_id, self.author, argument
+        )
+        if isinstance(result, Table):
+            self.console.print(result)
+        else:
+            show_direction(self.console, result, self.label)
 
     async def _help(self, _: str) -> None:
         self.console.print(Text(CHAT_HELP))

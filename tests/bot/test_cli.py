@@ -395,3 +395,21 @@ def test_a_model_not_in_the_cache_is_said_once_whole_with_the_fix(tmp_path: Path
     assert said[0].endswith("or render the animatic (SLATE_RENDERER=animatic).")
     assert "slate models pull wan2.1-1.3b" in said[0]
     assert "Couldn't connect to the Hub" not in result.stdout + result.stderr
+
+
+def test_cast_image_in_the_terminal(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (320, 400), "#c04030").save(tmp_path / "mia.png")
+    (tmp_path / "notes.txt").write_text("not a picture")
+    assert slate(tmp_path, "plan", BRIEF).returncode == 0
+    added = slate(tmp_path, "cast", "image", "Mia", "mia.png")
+    assert added.returncode == 0, added.stderr
+    assert "Mia has a new front reference" in added.stdout and "render" in added.stdout
+    listed = slate(tmp_path, "cast")
+    assert "Mia" in listed.stdout and "front" in listed.stdout
+    refused = slate(tmp_path, "cast", "image", "Mia", "notes.txt")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "image" in refused.stderr.lower()
+    nobody = slate(tmp_path, "cast", "image", "Zed", "mia.png")
+    assert nobody.returncode == 2 and "There is no Zed" in nobody.stderr
