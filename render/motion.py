@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 MotionAxis = Literal["none", "scale", "horizontal", "vertical", "rotation", "jitter"]
 
 # Below this much travel over the whole take (in frame fractions, see `_amounts`) the camera
-# stood still.
-STATIC_LIMIT = 0.012
+# stood still: a locked-off take measures ~0.001; a slow handheld take wanders ~0.01.
+STATIC_LIMIT = 0.006
 # Shake: path travelled beyond the net move, in frame fractions. A locked-off take has ~0.
 JITTER_LIMIT = 0.004
 # Net travel below this that is not static is a wander (handheld), not a move: the slowest
@@ -361,6 +361,9 @@ def _classify(
     centres = np.array([[m[0, 2] / width, m[1, 2] / height] for m in chain])
     travelled = float(np.linalg.norm(np.diff(centres, axis=0), axis=1).sum())
     jitter = max(0.0, travelled - float(np.linalg.norm(centres[-1] - centres[0])))
+    # How far apart the picture's positions lay, across or up and down: a hand that wanders out
+    # and back ends where it started, but not without going somewhere.
+    wander = float((centres.max(axis=0) - centres.min(axis=0)).max())
 
     amounts = _amounts((scale, horizontal, vertical, roll))
     ranked = sorted(amounts.items(), key=lambda item: item[1], reverse=True)
@@ -369,13 +372,13 @@ def _classify(
     kind: MotionKind
     direction = MotionDirection.NONE
     found: MotionAxis
-    if biggest < STATIC_LIMIT and jitter < JITTER_LIMIT:
+    if max(biggest, wander) < STATIC_LIMIT and jitter < JITTER_LIMIT:
         kind, found = MotionKind.STATIC, "none"
-        confidence = 1.0 - max(biggest / STATIC_LIMIT, jitter / JITTER_LIMIT)
+        confidence = 1.0 - max(biggest / STATIC_LIMIT, wander / STATIC_LIMIT, jitter / JITTER_LIMIT)
     elif biggest < DRIFT_LIMIT or jitter >= SHAKE_SHARE * biggest:
         # The picture wanders, or shakes about as much as it goes anywhere: a hand holds it.
         kind, found = MotionKind.HANDHELD, "jitter"
-        confidence = min(1.0, max(jitter / JITTER_LIMIT, biggest / STATIC_LIMIT) - 1.0)
+        confidence = min(1.0, max(jitter / JITTER_LIMIT, wander / STATIC_LIMIT) - 1.0)
         if biggest >= DRIFT_LIMIT:
             confidence *= min(1.0, jitter / (SHAKE_SHARE * biggest) - 1.0)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -223,3 +224,14 @@ def test_measuring_a_full_take_is_fast() -> None:
     measure_motion(shot_frames, fps=16)
     assert time.process_time() - started < 1.5
     assert math.isfinite(started)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_slow_wander_is_never_static(seed: int) -> None:
+    """The animatic's handheld path is random per take: whatever it draws, a hand is not a tripod,
+    and a locked-off shot of the same set measures static."""
+    request = _request(CameraMove.HANDHELD, MoveDirection.NONE)
+    wander = measure_take(AnimaticRenderer().render(replace(request, seed=seed)))
+    assert wander.kind is K.HANDHELD, wander
+    still = _request(CameraMove.STATIC, MoveDirection.NONE)
+    assert measure_take(AnimaticRenderer().render(replace(still, seed=seed))).kind is K.STATIC
