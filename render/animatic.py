@@ -20,7 +20,7 @@ import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import assert_never
+from typing import Literal, assert_never
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
@@ -574,9 +574,7 @@ def _draw_set(geo: _Set, previz: Previz, looks: _Looks | None = None) -> Image.I
     else:
         _draw_backdrop(img, geo, previz, horizon)
     draw = ImageDraw.Draw(img)
-    # An extreme close-up of nobody, with a prop in the shot, is the prop's close-up.
-    prop_shot = previz.framing is Framing.EXTREME_CLOSE_UP and looks.props and not previz.characters
-    if previz.framing is Framing.INSERT or prop_shot:
+    if _frames_an_object(previz, looks):
         _draw_insert(img, draw, geo, previz, looks)
         return img
     scale, most = _FIGURES[previz.framing]
@@ -597,6 +595,12 @@ def _draw_set(geo: _Set, previz: Previz, looks: _Looks | None = None) -> Image.I
     if looks.props:
         _draw_props(img, geo, looks, geo.h * min(0.3, max(0.12, scale * 0.12)))
     return _tilt(img, previz)
+
+
+def _frames_an_object(previz: Previz, looks: _Looks) -> bool:
+    """Inserts, and an extreme close-up of nobody with a prop in the shot (the prop's close-up)."""
+    prop_shot = previz.framing is Framing.EXTREME_CLOSE_UP and looks.props and not previz.characters
+    return previz.framing is Framing.INSERT or bool(prop_shot)
 
 
 def _tilt(img: Image.Image, previz: Previz) -> Image.Image:
@@ -689,13 +693,8 @@ class AnimaticRenderer:
         if pic_h < 16:
             raise InvalidRenderRequest("The frame is too short for the picture and its caption.")
 
-        # Windows in picture units around the home frame; the canvas is sized to contain them all.
-        win_w, win_h = pic_w * path.zoom, pic_h * path.zoom
-        cx, cy = pic_w * (0.5 + path.dx), pic_h * (0.5 + path.dy)
-        left, top = cx - win_w / 2, cy - win_h / 2
-        margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
-        margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
-        geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
+        windows = _Windows.along(path, pic_w, pic_h)
+        geo = windows.geo
         looks = _Looks.load(request.references)
         canvas_img = _grade(_draw_set(geo, previz, looks), previz.look)
         canvas = np.asarray(canvas_img)
@@ -708,16 +707,7 @@ class AnimaticRenderer:
             if cancel is not None and cancel.cancelled:
                 raise RenderCancelled("The animatic was cancelled.")
             for i in range(chunk * CHUNK_FRAMES, min(request.frames, (chunk + 1) * CHUNK_FRAMES)):
-                x, y = left[i] + margin_x, top[i] + margin_y
-                if path.zoom[i] == 1.0:
-                    # Pure translation, snapped to whole pixels: a slice, no resampling.
-                    xi, yi = round(x), round(y)
-                    frames[i, :pic_h] = canvas[yi : yi + pic_h, xi : xi + pic_w]
-                else:
-                    box = (float(x), float(y), float(x + win_w[i]), float(y + win_h[i]))
-                    frames[i, :pic_h] = np.asarray(
-                        canvas_img.resize((pic_w, pic_h), Image.Resampling.BILINEAR, box=box)
-                    )
+                frames[i, :pic_h] = windows.shoot(canvas_img, canvas, i)
             if progress is not None:
                 last = min(request.frames, (chunk + 1) * CHUNK_FRAMES) - 1
                 # Previews only at the ends: the first shows the staging, the last the move's end.
@@ -760,3 +750,118 @@ def _describe_drawn(references: Sequence[ReferenceImage], drawn: Sequence[Refere
     if missing:
         parts.append("not in frame: " + ", ".join(reference.label for reference in missing))
     return "; ".join(parts)
+
+
+# The camera over the canvas, shared by the animatic and its staging passes.
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Per-frame crop windows over a canvas (`geo`) that contains them all, in canvas pixels."""
+
+    geo: _Set
+    left: np.ndarray
+    top: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+    zoom: np.ndarray
+
+    @classmethod
+    def along(cls, path: CameraPath, pic_w: int, pic_h: int) -> _Windows:
+        """Windows in picture units around the home frame; the canvas is sized to hold them."""
+        win_w, win_h = pic_w * path.zoom, pic_h * path.zoom
+        cx, cy = pic_w * (0.5 + path.dx), pic_h * (0.5 + path.dy)
+        left, top = cx - win_w / 2, cy - win_h / 2
+        margin_x = int(math.ceil(max(0.0, -left.min(), (left + win_w).max() - pic_w))) + 2
+        margin_y = int(math.ceil(max(0.0, -top.min(), (top + win_h).max() - pic_h))) + 2
+        geo = _Set(pic_w + 2 * margin_x, pic_h + 2 * margin_y, margin_x, margin_y, pic_w, pic_h)
+        return cls(geo, left + margin_x, top + margin_y, win_w, win_h, path.zoom)
+
+    def shoot(self, canvas_img: Image.Image, canvas: np.ndarray, i: int) -> np.ndarray:
+        """Frame `i`: the window's picture at the frame size (RGB or grey, as the canvas)."""
+        pic_w, pic_h = self.geo.w, self.geo.h
+        x, y = self.left[i], self.top[i]
+        if self.zoom[i] == 1.0:
+            # Pure translation, snapped to whole pixels: a slice, no resampling.
+            xi, yi = round(x), round(y)
+            return canvas[yi : yi + pic_h, xi : xi + pic_w]
+        box = (float(x), float(y), float(x + self.width[i]), float(y + self.height[i]))
+        return np.asarray(canvas_img.resize((pic_w, pic_h), Image.Resampling.BILINEAR, box=box))
+
+
+# Staging passes: the shot's set, figures and move as grey control video for models that follow
+# one (VACE's `video=`). Same set, same camera path as the animatic, over the whole frame (no
+# caption band), so what the crew approved in previz is what the model is asked to follow.
+
+StagingPass = Literal["depth", "layout"]
+
+# Depth-style grey levels: far is dark, near is bright.
+_DEPTH_SKY = 10
+_DEPTH_WALL = 50
+_DEPTH_FLOOR_NEAR = 125  # the floor or ground at the bottom of the canvas
+_DEPTH_FIGURE = (150, 215)  # from figures in a wide shot to a close-up's
+_DEPTH_PROP = 245
+
+
+def staging_pass(request: RenderRequest, kind: StagingPass = "depth") -> np.ndarray:
+    """The shot's staging as (frames, height, width) uint8 grey frames at the request's size.
+
+    "depth": layers of distance, far = dark: sky or back wall darkest (keeping a faint copy of the
+    set's shading, so a pan over a bare wall still moves), the floor brightening towards the
+    camera, figures brighter (closer framings brighter still), props nearest. "layout": the
+    animatic's own graded set in grey. Either way the camera path is `camera_path`'s, applied as
+    in `AnimaticRenderer.render`."""
+    AnimaticRenderer.check_inputs(request)
+    if kind not in ("depth", "layout"):
+        raise InvalidRenderRequest(f"A staging pass is 'depth' or 'layout', not {kind!r}.")
+    previz = request.previz
+    path = camera_path(previz, request.frames, request.seed)
+    windows = _Windows.along(path, request.width, request.height)
+    looks = _Looks.load(request.references)
+    if kind == "layout":
+        canvas_img = _grade(_draw_set(windows.geo, previz, looks), previz.look).convert("L")
+    else:
+        canvas_img = _depth_set(windows.geo, previz, looks)
+    canvas = np.asarray(canvas_img)
+    frames = np.empty((request.frames, request.height, request.width), np.uint8)
+    for i in range(request.frames):
+        frames[i] = windows.shoot(canvas_img, canvas, i)
+    return frames
+
+
+def _depth_set(geo: _Set, previz: Previz, looks: _Looks) -> Image.Image:
+    """The set as distance ("L" image): layers found by drawing the set bare, with its figures,
+    and with its props, and seeing what each added."""
+    horizon = _HORIZON[previz.angle]
+    object_shot = _frames_an_object(previz, looks)
+    backdrop = Image.new("RGB", (geo.width, geo.height))
+    if looks.location is not None:
+        _draw_location_reference(backdrop, looks.location[1], previz)
+    else:
+        _draw_backdrop(backdrop, geo, previz, horizon)
+    full = np.asarray(_draw_set(geo, previz, replace(looks, drawn=[])))
+
+    horizon_y = int(geo.y0 + geo.h * horizon)
+    far = _DEPTH_SKY if previz.setting is Setting.EXTERIOR else _DEPTH_WALL
+    column = np.full(geo.height, float(far))
+    below = np.arange(geo.height) >= horizon_y
+    reach = max(1, geo.height - horizon_y)
+    column[below] = _DEPTH_WALL + (_DEPTH_FLOOR_NEAR - _DEPTH_WALL) * (
+        (np.arange(geo.height)[below] - horizon_y) / reach
+    )
+    shading = np.asarray(backdrop.convert("L"), np.float32)
+    depth = np.clip(0.8 * column[:, None] + 0.15 * shading, 0, 255).astype(np.uint8)
+    base = Image.fromarray(depth, "L")
+    if object_shot:
+        back = np.asarray(backdrop)
+        depth = np.asarray(base).copy()
+        depth[np.any(full != back, axis=2)] = _DEPTH_PROP
+        return Image.fromarray(depth, "L")
+    back = np.asarray(_tilt(backdrop, previz))
+    depth = np.asarray(_tilt(base, previz)).copy()
+    figures = np.asarray(_draw_set(geo, previz, replace(looks, props=[], drawn=[])))
+    scale = _FIGURES[previz.framing][0]
+    near, nearest = _DEPTH_FIGURE
+    depth[np.any(figures != back, axis=2)] = round(near + (nearest - near) * min(1.0, scale / 4))
+    depth[np.any(full != figures, axis=2)] = _DEPTH_PROP
+    return Image.fromarray(depth, "L")

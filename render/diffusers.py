@@ -18,10 +18,13 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from render.control import control_strength_error, describe_camera_control, previz_control
+from render.lora import LoraRack, LoraSpec, MoveKey, check_lora_names, plan_loras
 from render.stills import (
     choose_references,
     describe_first_frame,
@@ -31,6 +34,7 @@ from render.stills import (
     load_stills,
 )
 from render.types import (
+    CameraControl,
     CancelToken,
     InvalidRenderRequest,
     ModelLoadError,
@@ -354,6 +358,7 @@ def check_request(request: RenderRequest, preset: ModelPreset) -> None:
         problems.append(f"Guidance must be 0 or more; got {request.guidance}.")
     if not 0 <= request.seed < 2**63:
         problems.append(f"Seed must be between 0 and 2^63-1; got {request.seed}.")
+    problems.append(control_strength_error(request))
     messages = [problem for problem in problems if problem]
     if messages:
         raise InvalidRenderRequest(" ".join(messages))
@@ -373,8 +378,12 @@ class DiffusersOptions:
     compile: bool = False  # regional compile of the transformer's repeated blocks
     first_block_cache: float | None = None  # residual-difference threshold, e.g. 0.05
     preview_every: int = 5  # steps between preview images; 0 turns previews off
+    # LoRAs on every render, and camera LoRAs chosen per shot by its move (render.lora).
+    loras: tuple[LoraSpec, ...] = ()
+    camera_loras: Mapping[MoveKey, LoraSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_lora_names([*self.loras, *self.camera_loras.values()], "LoRAs")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {self.dtype!r}")
         if self.preview_every < 0:
@@ -388,10 +397,19 @@ class DiffusersOptions:
         Left out: `cpu_offload` (where weights wait, not what they compute) and `preview_every`.
         "auto" stays "auto": one machine resolves it the same way every time.
         """
-        return (
+        tag = (
             f"device={self.device};dtype={self.dtype};vae_tiling={self.vae_tiling};"
             f"compile={self.compile};first_block_cache={self.first_block_cache}"
         )
+        if self.loras or self.camera_loras:  # none: the tag it had before LoRAs
+            cameras = sorted(f"{k}:{d}={_lora_tag(s)}" for (k, d), s in self.camera_loras.items())
+            loras = [_lora_tag(spec) for spec in self.loras]
+            tag += f";loras={','.join(loras)};camera_loras={','.join(cameras)}"
+        return tag
+
+
+def _lora_tag(spec: LoraSpec) -> str:
+    return f"{spec.name}:{spec.source}:{spec.weight_name or ''}@{spec.scale:g}"
 
 
 class _Cancelled(Exception):
@@ -476,6 +494,10 @@ def _short(exc: BaseException) -> str:
     return (text[0][:200] if text else type(exc).__name__).rstrip(".")
 
 
+# What a pipeline's __call__ needs to follow a control video (VACE).
+_CONTROL_PARAMS = frozenset({"video", "mask", "conditioning_scale"})
+
+
 class DiffusersRenderer:
     """Renders `RenderRequest`s with one diffusers pipeline, loaded on first use and kept."""
 
@@ -496,6 +518,7 @@ class DiffusersRenderer:
         self._device = ""
         self._dtype = ""
         self._speedups: list[str] = []  # switches that took effect, reported in `info`
+        self.loras = LoraRack()  # adapters loaded into the pipeline, switched per render
         # One pipeline, one render at a time: diffusers pipelines keep per-call state on `self`.
         self._lock = threading.Lock()
 
@@ -516,6 +539,14 @@ class DiffusersRenderer:
         if self._pipe is None:
             return self.preset.takes_first_frame
         return self._first_frame_mode != "none"
+
+    @property
+    def takes_control_video(self) -> bool:
+        """Whether `camera_control=previz` reaches the model: the preset's word until the pipeline
+        is loaded, then the pipeline's own signature."""
+        if self._pipe is None:
+            return self.preset.takes_control_video
+        return self._call_params >= _CONTROL_PARAMS
 
     def load(self) -> None:
         """Load the pipeline now (the first `render` does it otherwise)."""
@@ -705,9 +736,15 @@ class DiffusersRenderer:
                 kwargs.update(_first_frame_control(first, request.frames))
             else:
                 kwargs["image"] = first
+        # The previz as control video; a first frame stays frame one of it, kept by the mask.
+        takes_control = call_params >= _CONTROL_PARAMS
+        if request.camera_control is CameraControl.PREVIZ and takes_control:
+            kept = kwargs["video"][0] if mode == "control" else None
+            kwargs.update(previz_control(request, first_frame=kept))
         notes = {
             "references": describe_references(used, left_out, takes_references),
             "first_frame": describe_first_frame(request.first_frame, mode != "none"),
+            "camera_control": describe_camera_control(request, takes_control),
         }
         return pipe, kwargs, notes
 
@@ -720,6 +757,9 @@ class DiffusersRenderer:
         import torch
 
         pipe, image_kwargs, notes = self._conditioning(request)
+        lora_plan = plan_loras(self.options.loras, self.options.camera_loras, request.previz.motion)
+        self.loras.activate(self._pipe, lora_plan.adapters)  # the sibling shares its modules
+        notes = {**notes, **lora_plan.notes}
         preview_every = self.options.preview_every
         layout = self.preset.latent_layout
 

@@ -235,6 +235,14 @@ class ReferenceImage:
         return f"{self.name} ({self.view})"
 
 
+class CameraControl(StrEnum):
+    """How a render is told the shot's camera move: in the prompt's words only, or also by the
+    previz (the animatic's staging and move as a control video, for models that take one)."""
+
+    PROMPT = "prompt"
+    PREVIZ = "previz"
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     prompt: str
@@ -252,6 +260,10 @@ class RenderRequest:
     references: tuple[ReferenceImage, ...] = ()
     # A still to start from (the previous take's last frame, an I2V start image).
     first_frame: ReferenceImage | None = None
+    # PREVIZ: models that take a control video follow the animatic's staging and move, as
+    # strongly as `control_strength` (VACE's conditioning_scale, 0 to 2; 1 is the model's own).
+    camera_control: CameraControl = CameraControl.PROMPT
+    control_strength: float = 1.0
 
     @property
     def duration(self) -> float:
@@ -274,9 +286,14 @@ class RenderRequest:
         the pixels (the renderer's configuration); the empty salt keeps the plain request's key.
 
         Images count by content (`sha256`), never by `path`; a request without images keeps the
-        key it had before requests could carry them."""
+        key it had before requests could carry them, and one driven by the prompt alone the key it
+        had before camera control (its strength then changes nothing)."""
         data = self.to_data()
         del data["references"], data["first_frame"]
+        del data["camera_control"], data["control_strength"]
+        if self.camera_control is not CameraControl.PROMPT:
+            data["camera_control"] = self.camera_control.value
+            data["control_strength"] = self.control_strength
         if self.references:
             data["references"] = [_without_path(image) for image in self.references]
         if self.first_frame is not None:
