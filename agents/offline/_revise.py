@@ -493,16 +493,15 @@ class Reader:
         rotation = coverage()["kind"]["talk" if len(people) > 1 else "plain"]["rotation"]
         a, b = (people + ["them", "them"])[:2]
         have = {(s.size, s.characters) for s in in_scene}
-        last = self.current.index_of(in_scene[-1].uid)
+        anchor = self.current.shot(uid)  # coverage goes right after the moment it covers
+        last = self.current.index_of(uid)
         edits: list[Edit] = []
         for entry in rotation:
             who = {"pair": [a, b], "reverse": [b, a], "first": [a], "second": [b], "all": people}.get(entry["who"], [])  # fmt: skip
             size = ShotSize(entry["size"])
             if (size, tuple(who)) in have:
                 continue
-            text_ = sentence(
-                entry["cover"].format(a=a, b=b, beat=in_scene[-1].description.rstrip("."))
-            )
+            text_ = sentence(entry["cover"].format(a=a, b=b, beat=anchor.description.rstrip(".")))
             last += 1
             edits.append(AddShot(position=last + 1, shot=ShotChanges(
                 description=text_, characters=who, size=size, duration=2.5, int_ext=scene.int_ext,
