@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.app import cuda_device_count, production
+from bot.production.models import take_notes
 from bot.review import ShotCard, write_review_page
 from bot.settings import Settings
 from bot.terminal import LOCAL_SCOPE, cast_table, render_with_progress, shot_table, show_resumed
@@ -71,6 +72,7 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
                         take.seconds,
                         str(take.request.get("prompt", "")),
                         take.id in cut.approved,
+                        tuple(take_notes(take.info)),
                     )
                 )
             for source in (cut.film, cut.timeline, cut.contact_sheet):

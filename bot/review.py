@@ -28,6 +28,7 @@ main{padding:24px 32px} .cut .player{max-width:960px;border-radius:6px;overflow:
 .card .body{padding:10px 14px} .num{font-weight:700;font-size:18px;margin-right:8px}
 .tags span{display:inline-block;background:#2d2d2d;border-radius:4px;padding:1px 6px;margin:2px 4px 2px 0;font-size:12px}
 .prompt{color:#999;font-size:12px;margin-top:6px;white-space:pre-wrap}
+.check{color:#cbd;font-size:12px;margin-top:4px}
 .approved{color:#7bd88f}
 """
 )
@@ -59,6 +60,7 @@ class ShotCard:
     seconds: float
     prompt: str
     approved: bool
+    notes: tuple[str, ...] = ()  # the move check, the references used
 
 
 def write_review_page(
@@ -96,13 +98,15 @@ def write_review_page(
             )
         )
         status = "<span class=approved>✔ approved</span>" if card.approved else ""
+        notes = "".join(f"<div class=check>{e(line)}</div>" for line in card.notes)
         dialogue = f"<div>“{e(shot.dialogue)}”</div>" if shot.dialogue else ""
         parts.append(
             f"<article class=card id='shot-{e(shot.number)}'>{player}<video class=shot controls "
             f"preload=auto poster='{url(card.poster)}' src='{url(card.clip)}'></video></div>"
             "<div class=body>"
             f"<span class=num>{e(shot.number)}</span>{e(shot.description)} {status}{dialogue}"
-            f"<div class=tags>{tags}</div><div class=prompt>{e(card.prompt)}</div></div></article>"
+            f"<div class=tags>{tags}</div>{notes}<div class=prompt>{e(card.prompt)}</div></div>"
+            "</article>"
         )
     parts.append(f"</div></main>{_FIT_SCRIPT}</body></html>")
     out.write_text("\n".join(parts), encoding="utf-8")

@@ -26,6 +26,7 @@ from bot.casting import cast_command
 from bot.files import check_output_file, file_error, write_atomically
 from bot.production import DirectorTurn, JobSnapshot, Production, ProductionEvent, RenderBatch
 from bot.production.checks import visible
+from bot.production.models import take_notes
 from studio.errors import InvalidValue, NotFound, SlateError
 from studio.export import FORMATS, to_json
 from studio.models import Shot, ShotList
@@ -660,6 +661,9 @@ async def render_with_progress(
                 case JobState.DONE:
                     seconds = event.take.seconds if event.take else 0.0
                     state = "cached" if event.cache_hit else f"done in {seconds:.1f}s"
+                    checks = take_notes(event.take.info) if event.take else []
+                    if checks:
+                        state += " · " + checks[0].split(" · ")[-1]  # "measured: dolly in ✓"
                     progress.update(task, completed=progress.tasks[task].total, state=state)
                 case _:
                     progress.update(task, state=f"[red]{event.state}[/]")

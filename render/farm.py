@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from render.encode import encode_clip, temp_sibling, write_poster
+from render.develop import develop
+from render.encode import temp_sibling
 from render.pool import RendererLoader, RenderJob, WorkerLost
 from render.types import (
     CancelToken,
@@ -187,17 +188,13 @@ class FarmWorker:
             result = renderer.render(request, progress, token)
             if token.cancelled:
                 raise RenderCancelled("The render was cancelled.")
-            info = {"model": result.model, "render_seconds": result.seconds, **result.info}
             if write_to is not None:
-                clip, poster = Path(write_to[0]), Path(write_to[1])
-                write_poster(result.frames, poster)
-                encode_clip(result.frames, result.fps, clip)
+                info = develop(request, result, Path(write_to[0]), Path(write_to[1]))
                 updates.put(_Done(info, None, None))
                 return
             with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
                 clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
-                write_poster(result.frames, poster)
-                encode_clip(result.frames, result.fps, clip)
+                info = develop(request, result, clip, poster)
                 updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
         except RenderCancelled as error:
             updates.put(_Failed("cancelled", str(error)))

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from render.encode import encode_clip, write_poster
+from render.develop import develop
 from render.types import (
     CancelToken,
     ProgressCallback,
@@ -597,6 +597,4 @@ class ThreadSlot:
         result = renderer.render(request, progress, token)
         if token.cancelled:
             raise RenderCancelled("The render was cancelled.")
-        write_poster(result.frames, poster)
-        encode_clip(result.frames, result.fps, clip)
-        return {"model": result.model, "render_seconds": result.seconds, **result.info}
+        return develop(request, result, clip, poster)

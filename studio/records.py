@@ -7,7 +7,7 @@ camera gave (`request`), and only the production service reads its fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -85,6 +85,7 @@ class NewTake:
     clip: str
     poster: str
     seconds: float  # render time
+    info: dict[str, Any] = field(default_factory=dict)  # the renderer's notes (see Take.info)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ class Take:
     seconds: float
     message: str | None
     created_at: str
+    # What the renderer said: the references it used (or that the model could not take them),
+    # the camera move measured in the take against the one asked for, its speed-ups...
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

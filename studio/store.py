@@ -190,10 +190,11 @@ _SET_LEASES = """
     UPDATE render_jobs SET lease_until = ? WHERE owner = ? AND state IN ('queued', 'running')"""
 
 _TAKE_COLUMNS = """id, project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds,
-    message, created_at"""
+    message, created_at, info"""
 _INSERT_TAKE = """
-    INSERT INTO takes (project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    INSERT INTO takes (project_id, shot_uid, fingerprint, seed, model, request, clip, poster, seconds,
+                       info)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 _SELECT_TAKE = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND id = ?"
 _SHOT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? AND shot_uid = ? ORDER BY id"
 _PROJECT_TAKES = f"SELECT {_TAKE_COLUMNS} FROM takes WHERE project_id = ? ORDER BY id"
@@ -456,6 +457,7 @@ class Store:
             **data
             | {
                 "request": _request(data["request"]) or {},
+                "info": _request(data["info"]) or {},
                 "clip": self._read_path(data["clip"]),
                 "poster": self._read_path(data["poster"]),
             }
@@ -958,6 +960,7 @@ class Store:
                     self._stored_path(take.clip),
                     self._stored_path(take.poster),
                     take.seconds,
+                    json.dumps(take.info, default=str),
                 ),
             )
             take_id = int(cursor.lastrowid or 0)

@@ -309,6 +309,19 @@ def take_embed(card: TakeCard, *, note: str = "") -> discord.Embed:
         embed.add_field(name="Size", value=shot.size.value)
         embed.add_field(name="Move", value=shot.move_label)
         embed.add_field(name="Length", value=f"{shot.duration:g} s")
+    motion = take.info.get("motion")
+    if isinstance(motion, dict) and motion.get("measured"):
+        mark = "✓" if motion.get("matches") else "✗"
+        embed.add_field(
+            name="Move check",
+            value=clip(
+                f"asked: {motion.get('asked', '?')} · measured: {motion['measured']} {mark}", 200
+            ),
+            inline=False,
+        )
+    references = take.info.get("references")
+    if isinstance(references, str) and references:
+        embed.add_field(name="References", value=clip(references, 300), inline=False)
     embed.add_field(name="Seed", value=f"`{take.seed}`")
     embed.add_field(name="Model", value=clip(take.model, 200))
     embed.add_field(

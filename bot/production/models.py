@@ -76,6 +76,20 @@ class TakeCard:
         return f"shot-{self.shot_number}-take-{self.number}.mp4"
 
 
+def take_notes(info: dict[str, Any]) -> list[str]:
+    """What a take's info says for the crew: the move check and the references used."""
+    notes = []
+    motion = info.get("motion")
+    if isinstance(motion, dict) and motion.get("measured"):
+        mark = "✓" if motion.get("matches") else "✗"
+        notes.append(f"asked: {motion.get('asked', '?')} · measured: {motion['measured']} {mark}")
+    for key in ("references", "first_frame"):
+        value = info.get(key)
+        if isinstance(value, str) and value and value != "none":
+            notes.append(f"{key.replace('_', ' ')}: {value}")
+    return notes
+
+
 @dataclass(frozen=True)
 class Approval:
     card: TakeCard

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.errors import user_message
 from bot.production.models import BatchSnapshot, JobSnapshot, ProductionEvent
@@ -190,8 +191,10 @@ class RenderReports:
                 news = replace(
                     base, state=JobState.RUNNING, step=step, total=total, eta_s=eta, preview=preview
                 )
-            case JobFinished(clip=clip, poster=poster, seconds=seconds, cache_hit=hit):
+            case JobFinished(clip=clip, poster=poster, seconds=seconds, cache_hit=hit, info=info):
                 request = ref.request
+                if hit and not info:  # the same clip as an earlier take: the same notes
+                    info = await self._earlier_info(ref)
                 take = await self.store.finish_job(
                     event.job_id,
                     NewTake(
@@ -204,6 +207,7 @@ class RenderReports:
                         str(clip),
                         str(poster),
                         seconds,
+                        info,
                     ),
                 )
                 news = replace(base, state=JobState.DONE, take=take, cache_hit=hit)
@@ -220,6 +224,12 @@ class RenderReports:
         if news.done:
             self._jobs.pop(event.job_id, None)
         self._tell(ref, news)
+
+    async def _earlier_info(self, ref: JobRef) -> dict[str, Any]:
+        earlier = [
+            t for t in await self.store.takes(ref.project_id) if t.fingerprint == ref.fingerprint
+        ]
+        return earlier[-1].info if earlier else {}
 
     def _tell(self, ref: JobRef, news: ProductionEvent) -> None:
         if news.done:

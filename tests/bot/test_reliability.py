@@ -205,3 +205,26 @@ async def test_a_lost_worker_reaches_the_crew_as_a_note(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         assert heard[0].note.startswith("The render worker was lost")
         assert heard[0].state is JobState.QUEUED and not heard[0].done
+
+
+async def test_every_take_carries_its_measured_move(tmp_path: Path) -> None:
+    """The move asked for, the move measured in the frames and whether they agree, kept with
+    the take (also for a cached clip) and shown to the crew."""
+    from bot.production.models import take_notes
+    from studio.edits import ShotChanges, UpdateShot
+
+    async with production(settings_for(tmp_path), render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        edit = UpdateShot(shot="1", changes=ShotChanges(movement="dolly in", speed="fast"))
+        project = (await prod.edit(SCOPE, project.id, "ana", edit)).project
+        await prod.wait((await prod.render(SCOPE, project.id, "ana", ["1"])).id)
+        take = (await prod.store.takes(project.id))[-1]
+        motion = take.info["motion"]
+        assert motion["asked"] == "dolly in" and motion["matches"] is True
+        assert take_notes(take.info)[0].endswith("measured: dolly in ✓")
+        card = await prod.take_card(SCOPE, project.id, take.id)
+        assert card.take.info == take.info
+        # A reroll with the same seed is a cache hit: its take keeps the earlier notes.
+        again = await prod.render(SCOPE, project.id, "ana", ["1"], force=True)
+        await prod.wait(again.id)
+        assert (await prod.store.takes(project.id))[-1].info["motion"] == motion
