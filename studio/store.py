@@ -54,6 +54,7 @@ import aiosqlite
 from studio.edits import (
     AddReference,
     Edit,
+    SetProp,
     ShotChanges,
     UpdateShot,
     apply_edit,
@@ -706,14 +707,18 @@ class Store:
         one transaction, one version (one undo). When the edit is refused (an unknown element,
         a fifth reference...) nothing is recorded."""
         source = parse(ReferenceSource, source)
+        kind = parse(ElementKind, element)
         edit = AddReference(
-            element=parse(ElementKind, element),
-            name=name,
-            reference=info.reference(view, source, added_by),
+            element=kind, name=name, reference=info.reference(view, source, added_by)
         )
         async with self._transaction():
             await self._record_image(scope, project_id, info, source, added_by)
-            return await self._apply_edits(scope, project_id, [edit], added_by)
+            shotlist = (await self.project(scope, project_id)).shotlist
+            # A prop named for the first time joins the bible in the same version: one undo.
+            edits: list[Edit] = [edit]
+            if kind is ElementKind.PROP and shotlist.prop(name) is None:
+                edits.insert(0, SetProp(name=name))
+            return await self._apply_edits(scope, project_id, edits, added_by)
 
     async def versions(self, scope: str, project_id: int) -> list[Version]:
         await self._project_row(scope, project_id)

@@ -145,9 +145,8 @@ class Planning(commands.Cog):
         if project is None:
             return
         text = strip_mentions(message.content, me.id if me else None, role.id if role else None)
-        images = [a for a in message.attachments if (a.content_type or "").startswith("image/")]
-        if images and mentioned:
-            await self._cast_from_message(message, project, text, images[0])
+        if message.attachments and mentioned:  # "@Slate this is Mia" with a picture
+            await self._cast_from_message(message, project, text, message.attachments[0])
             return
         if not text:
             return
@@ -172,6 +171,7 @@ class Planning(commands.Cog):
         name = cast_name(text)
         crew_role = self.bot.settings.discord_crew_role
         try:
+            self.bot.directions.hit((message.guild.id if message.guild else 0, message.author.id))
             if not name:
                 raise InvalidValue("Say who or what the image shows: “@Slate this is Mia”.")
             if not may(message.author, project, crew_role, "edit cast"):

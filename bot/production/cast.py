@@ -12,6 +12,7 @@ from PIL import Image
 
 from bot.production.models import DirectorTurn
 from studio.diff import diff
+from studio.edits import AddReference, Edit, SetProp, apply_edits
 from studio.errors import InvalidValue
 from studio.images import ImageInfo, ImageStore
 from studio.models import ShotList
@@ -89,11 +90,13 @@ class Casting:
         """Store an image and make it one of the element's references: one version, one undo."""
         images = self._require_images()
         kind, name = find_element(project.shotlist, name, kind)
-        info = await asyncio.to_thread(images.put, data)
+        # Every refusal before a byte is stored: the image, then the edit on the current list.
+        info = await asyncio.to_thread(images.check, data)
+        trial: list[Edit] = [AddReference(element=kind, name=name, reference=info.reference(view))]
         if kind is ElementKind.PROP and project.shotlist.prop(name) is None:
-            from studio.edits import SetProp
-
-            project = await self.store.apply(project.scope, project.id, SetProp(name=name), author)
+            trial.insert(0, SetProp(name=name))
+        apply_edits(project.shotlist, trial)
+        await asyncio.to_thread(images.put, data)
         after = await self.store.add_reference(
             project.scope,
             project.id,

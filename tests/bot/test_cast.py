@@ -326,12 +326,6 @@ async def test_a_prop_named_for_the_first_time_joins_the_bible(prod: Production)
     assert (letter.kind, letter.name, letter.affected) == (ElementKind.PROP, "letter", ["3"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Casting.add_image stores a new prop (SetProp) and its reference (add_reference) as "
-    "two versions, so one undo leaves the prop in the bible; its docstring and the issue say one "
-    "version, one undo",
-)
 async def test_a_new_prop_with_its_reference_is_one_version(prod: Production) -> None:
     project = await film(prod)
     change = await prod.add_reference(
@@ -360,12 +354,6 @@ async def test_a_fifth_reference_is_refused_and_changes_nothing(prod: Production
     assert not await prod.store.has_image(project.id, sha(png("purple")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Casting.add_image writes the file (ImageStore.put) before the store refuses a fifth "
-    "reference, so the refused image stays in images/, owned by no project; the issue says a "
-    "refused image leaves nothing stored",
-)
 async def test_a_refused_fifth_reference_leaves_no_file(prod: Production) -> None:
     project = await film(prod)
     await four_references(prod, project)

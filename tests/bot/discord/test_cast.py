@@ -205,12 +205,6 @@ async def test_a_mention_with_a_bad_image_gets_a_clear_refusal(world: Any, case:
     assert stored_files(world) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Planning.on_message keeps only attachments whose content type starts with image/: "
-    "'@Slate this is Mia' with a text file (or a video) is sent to the director as a direction, "
-    "with no word about the file; it should be refused as not an image",
-)
 async def test_a_mention_with_a_file_that_is_not_an_image_gets_a_clear_refusal(
     world: Any,
 ) -> None:
