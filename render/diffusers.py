@@ -19,12 +19,19 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from render.control import control_strength_error, describe_camera_control, previz_control
-from render.lora import LoraRack, LoraSpec, MoveKey, check_lora_names, plan_loras
+from render.lora import (
+    DraftOff,
+    LoraRack,
+    LoraSpec,
+    MoveKey,
+    check_lora_names,
+    plan_loras,
+)
 from render.stills import (
     choose_references,
     describe_first_frame,
@@ -44,6 +51,7 @@ from render.types import (
     RenderProgress,
     RenderRequest,
     RenderResult,
+    Tier,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +71,94 @@ FirstFrameMode = Literal["image", "control", "sibling", "none"]
 MAX_SIDE = 2048
 MAX_STEPS = 200
 MAX_FPS = 60
+
+
+# Draft LoRAs: step- and CFG-distillation adapters that let a model render a reviewable take in a
+# handful of steps without classifier-free guidance (one transformer pass per step, not two).
+#
+# - Wan 2.1 14B (the VACE 14B preset shares its blocks): lightx2v's 4-step T2V LoRA,
+#   `lightx2v/Wan2.1-Distill-Loras` : `wan2.1_t2v_14b_lora_rank64_lightx2v_4step.safetensors`
+#   (Apache-2.0, 631 MB), scale 1.0, 4 steps, guidance 1, flow shift 5 (the schedule it was
+#   distilled for: timesteps 1000, 937.5, 833.3, 625). Kijai's rank-32 extraction of the same
+#   distillation (`Kijai/WanVideo_comfy` : `Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32
+#   .safetensors`, half the size) works the same way but its repository states no licence of its
+#   own: set it through SLATE_DRAFT_LORA if you prefer it.
+# - Wan 2.1 1.3B (T2V and VACE): no lightx2v LoRA exists for 1.3B; CausVid's bidirectional
+#   distillation extracted as a LoRA, `Kijai/WanVideo_comfy` :
+#   `Wan21_CausVid_bidirect2_T2V_1_3B_lora_rank32.safetensors`, scale 0.3 (stronger flickers and
+#   slows motion), 8 steps, guidance 1, flow shift 7. CausVid is released under CC BY-NC-SA 4.0:
+#   NON-COMMERCIAL. A commercial crew sets SLATE_DRAFT_LORA to a LoRA it may use (or "off").
+# Distilled drafts slow motion down: finals stay undistilled, so camera-heavy shots are judged on
+# the final.
+_LIGHTX2V_14B = "lightx2v/Wan2.1-Distill-Loras"
+_KIJAI = "Kijai/WanVideo_comfy"
+MAX_DRAFT_STEPS = 16
+
+
+@dataclass(frozen=True)
+class DraftSpec:
+    """How a preset renders its draft tier: `lora` (None: none, only fewer steps), `steps` and
+    `guidance` (1.0: no classifier-free guidance, what distilled LoRAs expect), an optional smaller
+    `width` x `height` (None: the final's size), the scheduler's flow `shift` the LoRA was
+    distilled for (None: the pipeline's own), and the LoRA's `licence` for the crew to read."""
+
+    lora: LoraSpec | None
+    steps: int = 4
+    guidance: float = 1.0
+    width: int | None = None
+    height: int | None = None
+    shift: float | None = None
+    licence: str = ""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.steps <= MAX_DRAFT_STEPS:
+            problems.append(
+                f"draft steps must be between 1 and {MAX_DRAFT_STEPS}; got {self.steps}"
+            )
+        if not (math.isfinite(self.guidance) and self.guidance >= 0):
+            problems.append(f"draft guidance must be 0 or more; got {self.guidance}")
+        if (self.width is None) != (self.height is None):
+            problems.append("a draft size needs both width and height (or neither)")
+        elif (
+            self.width is not None and self.height is not None and min(self.width, self.height) < 1
+        ):
+            problems.append(f"a draft size must be positive; got {self.width}x{self.height}")
+        if self.shift is not None and not (math.isfinite(self.shift) and self.shift > 0):
+            problems.append(f"draft shift must be positive; got {self.shift}")
+        if problems:
+            text = "; ".join(problems)
+            raise ValueError(f"{text[0].upper()}{text[1:]}.")
+
+
+_CAUSVID_1_3B = DraftSpec(
+    lora=LoraSpec(
+        _KIJAI,
+        "Wan21_CausVid_bidirect2_T2V_1_3B_lora_rank32.safetensors",
+        scale=0.3,
+        adapter_name="draft-causvid",
+    ),
+    steps=8,
+    guidance=1.0,
+    width=480,
+    height=272,
+    shift=7.0,
+    licence="CC BY-NC-SA 4.0 (CausVid): non-commercial",
+)
+_LIGHTX2V_14B_DRAFT = DraftSpec(
+    lora=LoraSpec(
+        _LIGHTX2V_14B,
+        "wan2.1_t2v_14b_lora_rank64_lightx2v_4step.safetensors",
+        scale=1.0,
+        adapter_name="draft-lightx2v",
+    ),
+    steps=4,
+    guidance=1.0,
+    width=832,
+    height=480,
+    shift=5.0,
+    licence="Apache-2.0 (lightx2v)",
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +188,8 @@ class ModelPreset:
     # A diffusers class that takes the first frame when the loaded pipeline does not, built from
     # the loaded one's components with `from_pipe` (Wan 2.2 TI2V: WanPipeline -> WanImageToVideo).
     first_frame_pipeline: str | None = None
+    # The draft tier (render.types.Tier.DRAFT); None: the model has no draft LoRA of its own.
+    draft: DraftSpec | None = None
 
 
 PRESETS: dict[str, ModelPreset] = {
@@ -111,6 +209,7 @@ PRESETS: dict[str, ModelPreset] = {
             size_multiple=16,
             max_frames=161,
             latent_layout="bcthw",
+            draft=_CAUSVID_1_3B,
         ),
         ModelPreset(
             name="wan2.2-5b",
@@ -147,6 +246,7 @@ PRESETS: dict[str, ModelPreset] = {
             takes_first_frame=True,
             takes_control_video=True,
             max_references=3,
+            draft=_CAUSVID_1_3B,
         ),
         ModelPreset(
             name="wan2.1-vace-14b",
@@ -166,6 +266,7 @@ PRESETS: dict[str, ModelPreset] = {
             takes_first_frame=True,
             takes_control_video=True,
             max_references=3,
+            draft=_LIGHTX2V_14B_DRAFT,
         ),
         ModelPreset(
             name="ltx-distilled",
@@ -362,6 +463,72 @@ def check_request(request: RenderRequest, preset: ModelPreset) -> None:
     messages = [problem for problem in problems if problem]
     if messages:
         raise InvalidRenderRequest(" ".join(messages))
+
+
+def draft_spec_for(preset: ModelPreset, override: LoraSpec | DraftOff | None) -> DraftSpec | None:
+    """The draft tier a renderer of `preset` runs: the preset's own, its steps, guidance, size
+    and shift with the LoRA `override` (SLATE_DRAFT_LORA, read by `render.lora.parse_draft_lora`)
+    when one is set, or None: no draft tier ("off", or a preset without a draft LoRA and no
+    override). An override on a preset without a draft of its own renders 4 steps at guidance 1
+    (the lightx2v recipe) at the final's size."""
+    if override == "off":
+        return None
+    if override is None:
+        return preset.draft
+    assert isinstance(override, LoraSpec)
+    licence = "set by SLATE_DRAFT_LORA: read its licence"
+    if preset.draft is None:
+        return DraftSpec(lora=override, steps=4, guidance=1.0, licence=licence)
+    return replace(preset.draft, lora=override, licence=licence)
+
+
+def _draft_side(side: int, factor: float, multiple: int) -> int:
+    return min(side, max(multiple, round(side * factor / multiple) * multiple))
+
+
+def request_tier(
+    request: RenderRequest, preset: ModelPreset, tier: Tier, draft: DraftSpec | None = None
+) -> RenderRequest:
+    """`request` as `tier` renders it, everything else (prompt, seed, references, control) kept.
+
+    DRAFT takes the draft's steps and guidance and, when the draft has a size, shrinks the frame
+    by the draft's size over the preset's (exactly the draft's size for a request at the preset's
+    size; otherwise the same factor, rounded to the model's size multiple, never larger).
+    `draft` defaults to the preset's own (pass `draft_spec_for(preset, override)` when the crew set
+    one); a model without a draft tier raises `InvalidRenderRequest`. FINAL turns a draft back
+    into the preset's final steps, guidance and size (a final with a size of its own should be
+    rebuilt from the shot instead). A request already at `tier` comes back unchanged.
+    """
+    if request.tier is tier:
+        return request
+    if tier is Tier.FINAL:
+        return replace(
+            request,
+            tier=Tier.FINAL,
+            steps=preset.steps,
+            guidance=preset.guidance,
+            width=preset.width,
+            height=preset.height,
+        )
+    spec = draft or preset.draft
+    if spec is None:
+        raise InvalidRenderRequest(
+            f"{preset.label} has no draft tier: set SLATE_DRAFT_LORA to a step-distillation LoRA "
+            "for it, or render the final."
+        )
+    width, height = request.width, request.height
+    if spec.width is not None and spec.height is not None:
+        multiple = preset.size_multiple
+        width = _draft_side(request.width, spec.width / preset.width, multiple)
+        height = _draft_side(request.height, spec.height / preset.height, multiple)
+    return replace(
+        request,
+        tier=Tier.DRAFT,
+        steps=spec.steps,
+        guidance=spec.guidance,
+        width=width,
+        height=height,
+    )
 
 
 _DTYPES = ("auto", "bfloat16", "float16", "float32")

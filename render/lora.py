@@ -11,6 +11,8 @@ Settings carry LoRAs as text, parsed by `parse_loras`:
     SLATE_LORAS="org/style-lora:style.safetensors@0.8#noir, /loras/grain.safetensors@0.5"
     SLATE_CAMERA_LORAS="ltx-2"        (LTX-2's camera-control LoRAs), or
     SLATE_CAMERA_LORAS="dolly in=org/push:push.safetensors@1.0, crane up=/loras/jib-up"
+    SLATE_DRAFT_LORA="Kijai/WanVideo_comfy:Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors"
+                      (the draft tier's distillation LoRA; empty: the preset's own; "off": none)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Literal
 
 from render.types import CameraMotion, ModelLoadError, MotionDirection, MotionKind
 
@@ -120,6 +122,22 @@ def check_lora_names(specs: Iterable[LoraSpec], where: str) -> None:
                 f"{where}: two LoRAs are named {spec.name!r} ({other.source} and {spec.source}); "
                 "give one a different name with #name."
             )
+
+
+DraftOff = Literal["off"]
+
+
+def parse_draft_lora(text: str, where: str = "SLATE_DRAFT_LORA") -> LoraSpec | DraftOff | None:
+    """The draft tier's LoRA setting: empty is None (each preset's own draft LoRA), "off" turns
+    the draft tier off, anything else is one `parse_lora` entry."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.lower() in ("off", "none"):
+        return "off"
+    if "," in text:
+        raise LoraSpecError(f"{where}: the draft tier takes one LoRA; got {text!r}.")
+    return parse_lora(text, where)
 
 
 MoveKey = tuple[MotionKind, MotionDirection]

@@ -243,6 +243,14 @@ class CameraControl(StrEnum):
     PREVIZ = "previz"
 
 
+class Tier(StrEnum):
+    """How finished a render is: a DRAFT to review fast (a step- and CFG-distillation LoRA, few
+    steps, guidance 1, often smaller), or the FINAL take at the model's full quality."""
+
+    DRAFT = "draft"
+    FINAL = "final"
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     prompt: str
@@ -264,6 +272,9 @@ class RenderRequest:
     # strongly as `control_strength` (VACE's conditioning_scale, 0 to 2; 1 is the model's own).
     camera_control: CameraControl = CameraControl.PROMPT
     control_strength: float = 1.0
+    # DRAFT: the renderer adds the model's draft LoRA (render.diffusers.request_tier sets the
+    # draft's steps, guidance and size); FINAL renders exactly as asked.
+    tier: Tier = Tier.FINAL
 
     @property
     def duration(self) -> float:
@@ -287,10 +298,13 @@ class RenderRequest:
 
         Images count by content (`sha256`), never by `path`; a request without images keeps the
         key it had before requests could carry them, and one driven by the prompt alone the key it
-        had before camera control (its strength then changes nothing)."""
+        had before camera control (its strength then changes nothing), and a final one the key it
+        had before tiers."""
         data = self.to_data()
         del data["references"], data["first_frame"]
-        del data["camera_control"], data["control_strength"]
+        del data["camera_control"], data["control_strength"], data["tier"]
+        if self.tier is not Tier.FINAL:
+            data["tier"] = self.tier.value
         if self.camera_control is not CameraControl.PROMPT:
             data["camera_control"] = self.camera_control.value
             data["control_strength"] = self.control_strength
