@@ -64,6 +64,7 @@ def render_device(worker: int, device_count: Callable[[], int] = cuda_device_cou
 
 def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOptions:
     from render.diffusers import DiffusersOptions
+    from render.lora import parse_camera_loras, parse_loras
 
     return DiffusersOptions(
         device=device,
@@ -71,6 +72,8 @@ def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOpti
         vae_tiling=settings.vae_tiling,
         compile=settings.compile,
         first_block_cache=settings.first_block_cache,
+        loras=parse_loras(settings.loras),
+        camera_loras=parse_camera_loras(settings.camera_loras),
     )
 
 
@@ -160,6 +163,8 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
                 width=settings.render_width,
                 height=settings.render_height,
                 steps=settings.render_steps,
+                camera_control=settings.camera_control,
+                control_strength=settings.control_strength,
             ),
             cuts_dir=settings.data_dir / "cuts",
             max_open_renders=settings.max_open_renders_per_user,

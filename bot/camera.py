@@ -10,6 +10,7 @@ from render.animatic import AnimaticRenderer
 from render.diffusers import check_request, frames_for_duration, resolve_model
 from render.types import (
     CameraAngle,
+    CameraControl,
     CameraMotion,
     Daylight,
     ElementKind,
@@ -52,6 +53,8 @@ class RenderDefaults:
     width: int | None = None  # None: the model's (or aspect ratio's) default
     height: int | None = None
     steps: int | None = None
+    camera_control: str = "prompt"  # "prompt" | "previz": the previz drives the move
+    control_strength: float = 1.0
 
 
 def previz_card(shotlist: ShotList, shot: Shot) -> Previz:
@@ -264,6 +267,12 @@ def request_for(
         references=references_for(shotlist, shot, images) if images is not None else (),
         first_frame=first_frame,
     )
+    if defaults.camera_control != "prompt":  # prompt-only requests keep their clip cache key
+        base = replace(
+            base,
+            camera_control=CameraControl(defaults.camera_control),
+            control_strength=defaults.control_strength,
+        )
     if defaults.model == ANIMATIC:
         width, height = _ANIMATIC_SIZES.get(shotlist.aspect_ratio, (832, 480))
         fps = shotlist.fps

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     vae_tiling: bool = False
     compile: bool = False
     first_block_cache: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
+    # What drives the camera move: the prompt's words, or the previz as a control video (for
+    # models that take one, e.g. the VACE presets), followed with this strength (0..2).
+    camera_control: Literal["prompt", "previz"] = "prompt"
+    control_strength: float = Field(default=1.0, ge=0, le=2, allow_inf_nan=False)
+    # LoRAs on every render ("source[:weight.safetensors][@scale][#name],...") and camera LoRAs
+    # chosen per shot by its move ("ltx-2", or "dolly in=source@scale,...").
+    loras: str = ""
+    camera_loras: str = ""
+    # Candidate portraits for casting: "animatic" (drawn cards, offline) or a text-to-image
+    # preset, hub id or folder; empty follows the renderer.
+    portrait_model: str = ""
 
     # --- render farm (issue 12) ---
     # Where renders run: "local" worker threads, or "ray" actors (one per GPU or CPU slot).
@@ -103,6 +114,15 @@ class Settings(BaseSettings):
     def _not_blank(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("loras", "camera_loras")
+    @classmethod
+    def _lora_list(cls, value: str, info: Any) -> str:
+        from render.lora import parse_camera_loras, parse_loras
+
+        where = f"SLATE_{info.field_name.upper()}"
+        (parse_camera_loras if info.field_name == "camera_loras" else parse_loras)(value, where)
         return value
 
     @field_validator("llm_base_url")

@@ -43,8 +43,11 @@ CHAT_HELP = """Talk to the director in plain words, e.g.
   shot 3: slow dolly-in, close-up · make shot 2 last 6 seconds · delete shot 5
   add a shot after 2: Mia opens the door · swap shots 1 and 2 · make it film noir
 Commands: /show  /undo  /history  /revert N  /export md|csv|json|otio [FILE]
-          /render [SHOTS]  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit
+          /render [SHOTS] [previz [STRENGTH]]  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit
           /cast  /cast image NAME FILE  /cast from-take TAKE NAME   (reference images)"""
+
+
+_STRENGTH = re.compile(r"\d?\.\d+")  # "0.8": a control strength, never a shot number
 
 
 def record_number(text: str) -> int | None:
@@ -460,8 +463,20 @@ class ChatSession:
 
     async def _render(self, argument: str) -> None:
         assert self.project_id is not None
-        shots = [part for part in argument.replace(",", " ").split() if part]
-        batch = await self.production.render(LOCAL_SCOPE, self.project_id, self.author, shots)
+        words = [part for part in argument.replace(",", " ").split() if part]
+        camera = next((w.lower() for w in words if w.lower() in ("previz", "prompt")), None)
+        strength = next((float(w) for w in words if _STRENGTH.fullmatch(w)), None)
+        shots = [
+            w for w in words if w.lower() not in ("previz", "prompt") and not _STRENGTH.fullmatch(w)
+        ]
+        batch = await self.production.render(
+            LOCAL_SCOPE,
+            self.project_id,
+            self.author,
+            shots,
+            camera_control=camera,
+            control_strength=strength,
+        )
         jobs = await render_with_progress(self.production, batch, self.console)
         for line in failures(jobs):
             self.console.print(problem(line))

@@ -195,6 +195,8 @@ async def render(
     *,
     model: str | None = None,
     reroll: bool = False,
+    camera_control: str | None = None,
+    control_strength: float | None = None,
 ) -> None:
     bot = bot_of(interaction)
     permit(interaction, project, "render")
@@ -204,7 +206,14 @@ async def render(
     await bot.production.check_render(scope_of(interaction), user)
     await interaction.response.defer(thinking=True)
     batch = await bot.production.render(
-        scope_of(interaction), project.id, user, chosen, model=model, reroll=reroll
+        scope_of(interaction),
+        project.id,
+        user,
+        chosen,
+        model=model,
+        reroll=reroll,
+        camera_control=camera_control,
+        control_strength=control_strength,
     )
     here = batch.room is not None and str(interaction.channel_id) == batch.room
     where = f" in <#{batch.room}>" if batch.room and not here else " below" if here else ""

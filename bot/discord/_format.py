@@ -312,15 +312,17 @@ def take_embed(card: TakeCard, *, note: str = "") -> discord.Embed:
     motion = take.info.get("motion")
     if isinstance(motion, dict) and motion.get("measured"):
         mark = "✓" if motion.get("matches") else "✗"
+        hint = "" if motion.get("matches") else " · `/reroll number:mismatched`"
         embed.add_field(
             name="Move check",
             value=clip(
-                f"asked: {motion.get('asked', '?')} · measured: {motion['measured']} {mark}", 200
+                f"asked: {motion.get('asked', '?')} · measured: {motion['measured']} {mark}{hint}",
+                300,
             ),
             inline=False,
         )
     references = take.info.get("references")
-    if isinstance(references, str) and references:
+    if isinstance(references, str) and references and references != "none":
         embed.add_field(name="References", value=clip(references, 300), inline=False)
     embed.add_field(name="Seed", value=f"`{take.seed}`")
     embed.add_field(name="Model", value=clip(take.model, 200))

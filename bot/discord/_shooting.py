@@ -40,7 +40,12 @@ class Shooting(commands.Cog):
         self.production = bot.production
 
     @app_commands.command(name="render", description="Render shots (all by default)")
-    @app_commands.describe(shots="e.g. 1,3-5 (default: every shot)", model="What renders it")
+    @app_commands.describe(
+        shots="e.g. 1,3-5 (default: every shot)",
+        model="What renders it",
+        camera="What drives the camera move: the prompt, or the previz as a control video",
+        strength="How closely the previz is followed (0 to 2, default 1)",
+    )
     @app_commands.choices(model=_MODELS)
     @app_commands.guild_only()
     @project_option
@@ -49,18 +54,34 @@ class Shooting(commands.Cog):
         interaction: discord.Interaction,
         shots: str | None = None,
         model: app_commands.Choice[str] | None = None,
+        camera: Literal["prompt", "previz"] | None = None,
+        strength: app_commands.Range[float, 0.0, 2.0] | None = None,
         project: int | None = None,
     ) -> None:
         found = await project_for(interaction, project)
-        await _actions.render(interaction, found, shots, model=model.value if model else None)
+        await _actions.render(
+            interaction,
+            found,
+            shots,
+            model=model.value if model else None,
+            camera_control=camera,
+            control_strength=strength,
+        )
 
     @app_commands.command(name="reroll", description="Render a new take of a shot with a new seed")
+    @app_commands.describe(number="A shot, or 'mismatched': every shot whose move check failed")
     @app_commands.guild_only()
     @project_option
     async def reroll(
         self, interaction: discord.Interaction, number: str, project: int | None = None
     ) -> None:
         found = await project_for(interaction, project)
+        if number.strip().lower() == "mismatched":  # every shot whose move check failed
+            shots = await self.production.mismatched_shots(found.scope, found.id)
+            if not shots:
+                raise InvalidValue("Every shot's newest take shows the move asked for.")
+            await _actions.render(interaction, found, ",".join(shots), reroll=True)
+            return
         found.shotlist.shot(number)
         await _actions.render(interaction, found, number, reroll=True)
 

@@ -81,6 +81,17 @@ class Post:
             chosen.append(pick or next((c[-1] for c in ranked if c), None))
         return chosen
 
+    async def mismatched(self, project: Project) -> list[str]:
+        """Shots whose newest take's measured move is not the move asked for."""
+        takes = await self.store.takes(project.id)
+        newest = {take.shot_uid: take for take in takes}  # ordered by id: the last one wins
+        numbers = []
+        for shot in project.shotlist.shots:
+            motion = newest[shot.uid].info.get("motion") if shot.uid in newest else None
+            if isinstance(motion, dict) and motion.get("matches") is False:
+                numbers.append(shot.number)
+        return numbers
+
     async def check_cut(self, project: Project) -> list[Take]:
         """The takes the cut would join, or the reason it can't be made yet."""
         shots = project.shotlist.shots

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.camera import ANIMATIC, RenderDefaults, request_for
 from bot.production.checks import check_capacity, no_rendering
@@ -65,10 +66,16 @@ class Renders:
         same fingerprint needs no new render."""
         return self.pool.cache_key(request) if self.pool is not None else request.cache_key()
 
-    def request(self, shotlist: ShotList, shot: Shot, model: str | None = None) -> RenderRequest:
-        """The shot's render request; a request the model can't render is the crew's to fix."""
+    def request(
+        self, shotlist: ShotList, shot: Shot, model: str | None = None, **choices: Any
+    ) -> RenderRequest:
+        """The shot's render request; a request the model can't render is the crew's to fix.
+        `choices` override the session's render defaults for this request (camera_control...)."""
+        defaults = replace(
+            self._defaults(model), **{k: v for k, v in choices.items() if v is not None}
+        )
         try:
-            return request_for(shotlist, shot, self._defaults(model), images=self.images)
+            return request_for(shotlist, shot, defaults, images=self.images)
         except RenderError as error:
             raise InvalidValue(str(error)) from None
 
@@ -154,6 +161,8 @@ class Renders:
         reroll: bool = False,
         priority: int = 0,
         limit: int | None = None,
+        camera_control: str | None = None,
+        control_strength: float | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
         already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
@@ -163,7 +172,8 @@ class Renders:
         if not shotlist.shots:
             raise InvalidValue("This shot list has no shots to render yet.")
         chosen = [shotlist.shot(number) for number in shots] if shots else list(shotlist.shots)
-        planned = [(shot, self.request(shotlist, shot, model)) for shot in chosen]
+        choices = {"camera_control": camera_control, "control_strength": control_strength}
+        planned = [(shot, self.request(shotlist, shot, model, **choices)) for shot in chosen]
         rendered = {take.fingerprint for take in await self.usable_takes(project.id)}
         in_flight = {job.fingerprint for job in await self.store.open_jobs(project.id)}
         todo: list[tuple[Shot, NewJob, RenderRequest]] = []

@@ -33,6 +33,7 @@ from bot.production.renders import Renders
 from bot.production.reports import Listener, RenderReports
 from render.pool import RenderPool
 from studio.edits import Edit
+from studio.errors import InvalidValue
 from studio.images import ImageInfo, ImageStore
 from studio.records import Project, Version
 from studio.store import Store
@@ -218,6 +219,8 @@ class Production:
         reroll: bool = False,
         priority: int = 0,
         limit: int | None = None,
+        camera_control: str | None = None,
+        control_strength: float | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
         already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
@@ -232,10 +235,23 @@ class Production:
             reroll=reroll,
             priority=priority,
             limit=limit,
+            camera_control=camera_control,
+            control_strength=control_strength,
         )
 
     async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:
+        """A new take with a new seed; `shot` "mismatched" rerolls every shot whose newest take
+        does not show the move asked for."""
+        if shot.strip().lower() == "mismatched":
+            shots = await self.mismatched_shots(scope, project_id)
+            if not shots:
+                raise InvalidValue("Every shot's newest take shows the move asked for.")
+            return await self.render(scope, project_id, user, shots, reroll=True)
         return await self.render(scope, project_id, user, [shot], reroll=True)
+
+    async def mismatched_shots(self, scope: str, project_id: int) -> list[str]:
+        """Shots whose newest take's measured move is not the move asked for."""
+        return await self.post.mismatched(await self.project(scope, project_id))
 
     async def wait(self, batch_id: str) -> list[JobSnapshot]:
         """Wait until every job of a batch has finished, failed or been cancelled."""
