@@ -19,7 +19,9 @@ CAST_USAGE = (
     "/cast                                 the bible: cast, places, props and their references\n"
     "/cast image NAME FILE [kind] [view]   a reference image (kind: character, location, prop;\n"
     "                                      view: front, three-quarter, profile, detail)\n"
-    "/cast from-take TAKE NAME [first|middle|last]   a frame of a take as a reference"
+    "/cast from-take TAKE NAME [first|middle|last]   a frame of a take as a reference\n"
+    "/cast generate NAME [COUNT]           candidate portraits from the bible's description\n"
+    "/cast pick NAME DIGEST                a candidate becomes the front reference"
 )
 
 
@@ -89,7 +91,7 @@ async def cast_command(
         name, file, extra = rest[0], rest[1], rest[2:]
         kind, view = options(extra)
         data = await read_image(file)
-        change = await production.add_reference(
+        change = await production.cast.add_reference(
             scope, project_id, author, name, data, kind=kind, view=view
         )
         return change.turn
@@ -97,8 +99,20 @@ async def cast_command(
         frame = rest[2].lower() if len(rest) > 2 else "middle"
         if frame not in ("first", "middle", "last"):
             raise InvalidValue("Which frame: first, middle or last?")
-        change = await production.reference_from_take(
+        change = await production.cast.reference_from_take(
             scope, project_id, author, int(rest[0]), rest[1], frame=frame
         )
+        return change.turn
+    if action == "generate" and rest:
+        count = int(rest[1]) if len(rest) > 1 and rest[1].isdigit() else 4
+        gallery = await production.cast.gallery(scope, project_id, rest[0], count=count)
+        table = Table(title=f"Portraits for {gallery.name}: /cast pick {gallery.name} DIGEST")
+        for column in ("#", "Digest", "File"):
+            table.add_column(column)
+        for index, path in enumerate(gallery.candidates, 1):
+            table.add_row(str(index), path.stem[:10], Text(str(path)))
+        return table
+    if action == "pick" and len(rest) == 2:
+        change = await production.cast.pick(scope, project_id, author, rest[0], rest[1].lower())
         return change.turn
     raise InvalidValue(f"Usage:\n{CAST_USAGE}")

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.discord._format import (
+    SLATE_COLOUR,
     direction_reply,
     mark_approved,
     message_pages,
@@ -24,7 +25,7 @@ from bot.discord._format import (
 from bot.discord._limits import denial, may, require
 from bot.discord._replies import reply
 from bot.discord._uploads import clip_upload, upload_limit
-from bot.discord._views import project_view, take_view
+from bot.discord._views import gallery_view, project_view, take_view
 from bot.production import DirectorTurn
 from bot.production.checks import clip
 from studio.edits import Edit
@@ -180,12 +181,58 @@ async def add_reference(
     permit(interaction, project, "edit cast")
     production = bot_of(interaction).production
     data = await read_image(attachment)
-    await production.check_image(data)
+    await production.cast.check_image(data)
     await interaction.response.defer(thinking=True)
-    change = await production.add_reference(
+    change = await production.cast.add_reference(
         project.scope, project.id, author_of(interaction.user), name, data, kind=kind, view=view
     )
     await answer_direction(interaction, change.turn)
+
+
+GALLERY_SEPARATOR = " · "
+
+
+def gallery_element(message: discord.Message | None) -> tuple[ElementKind, str]:
+    """Which element a gallery message is for: its footer reads "character · Mia"."""
+    footer = message.embeds[0].footer.text if message and message.embeds else None
+    kind, _, name = (footer or "").partition(GALLERY_SEPARATOR)
+    try:
+        return ElementKind(kind), name
+    except ValueError:
+        raise InvalidValue("That gallery can't be read any more; generate new portraits.") from None
+
+
+async def cast_gallery(
+    interaction: discord.Interaction,
+    project: Project,
+    name: str,
+    *,
+    kind: ElementKind | None = None,
+    count: int = 4,
+) -> None:
+    """Candidate portraits of an element, posted as a gallery with Pick / Again / Describe."""
+    permit(interaction, project, "edit cast")
+    production = bot_of(interaction).production
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
+    gallery = await production.cast.gallery(project.scope, project.id, name, kind=kind, count=count)
+    files, embeds = [], []
+    for index, path in enumerate(gallery.candidates, 1):
+        filename = f"portrait-{index}.png"
+        files.append(discord.File(path, filename=filename))
+        embed = discord.Embed(title=f"{index}", colour=SLATE_COLOUR)
+        embeds.append(embed.set_image(url=f"attachment://{filename}"))
+    embeds[0].title = clip(f"Portraits for {gallery.name} · 1", 256)
+    embeds[0].set_footer(text=f"{gallery.kind.value}{GALLERY_SEPARATOR}{gallery.name}")
+    view = gallery_view(project.id, [path.stem for path in gallery.candidates])
+    await reply(
+        interaction,
+        f"🎭 Pick the look of **{clip(gallery.name, 80)}**: it becomes the front reference.",
+        ephemeral=False,
+        files=files,
+        embeds=embeds,
+        view=view,
+    )
 
 
 async def render(

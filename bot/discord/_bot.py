@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord._casting import CastingRoom
 from bot.discord._limits import SlidingWindow
 from bot.discord._planning import Planning
 from bot.discord._progress import ProgressReporter
@@ -51,7 +52,7 @@ class SlateBot(commands.Bot):
         # Captured here so render-event work, which starts on the production's task, runs as
         # the bot's own work (see ProgressReporter.spawn).
         self.context = contextvars.copy_context()
-        for cog in (Planning, Shooting):  # a re-login of the same bot keeps its cogs
+        for cog in (Planning, Shooting, CastingRoom):  # a re-login of the same bot keeps its cogs
             if self.get_cog(cog.__name__) is None:
                 await self.add_cog(cog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS)

@@ -9,6 +9,7 @@ from bot.discord._actions import (
     add_reference,
     apply_edit,
     bot_of,
+    cast_gallery,
     permit,
     project_for,
     project_option,
@@ -67,6 +68,26 @@ class Cast(app_commands.Group, name="cast", description="The characters of the f
     ) -> None:
         found = await project_for(interaction, project)
         await add_reference(interaction, found, name.strip(), image, kind=kind, view=view)
+
+    @app_commands.command(
+        name="generate", description="Portraits to cast from, drawn from the bible"
+    )
+    @app_commands.describe(
+        name="Who or what (as named in the bible)",
+        kind="What it is (default: found by name)",
+        count="How many candidates (1 to 4)",
+    )
+    @project_option
+    async def generate(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, MAX_CAST_NAME],
+        kind: ElementKind | None = None,
+        count: app_commands.Range[int, 1, 4] = 4,
+        project: int | None = None,
+    ) -> None:
+        found = await project_for(interaction, project)
+        await cast_gallery(interaction, found, name.strip(), kind=kind, count=count)
 
     @app_commands.command(name="list", description="List the characters")
     @project_option

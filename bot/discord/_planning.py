@@ -177,7 +177,7 @@ class Planning(commands.Cog):
             if not may(message.author, project, crew_role, "edit cast"):
                 raise PermissionDenied(denial("edit cast", crew_role))
             data = await read_image(image)
-            change = await self.production.add_reference(
+            change = await self.production.cast.add_reference(
                 project.scope, project.id, author_of(message.author), name, data
             )
         except SlateError as error:

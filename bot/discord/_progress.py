@@ -111,7 +111,9 @@ class ProgressReporter:
             "%Y-%m-%dT%H:%M:%S.%f"
         )[:-3] + "Z"  # the store's own timestamp format
         try:
-            batch_ids = await production.batches_to_report("discord:", since, CATCH_UP_LIMIT)
+            batch_ids = await production.reports.batches_to_report(
+                "discord:", since, CATCH_UP_LIMIT
+            )
         except Exception:
             log.exception("could not list the render batches to report")
             return
@@ -140,14 +142,14 @@ class ProgressReporter:
                 await self._show(batch)
                 if batch.done:
                     self._batches.pop(batch_id, None)
-                    await self.bot.production.mark_batch_reported(batch_id)
+                    await self.bot.production.reports.mark_batch_reported(batch_id)
         except Exception:
             log.exception("could not report progress of render batch %s", batch_id)
         finally:
             self._draining.discard(batch_id)
 
     async def _load(self, batch_id: str) -> _Batch | None:
-        snapshot = await self.bot.production.batch_snapshot(batch_id)
+        snapshot = await self.bot.production.reports.snapshot(batch_id)
         if not snapshot.scope.startswith("discord:"):
             return None  # another front-end's render
         if snapshot.room is None:
@@ -241,7 +243,7 @@ class ProgressReporter:
         message = await _retrying(send)
         batch.message_id, batch.shown, batch.shown_at = message.id, text, now
         batch.preview_shown = seq if png is not None else 0
-        await self.bot.production.set_batch_message(batch.id, str(message.id))
+        await self.bot.production.reports.set_batch_message(batch.id, str(message.id))
 
     async def _post_take(self, batch: _Batch, card: TakeCard) -> None:
         channel = await self._channel(batch.channel_id)
@@ -282,7 +284,7 @@ class ProgressReporter:
                 f"(Discord refused the upload: {error.status})."
             )
             message = await _retrying(lambda: text_only(note))
-        await self.bot.production.set_take_message(take.id, str(message.id))
+        await self.bot.production.reports.set_take_message(take.id, str(message.id))
 
 
 def _preview_png(image: Image.Image) -> bytes:

@@ -241,7 +241,7 @@ class Shooting(commands.Cog):
         if not name.strip():
             raise InvalidValue("Say who or what the frame shows.")
         await interaction.response.defer(thinking=True)
-        change = await self.production.reference_from_take(
+        change = await self.production.cast.reference_from_take(
             project.scope, project.id, author_of(interaction.user), take_id, name.strip()
         )
         await _actions.answer_direction(interaction, change.turn)

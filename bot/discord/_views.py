@@ -17,6 +17,7 @@ from studio.errors import SlateError
 
 _Button = discord.ui.DynamicItem[discord.ui.Button[Any]]
 HANDLER_COG = "Shooting"
+GALLERY_COG = "CastingRoom"
 
 
 class ClickHandler(Protocol):
@@ -47,12 +48,32 @@ class ClickHandler(Protocol):
     ) -> None: ...
 
 
-def _handler(interaction: discord.Interaction) -> ClickHandler:
+class GalleryHandler(Protocol):
+    """What the portrait gallery's buttons ask of the cog that handles them."""
+
+    async def on_gallery_button(
+        self, interaction: discord.Interaction, action: str, project_id: int, sha256: str | None
+    ) -> None: ...
+
+    async def on_describe(
+        self, interaction: discord.Interaction, project_id: int, element: str, description: str
+    ) -> None: ...
+
+
+def _cog(interaction: discord.Interaction, name: str) -> Any:
     bot = interaction.client
-    cog = bot.get_cog(HANDLER_COG) if hasattr(bot, "get_cog") else None
+    cog = bot.get_cog(name) if hasattr(bot, "get_cog") else None
     if cog is None:
         raise SlateError("Slate is starting up; try again in a moment.")
-    return cast(ClickHandler, cog)
+    return cog
+
+
+def _handler(interaction: discord.Interaction) -> ClickHandler:
+    return cast(ClickHandler, _cog(interaction, HANDLER_COG))
+
+
+def _gallery(interaction: discord.Interaction) -> GalleryHandler:
+    return cast(GalleryHandler, _cog(interaction, GALLERY_COG))
 
 
 class TakeButton(
@@ -225,6 +246,87 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
         await answer_error(interaction, error)
 
 
+class GalleryButton(
+    _Button,
+    template=r"slate:g:(?P<action>pick|again|describe):(?P<project>[0-9]+)(?::(?P<sha>[0-9a-f]{64}))?",
+):
+    """Pick N / Again / Describe again under a gallery of candidate portraits; which element it
+    is for is written on the gallery itself (its footer), so the buttons outlive a restart."""
+
+    def __init__(
+        self, action: str, project_id: int, sha256: str | None = None, *, label: str = ""
+    ) -> None:
+        styles = {
+            "pick": (discord.ButtonStyle.success, label or "Pick", "✅"),
+            "again": (discord.ButtonStyle.secondary, "Again", "🎲"),
+            "describe": (discord.ButtonStyle.secondary, "Describe again", "✏️"),
+        }
+        style, text, emoji = styles[action]
+        suffix = f":{sha256}" if sha256 else ""
+        super().__init__(
+            discord.ui.Button(
+                style=style,
+                label=text,
+                emoji=emoji,
+                custom_id=f"slate:g:{action}:{project_id}{suffix}",
+            )
+        )
+        self.action, self.project_id, self.sha256 = action, project_id, sha256
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> GalleryButton:
+        return cls(match["action"], int(match["project"]), match["sha"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await _gallery(interaction).on_gallery_button(
+                interaction, self.action, self.project_id, self.sha256
+            )
+        except Exception as error:  # noqa: BLE001 - always answer the click
+            await answer_error(interaction, error)
+
+
+class DescribeModal(discord.ui.Modal, title="Describe again"):
+    """A new bible description for the element, then new candidates."""
+
+    description: discord.ui.TextInput[DescribeModal] = discord.ui.TextInput(
+        label="How should they look?",
+        custom_id="description",
+        style=discord.TextStyle.paragraph,
+        max_length=1000,
+        placeholder="red-haired detective in her forties, grey trench coat, tired eyes",
+    )
+
+    def __init__(self, project_id: int, element: str) -> None:
+        super().__init__(title=f"Describe {element[:30]} again")
+        self.project_id, self.element = project_id, element
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            await _gallery(interaction).on_describe(
+                interaction, self.project_id, self.element, self.description.value
+            )
+        except Exception as error:  # noqa: BLE001 - always answer the click
+            await answer_error(interaction, error)
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
+def gallery_view(project_id: int, candidates: list[str]) -> discord.ui.View:
+    """Pick 1..N for each candidate (by digest), then Again and Describe again."""
+    view = discord.ui.View(timeout=None)
+    for index, sha256 in enumerate(candidates, 1):
+        view.add_item(GalleryButton("pick", project_id, sha256, label=f"Pick {index}"))
+    view.add_item(GalleryButton("again", project_id))
+    view.add_item(GalleryButton("describe", project_id))
+    return view
+
+
 class CastFrameModal(discord.ui.Modal, title="Use this frame as a reference"):
     """Who or what a take's frame shows: it becomes one of that element's references."""
 
@@ -281,4 +383,4 @@ def status_view(project_id: int, batch_id: str) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (TakeButton, ProjectButton, PageButton, CancelButton)
+DYNAMIC_ITEMS = (TakeButton, ProjectButton, PageButton, CancelButton, GalleryButton)

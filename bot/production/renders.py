@@ -174,7 +174,7 @@ class Renders:
         chosen = [shotlist.shot(number) for number in shots] if shots else list(shotlist.shots)
         choices = {"camera_control": camera_control, "control_strength": control_strength}
         planned = [(shot, self.request(shotlist, shot, model, **choices)) for shot in chosen]
-        rendered = {take.fingerprint for take in await self.usable_takes(project.id)}
+        rendered = {take.fingerprint for take in await usable_takes(self.store, project.id)}
         in_flight = {job.fingerprint for job in await self.store.open_jobs(project.id)}
         todo: list[tuple[Shot, NewJob, RenderRequest]] = []
         skipped: list[str] = []
@@ -218,22 +218,6 @@ class Renders:
                 self._submit(job.id, user, priority, ref)
         jobs = [(job.id, shot.number) for shot, job, _ in todo]
         return RenderBatch(batch_id, project.id, jobs, skipped, project.room, rendering)
-
-    async def usable_takes(self, project_id: int) -> list[Take]:
-        """The project's takes whose clip is whole on disk: a shot whose clip was deleted or cut
-        short needs a render again."""
-        from render.encode import clip_problem  # PyAV: only when renders are asked for
-
-        def whole(clip: Path) -> bool:
-            problem = clip_problem(clip)
-            if problem is not None and clip.exists():
-                log.warning("clip %s %s; removing it so the shot renders again", clip, problem)
-                clip.unlink(missing_ok=True)  # else the clip cache would serve it again
-            return problem is None
-
-        takes = await self.store.takes(project_id)
-        present = await asyncio.to_thread(lambda: [whole(Path(t.clip)) for t in takes])
-        return [take for take, here in zip(takes, present, strict=True) if here]
 
     async def cancel(self, project: Project, shot_uid: str | None = None) -> int:
         """Cancel the project's queued and running renders (of one shot, or all); returns how many."""
@@ -288,3 +272,20 @@ class Renders:
                     QueueEntry(entry.project_id, title, entry.label, entry.position, entry.user)
                 )
         return entries
+
+
+async def usable_takes(store: Store, project_id: int) -> list[Take]:
+    """The project's takes whose clip is whole on disk: a shot whose clip was deleted or cut
+    short needs a render again."""
+    from render.encode import clip_problem  # PyAV: only when renders are asked for
+
+    def whole(clip: Path) -> bool:
+        problem = clip_problem(clip)
+        if problem is not None and clip.exists():
+            log.warning("clip %s %s; removing it so the shot renders again", clip, problem)
+            clip.unlink(missing_ok=True)  # else the clip cache would serve it again
+        return problem is None
+
+    takes = await store.takes(project_id)
+    present = await asyncio.to_thread(lambda: [whole(Path(t.clip)) for t in takes])
+    return [take for take, here in zip(takes, present, strict=True) if here]

@@ -145,6 +145,16 @@ class RenderReports:
         unreported = await self.store.unreported_batches(scope_prefix, since=since, limit=limit)
         return open_batches | {batch.id for batch in unreported}
 
+    async def set_batch_message(self, batch_id: str, message: str | None) -> None:
+        await self.store.set_batch_message(batch_id, message)
+
+    async def mark_batch_reported(self, batch_id: str) -> None:
+        """A front-end has shown the batch's final state and posted every take."""
+        await self.store.mark_batch_reported(batch_id)
+
+    async def set_take_message(self, take_id: int, message: str) -> None:
+        await self.store.set_take_message(take_id, message)
+
     # --- recording -------------------------------------------------------------------------------
 
     async def _consume(self) -> None:

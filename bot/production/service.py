@@ -16,11 +16,10 @@ from pathlib import Path
 from agents.base import Director
 from bot.camera import RenderDefaults
 from bot.production import checks
-from bot.production.cast import CastChange, Casting
+from bot.production.cast import Casting
 from bot.production.direction import Direction
 from bot.production.models import (
     Approval,
-    BatchSnapshot,
     Cut,
     DirectorTurn,
     JobSnapshot,
@@ -32,12 +31,12 @@ from bot.production.post import Post
 from bot.production.renders import Renders
 from bot.production.reports import Listener, RenderReports
 from render.pool import RenderPool
+from render.portrait import PortraitRenderer
 from studio.edits import Edit
 from studio.errors import InvalidValue
-from studio.images import ImageInfo, ImageStore
+from studio.images import ImageStore
 from studio.records import Project, Version
 from studio.store import Store
-from studio.vocab import ElementKind, ReferenceSource, ReferenceView
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +53,7 @@ class Production:
         render_defaults: RenderDefaults | None = None,
         cuts_dir: Path | None = None,
         max_open_renders: int = 24,
+        portraits: PortraitRenderer | None = None,
     ) -> None:
         self.store = store  # for the composition root and tests; front-ends use the methods
         self.direction = Direction(store, director)
@@ -63,7 +63,7 @@ class Production:
         )
         self.post = Post(store, self.renders, cuts_dir or Path("cuts"))
         images = store.images_dir
-        self.cast = Casting(store, ImageStore(images) if images is not None else None)
+        self.cast = Casting(store, ImageStore(images) if images is not None else None, portraits)
         self._started = False
         self._upkeep: asyncio.Task[None] | None = None
         self.resumed: list[str] = []  # batches this run took over from one that died
@@ -268,64 +268,6 @@ class Production:
 
     async def queue(self, scope: str) -> list[QueueEntry]:
         return await self.renders.queue(scope)
-
-    # --- reporting renders -----------------------------------------------------------------------
-
-    async def batch_snapshot(self, batch_id: str) -> BatchSnapshot:
-        return await self.reports.snapshot(batch_id)
-
-    async def batches_to_report(self, scope_prefix: str, since: str, limit: int) -> set[str]:
-        return await self.reports.batches_to_report(scope_prefix, since, limit)
-
-    async def set_batch_message(self, batch_id: str, message: str | None) -> None:
-        await self.store.set_batch_message(batch_id, message)
-
-    async def mark_batch_reported(self, batch_id: str) -> None:
-        """A front-end has shown the batch's final state and posted every take."""
-        await self.store.mark_batch_reported(batch_id)
-
-    async def set_take_message(self, take_id: int, message: str) -> None:
-        await self.store.set_take_message(take_id, message)
-
-    # --- the bible's references -----------------------------------------------------------------
-
-    async def check_image(self, data: bytes) -> ImageInfo:
-        return await self.cast.check_image(data)
-
-    async def add_reference(
-        self,
-        scope: str,
-        project_id: int,
-        author: str,
-        name: str,
-        data: bytes,
-        *,
-        kind: ElementKind | None = None,
-        view: ReferenceView = ReferenceView.FRONT,
-        source: ReferenceSource = ReferenceSource.UPLOAD,
-    ) -> CastChange:
-        project = await self.project(scope, project_id)
-        return await self.cast.add_image(
-            project, author, name, data, kind=kind, view=view, source=source
-        )
-
-    async def reference_from_take(
-        self,
-        scope: str,
-        project_id: int,
-        author: str,
-        take_id: int,
-        name: str,
-        *,
-        kind: ElementKind | None = None,
-        frame: str = "middle",
-    ) -> CastChange:
-        """A frame of a take (its first, middle or last) as one of an element's references."""
-        card = await self.take_card(scope, project_id, take_id)
-        data = await self.cast.frame_of(Path(card.take.clip), frame)
-        return await self.add_reference(
-            scope, project_id, author, name, data, kind=kind, source=ReferenceSource.TAKE
-        )
 
     # --- post ------------------------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ async def test_a_reference_rerenders_exactly_the_shots_that_show_the_character(
     assert await rendered(prod, project) == ["1", "2", "3", "4"]
 
     first = png("steelblue")
-    change = await prod.add_reference(SCOPE, project.id, "ana", "Mia", first)
+    change = await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", first)
     assert (change.kind, change.name, change.affected) == (ElementKind.CHARACTER, "Mia", ["2", "4"])
     assert numbers_in(change.turn.reply) == {"2", "4"}  # the reply names exactly her shots
     assert change.turn.changes  # the diff shows the new reference
@@ -160,7 +160,7 @@ async def test_a_reference_rerenders_exactly_the_shots_that_show_the_character(
         assert character_references(requests[number], "Mia") == []
 
     second = png("darkorange")
-    again = await prod.add_reference(SCOPE, project.id, "ana", "mia", second)
+    again = await prod.cast.add_reference(SCOPE, project.id, "ana", "mia", second)
     assert again.name == "Mia" and again.affected == ["2", "4"]
     assert await rendered(prod, project) == ["2", "4"]
     requests = await latest_requests(prod, project)
@@ -180,10 +180,10 @@ async def test_a_reference_rerenders_exactly_the_shots_that_show_the_character(
 async def test_the_same_image_twice_is_refused_and_stored_once(prod: Production) -> None:
     project = await film(prod)
     image = png("seagreen")
-    await prod.add_reference(SCOPE, project.id, "ana", "Mia", image)
+    await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", image)
     head = (await prod.project(SCOPE, project.id)).head
     with pytest.raises(EditError, match="already"):
-        await prod.add_reference(SCOPE, project.id, "ana", "Mia", image)
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", image)
     assert (await prod.project(SCOPE, project.id)).head == head
     assert len(stored_files(prod)) == 1
 
@@ -192,7 +192,7 @@ async def test_a_place_reference_rerenders_the_shots_set_there(prod: Production)
     project = await film(prod)
     assert await rendered(prod, project) == ["1", "2", "3", "4"]
     image = png("firebrick")
-    change = await prod.add_reference(SCOPE, project.id, "ana", "the diner", image)
+    change = await prod.cast.add_reference(SCOPE, project.id, "ana", "the diner", image)
     assert (change.kind, change.name, change.affected) == (ElementKind.LOCATION, "DINER", ["4"])
     assert await rendered(prod, project) == ["4"]
     request = (await latest_requests(prod, project))["4"]
@@ -224,9 +224,9 @@ async def test_a_bad_image_is_refused_and_changes_nothing(prod: Production, case
     data, says = BAD_IMAGES[case]
     project = await film(prod)
     with pytest.raises(InvalidImage, match=says):
-        await prod.check_image(data)  # the refusal the front-ends give before deferring
+        await prod.cast.check_image(data)  # the refusal the front-ends give before deferring
     with pytest.raises(InvalidImage, match=says):
-        await prod.add_reference(SCOPE, project.id, "ana", "Mia", data)
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", data)
     after = await prod.project(SCOPE, project.id)
     assert after.head == project.head
     assert after.shotlist.character("Mia").references == ()  # type: ignore[union-attr]
@@ -236,7 +236,7 @@ async def test_a_bad_image_is_refused_and_changes_nothing(prod: Production, case
 async def test_an_unknown_name_is_refused_before_anything_is_stored(prod: Production) -> None:
     project = await film(prod)
     with pytest.raises(InvalidValue, match="no Rex"):
-        await prod.add_reference(SCOPE, project.id, "ana", "Rex", png("gold"))
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Rex", png("gold"))
     assert (await prod.project(SCOPE, project.id)).head == project.head
     assert stored_files(prod) == []
 
@@ -248,12 +248,12 @@ async def test_another_project_cannot_use_the_first_projects_image(prod: Product
     ours = await film(prod)
     theirs = await film(prod, OTHER, "bo")
     image = png("steelblue")
-    change = await prod.add_reference(SCOPE, ours.id, "ana", "Mia", image)
+    change = await prod.cast.add_reference(SCOPE, ours.id, "ana", "Mia", image)
     [reference] = change.turn.project.shotlist.character("Mia").references  # type: ignore[union-attr]
 
     # Naming our project from their scope finds nothing.
     with pytest.raises(NotFound):
-        await prod.add_reference(OTHER, ours.id, "bo", "Mia", png("black"))
+        await prod.cast.add_reference(OTHER, ours.id, "bo", "Mia", png("black"))
     # Their shot list can't name our image: the store knows they never added it.
     with pytest.raises(EditError, match="never added"):
         await prod.store.apply(
@@ -269,9 +269,9 @@ async def test_another_project_cannot_use_the_first_projects_image(prod: Product
     assert await rendered(prod, ours) == ["1", "2", "3", "4"]
     our_take = (await prod.store.takes(ours.id))[0]
     with pytest.raises(NotFound):
-        await prod.reference_from_take(OTHER, theirs.id, "bo", our_take.id, "Mia")
+        await prod.cast.reference_from_take(OTHER, theirs.id, "bo", our_take.id, "Mia")
     with pytest.raises(NotFound):
-        await prod.reference_from_take(OTHER, ours.id, "bo", our_take.id, "Mia")
+        await prod.cast.reference_from_take(OTHER, ours.id, "bo", our_take.id, "Mia")
 
     # Their renders carry none of our references.
     theirs_now = await prod.project(OTHER, theirs.id)
@@ -288,7 +288,7 @@ async def test_reference_from_take_stores_a_frame_of_the_take(prod: Production) 
     shot = project.shotlist.shot("4")
     [take] = await prod.store.takes(project.id, shot.uid)
 
-    change = await prod.reference_from_take(SCOPE, project.id, "cy", take.id, "Mia")
+    change = await prod.cast.reference_from_take(SCOPE, project.id, "cy", take.id, "Mia")
     assert change.name == "Mia" and change.affected == ["2", "4"]
     mia = change.turn.project.shotlist.character("Mia")
     assert mia is not None
@@ -313,7 +313,7 @@ async def test_reference_from_take_stores_a_frame_of_the_take(prod: Production) 
 async def test_a_prop_named_for_the_first_time_joins_the_bible(prod: Production) -> None:
     project = await film(prod)
     assert project.shotlist.prop("bottle") is None
-    change = await prod.add_reference(
+    change = await prod.cast.add_reference(
         SCOPE, project.id, "ana", "bottle", png("olive"), kind=ElementKind.PROP
     )
     assert (change.kind, change.name, change.affected) == (ElementKind.PROP, "bottle", [])
@@ -322,13 +322,13 @@ async def test_a_prop_named_for_the_first_time_joins_the_bible(prod: Production)
     assert numbers_in(change.turn.reply) == set()  # no shot shows it yet
 
     # A prop the bible already holds is found by name, "the" or not, and names its shots.
-    letter = await prod.add_reference(SCOPE, project.id, "ana", "the letter", png("wheat"))
+    letter = await prod.cast.add_reference(SCOPE, project.id, "ana", "the letter", png("wheat"))
     assert (letter.kind, letter.name, letter.affected) == (ElementKind.PROP, "letter", ["3"])
 
 
 async def test_a_new_prop_with_its_reference_is_one_version(prod: Production) -> None:
     project = await film(prod)
-    change = await prod.add_reference(
+    change = await prod.cast.add_reference(
         SCOPE, project.id, "ana", "bottle", png("olive"), kind=ElementKind.PROP
     )
     assert change.turn.project.head == project.head + 1
@@ -340,7 +340,7 @@ async def four_references(prod: Production, project: Project) -> int:
     """Give Mia the most references an element holds; the version that leaves."""
     views = [ReferenceView.FRONT, *[ReferenceView.PROFILE] * 3]
     for colour, view in zip(("red", "green", "blue", "gray"), views, strict=True):
-        await prod.add_reference(SCOPE, project.id, "ana", "Mia", png(colour), view=view)
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", png(colour), view=view)
     return (await prod.project(SCOPE, project.id)).head
 
 
@@ -348,7 +348,7 @@ async def test_a_fifth_reference_is_refused_and_changes_nothing(prod: Production
     project = await film(prod)
     head = await four_references(prod, project)
     with pytest.raises(EditError, match="4 references"):
-        await prod.add_reference(SCOPE, project.id, "ana", "Mia", png("purple"))
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", png("purple"))
     after = await prod.project(SCOPE, project.id)
     assert after.head == head and len(after.shotlist.character("Mia").references) == 4  # type: ignore[union-attr]
     assert not await prod.store.has_image(project.id, sha(png("purple")))
@@ -358,5 +358,25 @@ async def test_a_refused_fifth_reference_leaves_no_file(prod: Production) -> Non
     project = await film(prod)
     await four_references(prod, project)
     with pytest.raises(EditError):
-        await prod.add_reference(SCOPE, project.id, "ana", "Mia", png("purple"))
+        await prod.cast.add_reference(SCOPE, project.id, "ana", "Mia", png("purple"))
     assert f"{sha(png('purple'))}.png" not in {p.name for p in stored_files(prod)}
+
+
+async def test_a_generated_portrait_becomes_the_front_reference(prod: Production) -> None:
+    project = await film(prod)
+    gallery = await prod.cast.gallery(SCOPE, project.id, "mia", count=3)
+    assert (gallery.kind, gallery.name, len(gallery.candidates)) == (
+        ElementKind.CHARACTER,
+        "Mia",
+        3,
+    )
+    assert all(path.is_file() for path in gallery.candidates)
+    assert len({path.read_bytes() for path in gallery.candidates}) == 3  # three different looks
+    unchanged = await prod.project(SCOPE, project.id)
+    assert unchanged.head == project.head  # nothing in the bible changes until a pick
+    change = await prod.cast.pick(SCOPE, project.id, "ana", "Mia", gallery.candidates[1].stem[:10])
+    assert change.affected == ["2", "4"]
+    [reference] = change.turn.project.shotlist.character("Mia").references
+    assert reference.sha256 == gallery.candidates[1].stem and reference.source.value == "generated"
+    with pytest.raises(InvalidValue, match="does not name a portrait"):
+        await prod.cast.pick(SCOPE, project.id, "ana", "Mia", "../etc")

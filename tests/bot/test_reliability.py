@@ -181,7 +181,9 @@ async def test_jobs_of_a_killed_run_on_this_machine_resume_at_once(tmp_path: Pat
 
 async def test_terminal_escapes_never_reach_the_store(tmp_path: Path) -> None:
     async with production(settings_for(tmp_path)) as prod:
-        turn = await prod.start_project(SCOPE, "ana", "\x1b]0;owned\x07A chef cooks at dawn.\x1b[2J")
+        turn = await prod.start_project(
+            SCOPE, "ana", "\x1b]0;owned\x07A chef cooks at dawn.\x1b[2J"
+        )
         text = turn.project.shotlist.model_dump_json()
         assert "\x1b" not in text and "\x07" not in text
         turn = await prod.direct(SCOPE, turn.project.id, "ana", "shot 1: close-up\x00\x1b[31m")

@@ -244,3 +244,37 @@ async def test_use_as_reference_on_a_take_card_adds_its_frame(world: Any) -> Non
     assert reference.source is ReferenceSource.TAKE and reference.added_by == str(world.carol.id)
     assert (reference.width, reference.height) == (take.request["width"], take.request["height"])
     assert [p.name for p in stored_files(world)] == [reference.file_name]
+
+
+async def test_generate_pick_again_and_describe_a_portrait(world: Any) -> None:
+    """/cast generate posts candidates with buttons; Pick makes one the front reference, Again
+    draws new ones, Describe again rewrites the bible and draws from it."""
+    thread, project = await start(world)
+    await world.alice.slash(thread, "cast generate", name="Mia", count=3)
+    gallery = next(
+        m for m in thread.history() if m.embeds and "Portraits for Mia" in (m.embeds[0].title or "")
+    )
+    assert len(gallery.attachments) == 3 and gallery.embeds[0].footer.text == "character · Mia"
+    assert labels(gallery)[:3] == ["Pick 1", "Pick 2", "Pick 3"]
+    viewer = await world.bob.click(gallery, label="Pick 1")  # a viewer may not cast
+    assert viewer.ephemeral and "Crew" in viewer.response.content
+    picked = await world.alice.click(gallery, label="Pick 2")
+    assert "Mia has a new front reference" in answer(picked) and "2 and 3" in answer(picked)
+    current = await world.env.bot.production.project(project.scope, project.id)
+    [reference] = current.shotlist.character("Mia").references
+    assert reference.source is ReferenceSource.GENERATED
+    before = len(
+        [m for m in thread.history() if m.embeds and "Portraits" in (m.embeds[0].title or "")]
+    )
+    await world.alice.click(gallery, label="Again")
+    after = [m for m in thread.history() if m.embeds and "Portraits" in (m.embeds[0].title or "")]
+    assert len(after) == before + 1
+    modal = await world.alice.click(after[-1], label="Describe again")
+    assert modal.modal is not None
+    await world.alice.submit_modal(modal, {"description": "silver-haired, in a red raincoat"})
+    current = await world.env.bot.production.project(project.scope, project.id)
+    assert current.shotlist.character("Mia").description == "silver-haired, in a red raincoat"
+    galleries = [
+        m for m in thread.history() if m.embeds and "Portraits" in (m.embeds[0].title or "")
+    ]
+    assert len(galleries) == before + 2
