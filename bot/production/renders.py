@@ -4,22 +4,33 @@ and resumed after a restart. Their news is recorded by `RenderReports`."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from bot.camera import ANIMATIC, RenderDefaults, request_for
 from bot.production.checks import check_capacity, no_rendering
 from bot.production.models import QueueEntry, RenderBatch
 from bot.production.reports import JobRef, RenderReports
 from render.pool import RenderJob, RenderPool
-from render.types import InvalidRenderRequest, RenderError, RenderRequest
+from render.types import (
+    ElementKind,
+    InvalidRenderRequest,
+    ReferenceImage,
+    RenderError,
+    RenderRequest,
+)
 from studio.errors import InvalidValue, NotFound
+from studio.images import ImageStore
 from studio.models import Shot, ShotList, new_seed
 from studio.records import JobState, NewJob, Project, Take
 from studio.store import Store
@@ -67,7 +78,13 @@ class Renders:
         return self.pool.cache_key(request) if self.pool is not None else request.cache_key()
 
     def request(
-        self, shotlist: ShotList, shot: Shot, model: str | None = None, **choices: Any
+        self,
+        shotlist: ShotList,
+        shot: Shot,
+        model: str | None = None,
+        *,
+        first_frame: ReferenceImage | None = None,
+        **choices: Any,
     ) -> RenderRequest:
         """The shot's render request; a request the model can't render is the crew's to fix.
         `choices` override the session's render defaults for this request (camera_control...)."""
@@ -75,7 +92,9 @@ class Renders:
             self._defaults(model), **{k: v for k, v in choices.items() if v is not None}
         )
         try:
-            return request_for(shotlist, shot, defaults, images=self.images)
+            return request_for(
+                shotlist, shot, defaults, images=self.images, first_frame=first_frame
+            )
         except RenderError as error:
             raise InvalidValue(str(error)) from None
 
@@ -173,8 +192,13 @@ class Renders:
             raise InvalidValue("This shot list has no shots to render yet.")
         chosen = [shotlist.shot(number) for number in shots] if shots else list(shotlist.shots)
         choices = {"camera_control": camera_control, "control_strength": control_strength}
-        planned = [(shot, self.request(shotlist, shot, model, **choices)) for shot in chosen]
-        rendered = {take.fingerprint for take in await usable_takes(self.store, project.id)}
+        usable = await usable_takes(self.store, project.id)
+        firsts = await continuity(shotlist, chosen, usable, self.images)
+        planned = [
+            (shot, self.request(shotlist, shot, model, first_frame=firsts.get(shot.uid), **choices))
+            for shot in chosen
+        ]
+        rendered = {take.fingerprint for take in usable}
         in_flight = {job.fingerprint for job in await self.store.open_jobs(project.id)}
         todo: list[tuple[Shot, NewJob, RenderRequest]] = []
         skipped: list[str] = []
@@ -289,3 +313,48 @@ async def usable_takes(store: Store, project_id: int) -> list[Take]:
     takes = await store.takes(project_id)
     present = await asyncio.to_thread(lambda: [whole(Path(t.clip)) for t in takes])
     return [take for take, here in zip(takes, present, strict=True) if here]
+
+
+async def continuity(
+    shotlist: ShotList, shots: list[Shot], takes: list[Take], images: Path | None
+) -> dict[str, ReferenceImage]:
+    """First frames for shots that continue the previous one: the last frame of that shot's
+    newest take, kept in the image store (a shot whose previous shot has no take yet starts
+    from its prompt, and follows once that take exists)."""
+    if images is None:
+        return {}
+    wanted = {}
+    for shot in shots:
+        index = shotlist.index_of(shot.number)
+        if shot.continues and index > 0:
+            previous = shotlist.shots[index - 1]
+            latest = [t for t in takes if t.shot_uid == previous.uid]
+            if latest:
+                wanted[shot.uid] = (previous.number, Path(latest[-1].clip))
+    if not wanted:
+        return {}
+    return await asyncio.to_thread(last_frames, wanted, images)
+
+
+def last_frames(wanted: dict[str, tuple[str, Path]], images: Path) -> dict[str, ReferenceImage]:
+    """Each clip's last frame as a stored still, keyed like `wanted` (blocking)."""
+    from render.encode import decode_frames
+
+    stills = ImageStore(images)
+    firsts = {}
+    for uid, (number, clip) in wanted.items():
+        tail = deque(decode_frames(clip), maxlen=1)
+        if not tail:
+            continue
+        frame = tail[0]
+        out = io.BytesIO()
+        Image.fromarray(frame).save(out, format="PNG")
+        info = stills.put(out.getvalue())
+        firsts[uid] = ReferenceImage(
+            path=str(stills.path(info.sha256, info.suffix)),
+            sha256=info.sha256,
+            kind=ElementKind.LOCATION,
+            name=f"shot {number}",
+            view="last frame",
+        )
+    return firsts

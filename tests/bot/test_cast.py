@@ -380,3 +380,34 @@ async def test_a_generated_portrait_becomes_the_front_reference(prod: Production
     assert reference.sha256 == gallery.candidates[1].stem and reference.source.value == "generated"
     with pytest.raises(InvalidValue, match="does not name a portrait"):
         await prod.cast.pick(SCOPE, project.id, "ana", "Mia", "../etc")
+
+
+async def test_a_continuing_shot_starts_from_the_previous_takes_last_frame(
+    prod: Production,
+) -> None:
+    from studio.edits import ShotChanges, UpdateShot
+
+    project = await film(prod)
+    edit = UpdateShot(shot="2", changes=ShotChanges(continues=True))
+    project = (await prod.edit(SCOPE, project.id, "ana", edit)).project
+    await prod.wait((await prod.render(SCOPE, project.id, "ana", ["1"])).id)
+    first = (await prod.store.takes(project.id, project.shotlist.shots[0].uid))[-1]
+    batch = await prod.render(SCOPE, project.id, "ana", ["2", "3"])
+    await prod.wait(batch.id)
+    second = (await prod.store.takes(project.id, project.shotlist.shots[1].uid))[-1]
+    still = second.request["first_frame"]
+    assert still is not None and still["name"] == "shot 1" and still["view"] == "last frame"
+    third = (await prod.store.takes(project.id, project.shotlist.shots[2].uid))[-1]
+    assert third.request["first_frame"] is None  # shot 3 does not continue shot 2
+    # The still is shot 1's last frame, and a new take of shot 1 gives shot 2 a new start.
+    from render.encode import decode_frames
+
+    last = list(decode_frames(Path(first.clip)))[-1]
+    with Image.open(still["path"]) as image:
+        assert image.size == (last.shape[1], last.shape[0])
+    assert second.info.get("first_frame")  # the renderer says whether it could use it
+    closer = UpdateShot(shot="1", changes=ShotChanges(size="close-up"))
+    await prod.edit(SCOPE, project.id, "ana", closer)
+    await prod.wait((await prod.render(SCOPE, project.id, "ana", ["1"])).id)
+    again = await prod.render(SCOPE, project.id, "ana", ["2"])
+    assert [number for _, number in again.jobs] == ["2"]
