@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--renderer", choices=("animatic", "diffusers"), help="default: settings")
     demo.add_argument("--model", help="diffusers preset, hub id or local folder")
     demo.add_argument("--style", help="a style preset, e.g. 'film noir'")
+    demo.add_argument(
+        "--cast",
+        action="append",
+        default=[],
+        metavar="NAME=IMAGE",
+        help="a reference image for someone or something in the brief (repeatable)",
+    )
 
     bot = commands.add_parser("bot", help="run the Discord bot (needs SLATE_DISCORD_TOKEN)")
     bot.add_argument(
@@ -303,8 +310,14 @@ async def _demo(args: argparse.Namespace, settings: Any) -> int:
         overrides.update(renderer="diffusers", model=args.model)
     if args.renderer:
         overrides["renderer"] = args.renderer
+    cast = []
+    for entry in args.cast:
+        name, sep, image = entry.partition("=")
+        if not sep or not name.strip() or not image.strip():
+            raise InvalidValue(f"--cast takes NAME=IMAGE, e.g. --cast Mia=mia.png; got {entry!r}.")
+        cast.append((name.strip(), Path(image.strip())))
     return await run_demo(
-        settings.model_copy(update=overrides), args.brief, args.out, style=args.style
+        settings.model_copy(update=overrides), args.brief, args.out, style=args.style, cast=cast
     )
 
 

@@ -6,11 +6,14 @@ import asyncio
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from bot.app import cuda_device_count, production
+from bot.casting import read_image
 from bot.production.models import take_notes
 from bot.review import ShotCard, write_review_page
 from bot.settings import Settings
@@ -20,7 +23,14 @@ from studio.export import to_markdown
 from studio.records import JobState
 
 
-async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | None = None) -> int:
+async def run_demo(
+    settings: Settings,
+    brief: str,
+    out: Path,
+    *,
+    style: str | None = None,
+    cast: Sequence[tuple[str, Path]] = (),
+) -> int:
     console = Console(highlight=False)
     if settings.renderer == "diffusers" and cuda_device_count() == 0:
         console.print(
@@ -32,12 +42,17 @@ async def run_demo(settings: Settings, brief: str, out: Path, *, style: str | No
         await show_resumed(prod, console)
         brief = prod.check_brief(brief)  # refusals before anything is created
         await prod.check_render(LOCAL_SCOPE, "you")
+        pictures = [(name, await read_image(str(path))) for name, path in cast]
         direction = await prod.start_project(LOCAL_SCOPE, "you", brief, style=style)
         project = direction.project
+        for name, data in pictures:  # the references every shot of theirs follows
+            change = await prod.cast.add_reference(LOCAL_SCOPE, project.id, "you", name, data)
+            console.print(Text(change.turn.reply, style="dim"))
+            project = change.turn.project
         console.print(shot_table(project.shotlist))
-        cast = cast_table(project.shotlist)
-        if cast is not None:
-            console.print(cast)
+        bible = cast_table(project.shotlist)
+        if bible is not None:
+            console.print(bible)
         # The demo renders the whole film at once: its own batch may pass the interactive limit.
         whole_film = prod.max_open_renders + len(project.shotlist.shots)
         batch = await prod.render(LOCAL_SCOPE, project.id, "you", limit=whole_film)

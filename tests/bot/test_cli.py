@@ -413,3 +413,16 @@ def test_cast_image_in_the_terminal(tmp_path: Path) -> None:
     assert "image" in refused.stderr.lower()
     nobody = slate(tmp_path, "cast", "image", "Zed", "mia.png")
     assert nobody.returncode == 2 and "There is no Zed" in nobody.stderr
+
+
+def test_demo_with_a_cast_of_references(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (320, 400), "#c04030").save(tmp_path / "mia.png")
+    result = slate(tmp_path, "demo", BRIEF, "--out", "film", "--cast", "Mia=mia.png")
+    assert result.returncode == 0, result.stderr
+    assert "Mia has a new front reference" in result.stdout
+    page = (tmp_path / "film" / "index.html").read_text(encoding="utf-8")
+    assert "references: used: Mia (front)" in page
+    bad = slate(tmp_path, "demo", BRIEF, "--out", "film2", "--cast", "Mia")
+    assert bad.returncode == 2 and "NAME=IMAGE" in bad.stderr and not (tmp_path / "film2").exists()
