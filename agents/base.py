@@ -80,6 +80,33 @@ class Director(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A planned shot list and what the director said about it ("" when it said nothing)."""
+
+    shotlist: ShotList
+    summary: str = ""
+
+
+@runtime_checkable
+class SummarizesPlans(Protocol):
+    """A `Director` whose plan comes with its closing words for the crew (the LLM director's
+    summary after its tool calls). Optional: `summarized_plan` falls back to a bare `plan`."""
+
+    async def plan_with_summary(self, brief: str, *, style: str | None = None) -> Plan: ...
+
+
+async def summarized_plan(director: Director, brief: str, *, style: str | None = None) -> Plan:
+    """`director`'s plan for `brief`, with its summary when it gives one.
+
+    The summary travels with the shot list rather than on the director, so two projects planned
+    at once by one director can't swap summaries.
+    """
+    if isinstance(director, SummarizesPlans):
+        return await director.plan_with_summary(brief, style=style)
+    return Plan(await director.plan(brief, style=style))
+
+
 class MemoryEditor:
     """A `ProjectEditor` over an in-memory shot list: used while planning, before a project is stored."""
 

@@ -33,6 +33,10 @@ _EXTRAS = {
     "ollama": "ollama",
     "huggingface": "huggingface",
 }
+# Providers whose client retries on its own (openai and anthropic: twice, by default). Slate asks
+# once: `SLATE_LLM_TIMEOUT_S` is the whole wait the crew sees, and a failure is reported at once
+# rather than retried in silence. The LLM director's own turn timeout bounds every other provider.
+_CLIENT_RETRIES = frozenset({"openai", "azure_openai", "anthropic"})
 _SPEC = re.compile(r"^(?P<provider>[A-Za-z][A-Za-z0-9_-]*):(?P<model>\S.*)$")
 
 
@@ -65,6 +69,8 @@ def make_chat_model(
         kwargs["client_kwargs"] = {"timeout": timeout}  # ChatOllama has no `timeout` field
     else:
         kwargs["timeout"] = timeout
+    if provider in _CLIENT_RETRIES:
+        kwargs["max_retries"] = 0
     if api_key is not None:
         kwargs["api_key"] = api_key  # passed as SecretStr, so the model's repr masks it
     if base_url is not None:

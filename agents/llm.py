@@ -7,10 +7,15 @@ errors leaves the shot list as it was.
 
 Earlier turns reach the model as one quoted transcript, conversation and never instructions; a
 render the crew's direction did not ask for, or a large one, comes back for the crew to confirm.
+
+A turn that can't finish says what happened, in the crew's words: the model server failed or
+can't be reached, the model's answer was malformed (asked again twice first), or the turn ran
+past its time limit, which is the whole wait, however many model calls the turn makes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,7 +40,15 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agents.address import unaddressed
-from agents.base import DirectorReply, MemoryEditor, ProjectEditor, RenderAsk, project_id_of
+from agents.base import (
+    DirectorReply,
+    MemoryEditor,
+    Plan,
+    ProjectEditor,
+    RenderAsk,
+    project_id_of,
+)
+from agents.chat_model import DEFAULT_TIMEOUT
 from studio import vocab
 from studio.diff import diff
 from studio.edits import (
@@ -71,6 +84,9 @@ _RENDER_WORDS_RE = re.compile(
     r"\b(?:re-?)?(?:render|generate|animate)\w*|\b(?:roll|shoot)\b", re.IGNORECASE
 )
 DEFAULT_RECURSION_LIMIT = 40  # graph steps per turn: ~20 model calls, plenty for a full plan
+# A malformed answer (tool-call arguments that aren't JSON, a tool that doesn't exist) is asked for
+# again this many times before the turn stops.
+DEFAULT_MALFORMED_RETRIES = 2
 
 
 class ModelUnavailable(SlateError):
@@ -331,36 +347,109 @@ class StagedEditor:
         return await self._editor.apply_many(self._pending)
 
 
-class _ToolErrorLimit(Exception):
-    """Internal: the model made too many bad tool calls this turn."""
+class _Stopped(Exception):
+    """Internal: the turn ended before the model finished; `why` is written for the crew."""
 
-    def __init__(self, last_error: str) -> None:
-        super().__init__(last_error)
-        self.last_error = last_error
+    def __init__(self, why: str, *, advice: str = "", unavailable: bool = False) -> None:
+        super().__init__(why)
+        self.why = why
+        self.advice = advice
+        self.unavailable = unavailable  # the model could not be used at all (server, time)
 
 
-def _short_reason(error: Exception) -> str:
-    # Class names only: provider messages can quote keys, URLs with tokens or prompt text.
-    name = type(error).__name__
-    lowered = name.lower()
-    for words, reason in (
-        (("timeout",), "it timed out"),
-        (("authentication", "permissiondenied", "unauthorized"), "the API key was refused"),
-        (("ratelimit",), "it is rate-limited right now"),
-        (("connect", "network"), "it could not be reached"),
-        (("notfound",), "the model was not found"),
-    ):
-        if any(word in lowered for word in words):
-            return reason
-    return name
+_REPHRASE = "Could you say it another way, naming the shot numbers?"
+_MALFORMED_ADVICE = (
+    "Please try again; if it keeps happening, this model may not handle tool calls well."
+)
+
+
+def _model_failure(error: Exception) -> str:
+    """What went wrong with the model server, in words.
+
+    Built from the status code, the exception's kind and the server's host:port only: the
+    provider's message can quote the API key, a URL with a token in it, or the prompt.
+    """
+    status = _status_code(error)
+    if status in (401, 403):
+        return f"the model server refused the API key (HTTP {status})"
+    if status == 404:
+        return "the model server doesn't know that model (HTTP 404)"
+    if status == 429:
+        return "the model server is rate-limiting us (HTTP 429)"
+    if status is not None and status >= 500:
+        return f"the model server failed (HTTP {status})"
+    if status is not None:
+        return f"the model server refused the request (HTTP {status})"
+    kinds = [kind.__name__.lower() for kind in type(error).__mro__]
+    if isinstance(error, TimeoutError) or any("timeout" in kind for kind in kinds):
+        return "the model server didn't answer in time"
+    if any("connect" in kind or "network" in kind for kind in kinds):
+        where = _server_address(error)
+        return f"the model server{f' at {where}' if where else ''} can't be reached"
+    if any(word in kinds[0] for word in ("authentication", "permissiondenied", "unauthorized")):
+        return "the model server refused the API key"
+    if "ratelimit" in kinds[0]:
+        return "the model server is rate-limiting us"
+    return f"the model call failed ({type(error).__name__})"
+
+
+def _status_code(error: Exception) -> int | None:
+    # openai/anthropic errors carry `status_code`; httpx's carry a response.
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int):
+        status = getattr(getattr(error, "response", None), "status_code", None)
+    return status if isinstance(status, int) and 100 <= status <= 599 else None
+
+
+def _server_address(error: Exception) -> str:
+    """host:port of the request that failed, or "" (never the path, query or credentials)."""
+    try:
+        url = error.request.url  # type: ignore[attr-defined]  # openai and httpx errors
+        host, port = str(url.host), url.port
+    except Exception:  # no request attached (httpx raises RuntimeError), or no URL
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def _printable(name: object) -> str:
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(name or "")).split())
+    return text[:40] + ("…" if len(text) > 40 else "")
+
+
+def _malformed(answer: AIMessage, tools: Sequence[BaseTool | dict[str, Any]]) -> str:
+    """Why the model's answer can't be used as it stands, or "" when it can."""
+    if answer.invalid_tool_calls:
+        name = _printable(answer.invalid_tool_calls[0].get("name")) or "a tool"
+        return f"its call to {name} had arguments that aren't valid JSON"
+    known = {
+        tool.name if isinstance(tool, BaseTool) else str(tool.get("name") or _function_name(tool))
+        for tool in tools
+    }
+    unknown = [call["name"] for call in answer.tool_calls if call["name"] not in known]
+    if unknown:
+        return f"it called a tool that doesn't exist ({_printable(unknown[0])})"
+    return ""
+
+
+def _function_name(tool: dict[str, Any]) -> str:
+    function = tool.get("function")  # an OpenAI-format tool: {"type": "function", "function": …}
+    return str(function.get("name")) if isinstance(function, dict) else ""
 
 
 class _TurnGuard(AgentMiddleware):
-    """Stops a turn after `limit` failed tool calls and names model failures for the user."""
+    """Stops a turn after `limit` failed tool calls, asks again for a malformed answer (up to
+    `malformed_retries` times), and names model failures for the crew."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, malformed_retries: int = DEFAULT_MALFORMED_RETRIES, advice: str = ""
+    ) -> None:
         super().__init__()
         self.limit = limit
+        self.malformed_retries = malformed_retries
+        self.advice = advice  # what the crew might do when the edits keep failing
         self.errors = 0
 
     async def awrap_tool_call(
@@ -373,7 +462,8 @@ class _TurnGuard(AgentMiddleware):
             self.errors += 1
             if self.errors >= self.limit:
                 # Not a ToolException: ToolNode re-raises it, which ends the whole run.
-                raise _ToolErrorLimit(result.text.removeprefix("Error: "))
+                last = result.text.removeprefix("Error: ")
+                raise _Stopped(f"my edits kept failing ({last})", advice=self.advice)
         return result
 
     async def awrap_model_call(
@@ -381,14 +471,31 @@ class _TurnGuard(AgentMiddleware):
         request: ModelRequest,
         handler: Callable[[ModelRequest], Awaitable[ModelResponse]],
     ) -> ModelResponse:
-        try:
-            return await handler(request)
-        except Exception as error:
-            # The crew is told in the reply; the log line is for -v, never the terminal by default.
-            logger.info("chat model call failed: %s", type(error).__name__)
-            raise ModelUnavailable(
-                f"The director's language model is unavailable: {_short_reason(error)}."
-            ) from None
+        asked = request
+        for attempt in range(self.malformed_retries + 1):
+            try:
+                response = await handler(asked)
+            except Exception as error:
+                # The crew is told in the reply; the log line is for -v, never the terminal.
+                logger.info("chat model call failed: %s", type(error).__name__)
+                raise _Stopped(_model_failure(error), unavailable=True) from None
+            answer = next((m for m in response.result if isinstance(m, AIMessage)), None)
+            problem = _malformed(answer, request.tools) if answer is not None else ""
+            if not problem:
+                return response
+            logger.info("the model's answer was malformed (attempt %d): %s", attempt + 1, problem)
+            # Nothing of a malformed answer is run; the model is asked again, told what was wrong.
+            note = (
+                f"(Your last answer could not be used: {problem}. Answer again, calling only "
+                "the tools you were given, with their arguments as JSON.)"
+            )
+            asked = request.override(messages=[*request.messages, HumanMessage(note)])
+        tries = self.malformed_retries + 1
+        raise _Stopped(
+            f"the model's answer was malformed ({problem}), "
+            f"{tries} time{'s' if tries != 1 else ''} in a row",
+            advice=_MALFORMED_ADVICE,
+        )
 
 
 TRANSCRIPT_HEAD = (
@@ -434,66 +541,95 @@ def _grammar_notes(shotlist: ShotList) -> list[str]:
 
 
 class LLMDirector:
-    """A `Director` backed by any LangChain chat model that can call tools."""
+    """A `Director` backed by any LangChain chat model that can call tools.
+
+    `timeout_s` bounds a whole turn (every model call and tool in it), so it is the longest the
+    crew waits; give the chat model's client no retries of its own (`make_chat_model` does).
+    """
 
     def __init__(
         self,
         model: BaseChatModel,
         *,
         name: str,
+        timeout_s: float = DEFAULT_TIMEOUT,
         max_tool_errors: int = 3,
+        malformed_retries: int = DEFAULT_MALFORMED_RETRIES,
         recursion_limit: int = DEFAULT_RECURSION_LIMIT,
         max_unconfirmed_render: int = DEFAULT_MAX_UNCONFIRMED_RENDER,
     ) -> None:
+        if not timeout_s > 0:
+            raise ValueError("timeout_s must be more than 0")
         if max_tool_errors < 1:
             raise ValueError("max_tool_errors must be at least 1")
+        if malformed_retries < 0:
+            raise ValueError("malformed_retries can't be negative")
         if max_unconfirmed_render < 0:
             raise ValueError("max_unconfirmed_render can't be negative")
         self.model = model
         self.name = name
+        self.timeout_s = timeout_s
         self.max_tool_errors = max_tool_errors
+        self.malformed_retries = malformed_retries
         self.recursion_limit = recursion_limit
         self.max_unconfirmed_render = max_unconfirmed_render
 
     async def _run(
-        self, editor: ProjectEditor, messages: list[AnyMessage], prompt: str
+        self, editor: ProjectEditor, messages: list[AnyMessage], prompt: str, *, advice: str = ""
     ) -> list[AnyMessage]:
+        """The agent's whole turn; raise `_Stopped` if it can't finish (`advice` follows a turn
+        stopped by failing edits)."""
+        guard = _TurnGuard(self.max_tool_errors, self.malformed_retries, advice)
         agent = create_agent(
             self.model,
             make_tools(editor),
             system_prompt=prompt,
-            middleware=[_TurnGuard(self.max_tool_errors)],
+            middleware=[guard],
             name="slate_director",
         )
-        state = await agent.ainvoke(
-            InputAgentState(messages=list(messages)),
-            config={"recursion_limit": self.recursion_limit},
-        )
+        # One limit for the whole turn: every model call, retry and tool in it.
+        limit = asyncio.timeout(self.timeout_s)
+        try:
+            async with limit:
+                state = await agent.ainvoke(
+                    InputAgentState(messages=list(messages)),
+                    config={"recursion_limit": self.recursion_limit},
+                )
+        except TimeoutError:
+            if not limit.expired():  # a TimeoutError of something else's
+                raise
+            logger.info("director turn timed out after %g s", self.timeout_s)
+            raise _Stopped(
+                f"the model didn't finish within {self.timeout_s:g} s", unavailable=True
+            ) from None
+        except GraphRecursionError:
+            raise _Stopped(
+                "I went round in circles on that one", advice="Try a shorter or simpler request."
+            ) from None
         return list(state["messages"])
 
     async def plan(self, brief: str, *, style: str | None = None) -> ShotList:
+        return (await self.plan_with_summary(brief, style=style)).shotlist
+
+    async def plan_with_summary(self, brief: str, *, style: str | None = None) -> Plan:
+        """The plan and the model's closing words about it (see `agents.base.SummarizesPlans`)."""
         editor = MemoryEditor()
         request = brief.strip()
         if style:
             shotlist = await editor.apply(SetStyle(preset=style))
             request += f"\n\n(Style already set: {shotlist.style.name}.)"
         try:
-            await self._run(editor, [HumanMessage(request)], planning_prompt())
-        except _ToolErrorLimit as stop:
-            raise SlateError(
-                f"I couldn't plan that: my shot list kept failing ({stop.last_error})."
-            ) from None
-        except GraphRecursionError:
-            raise SlateError(
-                "I couldn't finish planning that brief in time; try a shorter brief."
-            ) from None
+            result = await self._run(editor, [HumanMessage(request)], planning_prompt())
+        except _Stopped as stop:
+            error = ModelUnavailable if stop.unavailable else SlateError
+            raise error(_sentence(f"I couldn't plan that: {stop.why}.", stop.advice)) from None
         shotlist = await editor.shotlist()
         if not shotlist.shots:
             raise SlateError(
                 "The director's model answered without planning any shots. Try a more detailed "
                 "brief, or a model that supports tool calling."
             )
-        return shotlist
+        return Plan(shotlist, _final_text(result))
 
     async def direct(
         self, message: str, editor: ProjectEditor, history: Sequence[Turn] = ()
@@ -506,15 +642,13 @@ class LLMDirector:
         staged = StagedEditor(editor, before)
         messages = _conversation(history, message)
         try:
-            result = await self._run(staged, messages, system_prompt())
-        except _ToolErrorLimit as stop:
-            return DirectorReply(
-                self._stopped(f"my edits kept failing ({stop.last_error})", staged)
-            )
-        except GraphRecursionError:
-            return DirectorReply(self._stopped("I went round in circles on that one", staged))
+            result = await self._run(staged, messages, system_prompt(), advice=_REPHRASE)
+        except _Stopped as stop:
+            if stop.unavailable:  # the model couldn't be used: the front-end may say so its way
+                raise ModelUnavailable(self._stopped(stop, staged)) from None
+            return DirectorReply(self._stopped(stop, staged))
         after = await staged.commit()
-        text = result[-1].text.strip() if isinstance(result[-1], AIMessage) else ""
+        text = _final_text(result)
         if not text:
             text = "\n".join(diff(before, after)) or "I didn't change anything."
         return DirectorReply(
@@ -566,9 +700,18 @@ class LLMDirector:
         return RenderAsk(shots, needs_confirmation=True, reason=reason)
 
     @staticmethod
-    def _stopped(why: str, staged: StagedEditor) -> str:
+    def _stopped(stop: _Stopped, staged: StagedEditor) -> str:
         kept = " except the undo I had already made" if staged.undone else ""
-        return (
-            f"I stopped: {why}. The shot list is unchanged{kept}. Could you say it another way, "
-            "naming the shot numbers?"
+        return _sentence(
+            f"I stopped: {stop.why}.", f"The shot list is unchanged{kept}.", stop.advice
         )
+
+
+def _final_text(messages: Sequence[AnyMessage]) -> str:
+    """The model's closing words: its last message, when that is an answer and not a tool call."""
+    last = messages[-1] if messages else None
+    return last.text.strip() if isinstance(last, AIMessage) and not last.tool_calls else ""
+
+
+def _sentence(*parts: str) -> str:
+    return " ".join(part for part in parts if part)

@@ -36,7 +36,9 @@ def build_director(settings: Settings) -> Director:
             base_url=settings.llm_base_url,
             timeout=settings.llm_timeout_s,
         )
-        return LLMDirector(model, name=f"director ({settings.llm_model})")
+        return LLMDirector(
+            model, name=f"director ({settings.llm_model})", timeout_s=settings.llm_timeout_s
+        )
     from agents.offline import OfflineDirector
 
     return OfflineDirector()

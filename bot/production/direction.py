@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.base import Director, DirectorReply
+from agents.base import Director, DirectorReply, summarized_plan
 from agents.offline import grammar_notes
 from bot.production.checks import NO_PROJECT, check_brief, check_direction
 from bot.production.models import DirectorTurn
@@ -55,13 +55,16 @@ class Direction:
         self, scope: str, owner: str, brief: str, *, style: str | None = None
     ) -> DirectorTurn:
         brief = check_brief(brief)
-        shotlist = await self.director.plan(brief, style=style)
+        planned = await summarized_plan(self.director, brief, style=style)
+        shotlist = planned.shotlist
         project = await self.store.create_project(scope, owner, shotlist)
         await self.store.add_turn(project.id, "user", owner, brief)
         reply = (
             f"Planned **{shotlist.title}**: {len(shotlist.shots)} shots, "
             f"{shotlist.runtime:g} s, {shotlist.style.name} style."
         )
+        if planned.summary:  # the director's own closing words about its plan
+            reply += f"\n\n{planned.summary}"
         await self.store.add_turn(project.id, "director", self.director.name, reply)
         return DirectorTurn(
             project, reply, diff(ShotList(), shotlist), notes=grammar_notes(shotlist)
