@@ -18,6 +18,7 @@ from render.types import Renderer
 if TYPE_CHECKING:
     from render.diffusers import DiffusersOptions
     from render.pool import RendererLoader, RenderExecutor
+    from render.portrait import PortraitRenderer
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,16 @@ def render_device(worker: int, device_count: Callable[[], int] = cuda_device_cou
     if worker >= count:
         log.warning("render worker %d shares cuda:%d: only %d GPUs", worker, worker % count, count)
     return f"cuda:{worker % count}"
+
+
+def portrait_renderer(settings: Settings) -> PortraitRenderer | None:
+    """What renders candidate portraits for casting: None for the animatic's drawn cards."""
+    model = settings.portrait_model or ("animatic" if settings.renderer == "animatic" else "")
+    if model == "animatic":
+        return None
+    from render.portrait import DEFAULT_PORTRAIT_PRESET, DiffusersPortraits
+
+    return DiffusersPortraits(model or DEFAULT_PORTRAIT_PRESET, diffusers_options(settings))
 
 
 def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOptions:
@@ -167,9 +178,12 @@ async def production(settings: Settings, *, render: bool = False) -> AsyncIterat
                 steps=settings.render_steps,
                 camera_control=settings.camera_control,
                 control_strength=settings.control_strength,
+                tier=settings.quality,
+                draft_lora=settings.draft_lora,
             ),
             cuts_dir=settings.data_dir / "cuts",
             max_open_renders=settings.max_open_renders_per_user,
+            portraits=portrait_renderer(settings),
         )
         await prod.start()
         stack.push_async_callback(prod.close)

@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import assert_never
 
 from render.animatic import AnimaticRenderer
-from render.diffusers import check_request, frames_for_duration, resolve_model
+from render.diffusers import (
+    ModelPreset,
+    check_request,
+    draft_spec_for,
+    frames_for_duration,
+    request_tier,
+    resolve_model,
+)
+from render.lora import parse_draft_lora
 from render.types import (
     CameraAngle,
     CameraControl,
@@ -15,6 +23,7 @@ from render.types import (
     Daylight,
     ElementKind,
     Framing,
+    InvalidRenderRequest,
     MotionDirection,
     MotionKind,
     MotionSpeed,
@@ -22,6 +31,7 @@ from render.types import (
     ReferenceImage,
     RenderRequest,
     Setting,
+    Tier,
 )
 from studio.models import Shot, ShotList
 from studio.prompting import compile_prompt
@@ -55,6 +65,10 @@ class RenderDefaults:
     steps: int | None = None
     camera_control: str = "prompt"  # "prompt" | "previz": the previz drives the move
     control_strength: float = 1.0
+    # "draft" (fast: few steps, a distillation LoRA), "final", or "auto": draft when the model
+    # has a draft tier, else final. `draft_lora` is SLATE_DRAFT_LORA (empty: the preset's own).
+    tier: str = "auto"
+    draft_lora: str = ""
 
 
 def previz_card(shotlist: ShotList, shot: Shot) -> Previz:
@@ -286,6 +300,8 @@ def request_for(
             guidance=0.0,
             model=ANIMATIC,
         )
+        if defaults.tier == Tier.DRAFT:  # previz has no faster tier; the take is labelled so
+            request = replace(request, tier=Tier.DRAFT)
         AnimaticRenderer.check_inputs(request)
     else:
         _, preset = resolve_model(defaults.model)
@@ -303,4 +319,27 @@ def request_for(
             model=defaults.model,
         )
         check_request(request, preset)
+        request = _tiered(request, preset, defaults)
     return request
+
+
+def _tiered(request: RenderRequest, preset: ModelPreset, defaults: RenderDefaults) -> RenderRequest:
+    """The request at the tier asked for: a draft takes the model's draft steps, guidance, size
+    and LoRA. "auto" drafts when the crew configured a draft LoRA (SLATE_DRAFT_LORA): a preset's
+    own draft LoRA may carry a licence they must accept first, so it is never a silent default."""
+    override = parse_draft_lora(defaults.draft_lora)
+    draft = draft_spec_for(preset, override)
+    if defaults.tier == "auto":
+        wanted = Tier.DRAFT if draft is not None and override not in (None, "off") else Tier.FINAL
+    else:
+        wanted = Tier(defaults.tier)
+    if wanted is Tier.FINAL:
+        return request
+    if draft is None:
+        raise InvalidRenderRequest(
+            f"{defaults.model} has no draft tier: set SLATE_DRAFT_LORA to a step-distillation "
+            "LoRA for it, or render final."
+        )
+    drafted = request_tier(request, preset, Tier.DRAFT, draft)
+    check_request(drafted, preset)
+    return drafted

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # chosen per shot by its move ("ltx-2", or "dolly in=source@scale,...").
     loras: str = ""
     camera_loras: str = ""
+    # Render tiers: "draft" (few steps with a step-distillation LoRA; fast, for review),
+    # "final", or "auto" (draft for a first pass when SLATE_DRAFT_LORA is set). SLATE_DRAFT_LORA:
+    # one LoRA (as in SLATE_LORAS), "off", or empty for each preset's own draft LoRA when asked.
+    quality: Literal["auto", "draft", "final"] = "auto"
+    draft_lora: str = ""
     # Candidate portraits for casting: "animatic" (drawn cards, offline) or a text-to-image
     # preset, hub id or folder; empty follows the renderer.
     portrait_model: str = ""
@@ -116,13 +121,14 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("loras", "camera_loras")
+    @field_validator("loras", "camera_loras", "draft_lora")
     @classmethod
     def _lora_list(cls, value: str, info: Any) -> str:
-        from render.lora import parse_camera_loras, parse_loras
+        from render.lora import parse_camera_loras, parse_draft_lora, parse_loras
 
         where = f"SLATE_{info.field_name.upper()}"
-        (parse_camera_loras if info.field_name == "camera_loras" else parse_loras)(value, where)
+        parsers = {"camera_loras": parse_camera_loras, "draft_lora": parse_draft_lora}
+        parsers.get(info.field_name, parse_loras)(value, where)
         return value
 
     @field_validator("llm_base_url")

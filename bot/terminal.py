@@ -43,7 +43,7 @@ CHAT_HELP = """Talk to the director in plain words, e.g.
   shot 3: slow dolly-in, close-up · make shot 2 last 6 seconds · delete shot 5
   add a shot after 2: Mia opens the door · swap shots 1 and 2 · make it film noir
 Commands: /show  /undo  /history  /revert N  /export md|csv|json|otio [FILE]
-          /render [SHOTS] [previz [STRENGTH]]  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit
+          /render [SHOTS] [draft|final] [previz [STRENGTH]]  /finish  /reroll N  /approve N [TAKE]  /cut  /storyboard  /help  /quit
           /cast  /cast image NAME FILE  /cast from-take TAKE NAME   (reference images)"""
 
 
@@ -325,6 +325,7 @@ class ChatSession:
             "cut": self._cut,
             "storyboard": self._storyboard,
             "cast": self._cast,
+            "finish": self._finish,
         }
 
     @property
@@ -464,11 +465,11 @@ class ChatSession:
     async def _render(self, argument: str) -> None:
         assert self.project_id is not None
         words = [part for part in argument.replace(",", " ").split() if part]
+        options = ("previz", "prompt", "draft", "final")
         camera = next((w.lower() for w in words if w.lower() in ("previz", "prompt")), None)
+        quality = next((w.lower() for w in words if w.lower() in ("draft", "final")), None)
         strength = next((float(w) for w in words if _STRENGTH.fullmatch(w)), None)
-        shots = [
-            w for w in words if w.lower() not in ("previz", "prompt") and not _STRENGTH.fullmatch(w)
-        ]
+        shots = [w for w in words if w.lower() not in options and not _STRENGTH.fullmatch(w)]
         batch = await self.production.render(
             LOCAL_SCOPE,
             self.project_id,
@@ -476,6 +477,7 @@ class ChatSession:
             shots,
             camera_control=camera,
             control_strength=strength,
+            quality=quality,
         )
         jobs = await render_with_progress(self.production, batch, self.console)
         for line in failures(jobs):
@@ -517,6 +519,18 @@ class ChatSession:
                 f"Final cut: {cut.film}\nTimeline:  {cut.timeline}\nStoryboard: {cut.contact_sheet}"
             )
         )
+        if cut.drafts:
+            shots = ", ".join(cut.drafts)
+            self.console.print(
+                note(f"Drafts in this cut: shot {shots}. /finish renders them final.")
+            )
+
+    async def _finish(self, _: str) -> None:
+        assert self.project_id is not None
+        batch = await self.production.finish(LOCAL_SCOPE, self.project_id, self.author)
+        if not batch.jobs:
+            self.console.print(Text("Every approved draft already has its final."))
+        await render_with_progress(self.production, batch, self.console)
 
     async def _storyboard(self, _: str) -> None:
         assert self.project_id is not None

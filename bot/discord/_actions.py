@@ -244,6 +244,7 @@ async def render(
     reroll: bool = False,
     camera_control: str | None = None,
     control_strength: float | None = None,
+    quality: str | None = None,
 ) -> None:
     bot = bot_of(interaction)
     permit(interaction, project, "render")
@@ -261,6 +262,7 @@ async def render(
         reroll=reroll,
         camera_control=camera_control,
         control_strength=control_strength,
+        quality=quality,
     )
     here = batch.room is not None and str(interaction.channel_id) == batch.room
     where = f" in <#{batch.room}>" if batch.room and not here else " below" if here else ""
@@ -277,6 +279,21 @@ async def render(
             text += f"\n-# Already rendered as they are: {', '.join(batch.skipped)}."
     if batch.rendering:
         text += f"\n-# Already rendering: {', '.join(batch.rendering)}."
+    await reply(interaction, text, ephemeral=False)
+
+
+async def finish(interaction: discord.Interaction, project: Project) -> None:
+    """The approved drafts at final quality, with their seeds, references and camera control."""
+    bot = bot_of(interaction)
+    permit(interaction, project, "render")
+    await bot.production.check_render(project.scope, author_of(interaction.user))
+    await interaction.response.defer(thinking=True)
+    batch = await bot.production.finish(project.scope, project.id, author_of(interaction.user))
+    if not batch.jobs:
+        text = "Every approved draft already has its final: `/cut` takes them."
+    else:
+        shots = ", ".join(number for _, number in batch.jobs)
+        text = f"🎬 Finishing shot{'s' if len(batch.jobs) > 1 else ''} {shots} at final quality."
     await reply(interaction, text, ephemeral=False)
 
 

@@ -383,16 +383,22 @@ HELP = """**Slate · your director's assistant**
 
 **Plan**
 `/direct brief [style]` plan a shot list from a brief; I open a thread for the film
-`/shots` the shot list · `/shot n` one shot · `/cast add|list` · `/style set|show`
+`/shots` the shot list · `/shot n` one shot · `/style set|show`
+
+**Cast** (the same Mia in every shot)
+`/cast add|list` · `/cast image name image` a reference picture, or “@Slate this is Mia” with one
+`/cast generate name` portraits to pick from · **Use as reference** under any take
 
 **Revise**
 In the film's thread, mention me with a note: “shot 2: slow dolly-in, close-up”
 `/revise n instruction` change one shot · `/undo` the last change
 
 **Shoot & review**
-`/render [shots] [model]` render all, or e.g. `1,3-5` · `/queue` what is rendering
-`/reroll n` a new take with a new seed · `/approve n [take]` pick the take for the cut
-`/cancel [shot|all]` stop renders
+`/render [shots] [model] [quality] [camera]` render all, or e.g. `1,3-5` · `/queue`
+`quality:draft` fast takes for review · `/finish` the approved drafts at final quality
+`camera:previz` the previz drives the move · each take says “asked · measured ✓/✗”
+`/reroll n` a new take with a new seed (`mismatched`: every failed move check)
+`/approve n [take]` pick the take for the cut · `/cancel [shot|all]` stop renders
 
 **Deliver**
 `/cut` the final cut · `/storyboard` contact sheet · `/export [format]` md, csv, json, otio

@@ -45,6 +45,7 @@ class Shooting(commands.Cog):
         model="What renders it",
         camera="What drives the camera move: the prompt, or the previz as a control video",
         strength="How closely the previz is followed (0 to 2, default 1)",
+        quality="draft: fast, for review; final: full quality (default: the session's)",
     )
     @app_commands.choices(model=_MODELS)
     @app_commands.guild_only()
@@ -56,6 +57,7 @@ class Shooting(commands.Cog):
         model: app_commands.Choice[str] | None = None,
         camera: Literal["prompt", "previz"] | None = None,
         strength: app_commands.Range[float, 0.0, 2.0] | None = None,
+        quality: Literal["draft", "final"] | None = None,
         project: int | None = None,
     ) -> None:
         found = await project_for(interaction, project)
@@ -66,6 +68,7 @@ class Shooting(commands.Cog):
             model=model.value if model else None,
             camera_control=camera,
             control_strength=strength,
+            quality=quality,
         )
 
     @app_commands.command(name="reroll", description="Render a new take of a shot with a new seed")
@@ -138,6 +141,13 @@ class Shooting(commands.Cog):
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
+    @app_commands.command(name="finish", description="Render the approved drafts at final quality")
+    @app_commands.guild_only()
+    @project_option
+    async def finish(self, interaction: discord.Interaction, project: int | None = None) -> None:
+        found = await project_for(interaction, project)
+        await _actions.finish(interaction, found)
+
     @app_commands.command(name="cut", description="Join the chosen takes into the final cut")
     @app_commands.guild_only()
     @project_option
@@ -149,7 +159,12 @@ class Shooting(commands.Cog):
         timeline = discord.File(result.timeline, filename=f"cut-{found.id}.otio")
         await _actions.send_clip(
             interaction,
-            f"🎞️ Final cut of **{clip(found.shotlist.title, 200)}**: {len(result.takes)} takes.",
+            f"🎞️ Final cut of **{clip(found.shotlist.title, 200)}**: {len(result.takes)} takes."
+            + (
+                f"\n-# Drafts in this cut: shot {', '.join(result.drafts)}. `/finish` renders them final."
+                if result.drafts
+                else ""
+            ),
             result.film,
             result.contact_sheet,
             f"final-cut-{found.id}.mp4",

@@ -137,3 +137,4 @@ class Cut:
     contact_sheet: Path
     takes: list[Take]  # in shot order
     approved: frozenset[int] = frozenset()  # ids of the takes the crew approved
+    drafts: tuple[str, ...] = ()  # shots cut from their draft (no final rendered yet)

@@ -13,9 +13,9 @@ from bot.camera import RenderDefaults, request_for
 from bot.production.checks import clip, missing_takes
 from bot.production.models import Approval, Cut, TakeCard
 from bot.production.renders import Renders
-from render.types import InvalidRenderRequest, RenderRequest
+from render.types import InvalidRenderRequest, RenderRequest, Tier
 from studio.errors import InvalidValue
-from studio.models import ShotList
+from studio.models import Shot, ShotList
 from studio.records import Project, Take
 from studio.store import Store
 
@@ -72,7 +72,9 @@ class Post:
             latest = [t for t in takes if t.shot_uid == shot.uid]
             approved = [t for t in latest if t.id == approvals.get(shot.uid)]
             if approved and approved[-1].id in on_disk:
-                chosen.append(approved[-1])  # the crew's pick: its look needs no new request
+                # The crew's pick (its look needs no new request), or its finished final.
+                final = finished(approved[-1], latest)
+                chosen.append(final if final is not None and final.id in on_disk else approved[-1])
                 continue
             key = self.renders.fingerprint(self.renders.request(project.shotlist, shot))
             current = [t for t in latest if t.fingerprint == key]
@@ -80,6 +82,34 @@ class Post:
             pick = next((c[-1] for c in ranked if c and c[-1].id in on_disk), None)
             chosen.append(pick or next((c[-1] for c in ranked if c), None))
         return chosen
+
+    async def finish_plan(
+        self, project: Project
+    ) -> tuple[list[tuple[Shot, RenderRequest]], list[Take]]:
+        """Final requests for the approved drafts: the same seed, references, first frame and
+        camera control as the draft, at the model's final steps, guidance and size. Also the
+        project's takes, to skip finals already rendered."""
+        from render.diffusers import request_tier, resolve_model
+
+        approvals = await self.store.approvals(project.id)
+        takes = await self.store.takes(project.id)
+        by_id = {take.id: take for take in takes}
+        planned = []
+        for shot in project.shotlist.shots:
+            take = by_id.get(approvals.get(shot.uid, -1))
+            if take is None or take.request.get("tier") != Tier.DRAFT:
+                continue
+            draft = _request_of(take)
+            if draft.model == "animatic":
+                final = replace(draft, tier=Tier.FINAL)
+            else:
+                final = request_tier(draft, resolve_model(draft.model)[1], Tier.FINAL)
+            planned.append((shot, final))
+        if not planned:
+            raise InvalidValue(
+                "No approved draft to finish: approve the draft takes you want, then /finish."
+            )
+        return planned, takes
 
     async def mismatched(self, project: Project) -> list[str]:
         """Shots whose newest take's measured move is not the move asked for."""
@@ -159,7 +189,12 @@ class Post:
             film = final_cut([entry.clip for entry in entries], out / "final-cut.mp4")
             timeline = write_timeline(entries, out / "final-cut.otio", fps=requests[0].fps)
             board = contact_sheet(sheet, out / "contact-sheet.png")
-            return Cut(film, timeline, board, takes, approved)
+            drafts = tuple(
+                shot.number
+                for shot, take in zip(shots, takes, strict=True)
+                if take.request.get("tier") == Tier.DRAFT
+            )
+            return Cut(film, timeline, board, takes, approved, drafts)
 
         return await asyncio.to_thread(build)
 
@@ -199,6 +234,19 @@ class Post:
             return contact_sheet(entries, out)
 
         return await asyncio.to_thread(build)
+
+
+def finished(draft: Take, takes: list[Take]) -> Take | None:
+    """The newest final of an approved draft: the same shot and seed, rendered at FINAL."""
+    finals = [
+        t
+        for t in takes
+        if t.shot_uid == draft.shot_uid
+        and t.seed == draft.seed
+        and t.id > draft.id
+        and t.request.get("tier", Tier.FINAL) == Tier.FINAL
+    ]
+    return finals[-1] if draft.request.get("tier") == Tier.DRAFT and finals else None
 
 
 def _request_of(take: Take) -> RenderRequest:

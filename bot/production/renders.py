@@ -108,7 +108,7 @@ class Renders:
     async def take_over(self) -> list[str]:
         """Resubmit every job no live process holds (a previous run was killed, or another
         process died); returns their batch ids. A job whose request can't be read is failed."""
-        await self._expire_dead_owners()
+        await expire_dead_owners(self.store, self.owner)
         resumed: list[str] = []
         for record in await self.store.claim_orphaned_jobs(self.owner, self.lease_s):
             if self.reports.tracked(record.id) is not None:
@@ -136,22 +136,6 @@ class Renders:
             if record.batch_id not in resumed:
                 resumed.append(record.batch_id)
         return resumed
-
-    async def _expire_dead_owners(self) -> None:
-        """A run on this machine that was killed can't release its jobs: end its leases now
-        rather than when they would run out, so its jobs resume at once."""
-        from render.encode import process_running
-
-        if os.name != "posix":
-            return  # no cheap way to ask whether a pid lives; leases run out instead
-        host = socket.gethostname()
-        for owner in {job.owner for job in await self.store.open_jobs() if job.owner}:
-            name, _, rest = owner.partition(":")
-            pid = rest.partition(":")[0]
-            mine = name == host and pid.isdigit() and owner != self.owner
-            if mine and not process_running(int(pid)):
-                log.info("render jobs of %s: its process is gone; taking them over", owner)
-                await self.store.release_jobs(owner)
 
     async def keep_leases(self) -> list[str]:
         """Renew this run's leases and take over what dead processes left; the batches taken."""
@@ -182,22 +166,54 @@ class Renders:
         limit: int | None = None,
         camera_control: str | None = None,
         control_strength: float | None = None,
+        quality: str | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
         already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
-        `limit`: the user's open-render limit for this call, when not the interactive one."""
+        `limit`: the user's open-render limit for this call, when not the interactive one;
+        `quality`: "draft" or "final" instead of the session's tier."""
         self.require_pool()
         shotlist = project.shotlist
         if not shotlist.shots:
             raise InvalidValue("This shot list has no shots to render yet.")
         chosen = [shotlist.shot(number) for number in shots] if shots else list(shotlist.shots)
-        choices = {"camera_control": camera_control, "control_strength": control_strength}
+        choices = {
+            "camera_control": camera_control,
+            "control_strength": control_strength,
+            "tier": quality,
+        }
         usable = await usable_takes(self.store, project.id)
         firsts = await continuity(shotlist, chosen, usable, self.images)
         planned = [
             (shot, self.request(shotlist, shot, model, first_frame=firsts.get(shot.uid), **choices))
             for shot in chosen
         ]
+        return await self.queue_requests(
+            project,
+            user,
+            planned,
+            usable,
+            force=force,
+            reroll=reroll,
+            priority=priority,
+            limit=limit,
+        )
+
+    async def queue_requests(
+        self,
+        project: Project,
+        user: str,
+        planned: Sequence[tuple[Shot, RenderRequest]],
+        usable: Sequence[Take],
+        *,
+        force: bool = False,
+        reroll: bool = False,
+        priority: int = 0,
+        limit: int | None = None,
+    ) -> RenderBatch:
+        """Queue these requests as one batch: those whose look already has a take (`usable`) or
+        is rendering are skipped unless `force`; `reroll` gives each a fresh seed."""
+        self.require_pool()
         rendered = {take.fingerprint for take in usable}
         in_flight = {job.fingerprint for job in await self.store.open_jobs(project.id)}
         todo: list[tuple[Shot, NewJob, RenderRequest]] = []
@@ -275,28 +291,6 @@ class Renders:
             for job in await self.store.open_jobs(project.id):
                 self.pool.cancel(job.id)
 
-    async def queue(self, scope: str) -> list[QueueEntry]:
-        """What is rendering and waiting, of this scope's projects only."""
-        pool = self.require_pool()
-        titles: dict[int, str | None] = {}  # project id → title, None: another scope's
-        entries = []
-        for entry in pool.queue():
-            if entry.project_id is None:
-                continue
-            if entry.project_id not in titles:
-                try:
-                    titles[entry.project_id] = (
-                        await self.store.project(scope, entry.project_id)
-                    ).title
-                except NotFound:
-                    titles[entry.project_id] = None
-            title = titles[entry.project_id]
-            if title is not None:
-                entries.append(
-                    QueueEntry(entry.project_id, title, entry.label, entry.position, entry.user)
-                )
-        return entries
-
 
 async def usable_takes(store: Store, project_id: int) -> list[Take]:
     """The project's takes whose clip is whole on disk: a shot whose clip was deleted or cut
@@ -358,3 +352,40 @@ def last_frames(wanted: dict[str, tuple[str, Path]], images: Path) -> dict[str, 
             view="last frame",
         )
     return firsts
+
+
+async def expire_dead_owners(store: Store, me: str) -> None:
+    """A run on this machine that was killed can't release its jobs: end its leases now
+    rather than when they would run out, so its jobs resume at once."""
+    from render.encode import process_running
+
+    if os.name != "posix":
+        return  # no cheap way to ask whether a pid lives; leases run out instead
+    host = socket.gethostname()
+    for owner in {job.owner for job in await store.open_jobs() if job.owner}:
+        name, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        mine = name == host and pid.isdigit() and owner != me
+        if mine and not process_running(int(pid)):
+            log.info("render jobs of %s: its process is gone; taking them over", owner)
+            await store.release_jobs(owner)
+
+
+async def render_queue(pool: RenderPool, store: Store, scope: str) -> list[QueueEntry]:
+    """What is rendering and waiting, of this scope's projects only."""
+    titles: dict[int, str | None] = {}  # project id → title, None: another scope's
+    entries = []
+    for entry in pool.queue():
+        if entry.project_id is None:
+            continue
+        if entry.project_id not in titles:
+            try:
+                titles[entry.project_id] = (await store.project(scope, entry.project_id)).title
+            except NotFound:
+                titles[entry.project_id] = None
+        title = titles[entry.project_id]
+        if title is not None:
+            entries.append(
+                QueueEntry(entry.project_id, title, entry.label, entry.position, entry.user)
+            )
+    return entries

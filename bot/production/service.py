@@ -28,7 +28,7 @@ from bot.production.models import (
     TakeCard,
 )
 from bot.production.post import Post
-from bot.production.renders import Renders
+from bot.production.renders import Renders, render_queue, usable_takes
 from bot.production.reports import Listener, RenderReports
 from render.pool import RenderPool
 from render.portrait import PortraitRenderer
@@ -221,6 +221,7 @@ class Production:
         limit: int | None = None,
         camera_control: str | None = None,
         control_strength: float | None = None,
+        quality: str | None = None,
     ) -> RenderBatch:
         """Queue renders of the named shots (all when none are named). Shots whose current look
         already has a take are skipped unless `force`; `reroll` renders with fresh seeds.
@@ -237,11 +238,18 @@ class Production:
             limit=limit,
             camera_control=camera_control,
             control_strength=control_strength,
+            quality=quality,
         )
 
+    async def finish(self, scope: str, project_id: int, user: str) -> RenderBatch:
+        """The approved drafts at final quality (same seeds, references, camera control)."""
+        project = await self.project(scope, project_id)
+        planned, _ = await self.post.finish_plan(project)
+        usable = await usable_takes(self.store, project.id)
+        return await self.renders.queue_requests(project, user, planned, usable)
+
     async def reroll(self, scope: str, project_id: int, user: str, shot: str) -> RenderBatch:
-        """A new take with a new seed; `shot` "mismatched" rerolls every shot whose newest take
-        does not show the move asked for."""
+        """A new take with a new seed; "mismatched": every shot whose move check failed."""
         if shot.strip().lower() == "mismatched":
             shots = await self.mismatched_shots(scope, project_id)
             if not shots:
@@ -267,7 +275,7 @@ class Production:
         return await self.renders.cancel_batch(await self.project(scope, project_id), batch_id)
 
     async def queue(self, scope: str) -> list[QueueEntry]:
-        return await self.renders.queue(scope)
+        return await render_queue(self.renders.require_pool(), self.store, scope)
 
     # --- post ------------------------------------------------------------------------------------
 
