@@ -17,7 +17,7 @@ from studio.diff import diff
 from studio.edits import AddReference, Edit, SetProp, apply_edits
 from studio.errors import InvalidValue
 from studio.images import ImageInfo, ImageStore
-from studio.models import ShotList, new_seed
+from studio.models import Element, ShotList, new_seed
 from studio.records import Project
 from studio.store import Store
 from studio.vocab import ElementKind, ReferenceSource, ReferenceView
@@ -80,6 +80,33 @@ PORTRAIT_PROMPTS = {
     ElementKind.LOCATION: "establishing view of {name}, {description}, no people, {look}",
     ElementKind.PROP: "{name}, {description}, a product shot on a plain background, {look}",
 }
+
+
+def bible_notes(before: ShotList, after: ShotList) -> list[str]:
+    """For each element whose description or references changed: the shots to render again."""
+    notes = []
+    for kind in ElementKind:
+        for element in _elements(after, kind):
+            old = before.element(kind, element.name)
+            if old is None or (old.description, old.references) == (
+                element.description,
+                element.references,
+            ):
+                continue
+            shots = [shot.number for shot in after.shots_with(kind, element.name)]
+            if shots:
+                notes.append(affected_note(kind, element.name, shots))
+    return notes
+
+
+def _elements(shotlist: ShotList, kind: ElementKind) -> tuple[Element, ...]:
+    match kind:
+        case ElementKind.CHARACTER:
+            return shotlist.characters
+        case ElementKind.LOCATION:
+            return shotlist.locations
+        case ElementKind.PROP:
+            return shotlist.props
 
 
 class Casting:

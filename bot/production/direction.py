@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from agents.base import Director, DirectorReply, summarized_plan
 from agents.offline import grammar_notes
+from bot.production.cast import bible_notes
 from bot.production.checks import NO_PROJECT, check_brief, check_direction
 from bot.production.models import DirectorTurn
 from studio.diff import diff
@@ -83,7 +84,8 @@ class Direction:
         after = await self.store.project(scope, project_id)
         await self.store.add_turn(project_id, "director", self.director.name, reply.text)
         changes = diff(before.shotlist, after.shotlist)
-        return DirectorTurn(after, reply.text, changes, reply.render, reply.notes)
+        notes = [*reply.notes, *bible_notes(before.shotlist, after.shotlist)]
+        return DirectorTurn(after, reply.text, changes, reply.render, notes)
 
     async def project(self, scope: str, project_id: int | None = None) -> Project:
         """A project by id, or the scope's most recent one."""
@@ -122,4 +124,5 @@ class Direction:
         before = await self.store.project(scope, project_id)
         after = await self.store.apply(scope, project_id, edit, author)
         changes = diff(before.shotlist, after.shotlist)
-        return DirectorTurn(after, f"Done: {describe_edit(edit)}.", changes)
+        notes = bible_notes(before.shotlist, after.shotlist)
+        return DirectorTurn(after, f"Done: {describe_edit(edit)}.", changes, notes=notes)

@@ -411,3 +411,17 @@ async def test_a_continuing_shot_starts_from_the_previous_takes_last_frame(
     await prod.wait((await prod.render(SCOPE, project.id, "ana", ["1"])).id)
     again = await prod.render(SCOPE, project.id, "ana", ["2"])
     assert [number for _, number in again.jobs] == ["2"]
+
+
+async def test_a_new_description_names_the_shots_to_render_again(prod: Production) -> None:
+    from studio.edits import SetCharacter
+
+    project = await film(prod)
+    turn = await prod.edit(
+        SCOPE, project.id, "ana", SetCharacter(name="Mia", description="silver hair, red coat")
+    )
+    assert turn.notes == ["Mia is in shots 2 and 4: render them again to follow."]
+    untouched = await prod.edit(
+        SCOPE, project.id, "ana", SetCharacter(name="Mia", description="silver hair, red coat")
+    )
+    assert untouched.notes == []
