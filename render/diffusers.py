@@ -536,42 +536,82 @@ _DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 @dataclass(frozen=True)
 class DiffusersOptions:
-    """How the pipeline runs. Speed switches are off unless asked for."""
+    """How the pipeline runs. On CUDA the fast path is the default (regional compile and a
+    warm-up render at load); caches and FP8 are settings, off unless asked for."""
 
     device: str = "auto"  # "auto": cuda when available, else cpu
     dtype: str = "auto"  # "auto": bfloat16 on CUDA, float32 on CPU
     cpu_offload: bool = False  # whole-model offload between components; trades speed for VRAM
     vae_tiling: bool = False
-    compile: bool = False  # regional compile of the transformer's repeated blocks
+    # Regional compile of the transformer's repeated blocks; None: on for CUDA, never on CPU.
+    compile: bool | None = None
+    # A short render at load (2 steps at the preset's size, the draft's too) so the first crew
+    # render does not pay compilation; None: on for CUDA (where compile is), off on CPU.
+    warmup: bool | None = None
+    warmup_size: tuple[int, int, int] | None = None  # (width, height, frames); None: the preset's
+    # Final-tier step caches (drafts are too short to gain): First Block Cache's threshold, or
+    # MagCache's magnitude ratios calibrated for this model (diffusers' MagCacheConfig).
     first_block_cache: float | None = None  # residual-difference threshold, e.g. 0.05
+    mag_cache: tuple[float, ...] | None = None
+    mag_cache_threshold: float = 0.06
+    fp8: bool = False  # torchao float8 dynamic quantisation of the transformer (CUDA, SM >= 8.9)
     preview_every: int = 5  # steps between preview images; 0 turns previews off
     # LoRAs on every render, and camera LoRAs chosen per shot by its move (render.lora).
     loras: tuple[LoraSpec, ...] = ()
     camera_loras: Mapping[MoveKey, LoraSpec] = field(default_factory=dict)
+    # The draft tier's LoRA (SLATE_DRAFT_LORA): None: the preset's own; "off": no draft tier.
+    draft_lora: LoraSpec | DraftOff | None = None
 
     def __post_init__(self) -> None:
-        check_lora_names([*self.loras, *self.camera_loras.values()], "LoRAs")
+        draft = [self.draft_lora] if isinstance(self.draft_lora, LoraSpec) else []
+        check_lora_names([*self.loras, *self.camera_loras.values(), *draft], "LoRAs")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {self.dtype!r}")
         if self.preview_every < 0:
             raise ValueError(f"preview_every must be 0 or more; got {self.preview_every}")
         if self.first_block_cache is not None and self.first_block_cache <= 0:
             raise ValueError(f"first_block_cache must be positive; got {self.first_block_cache}")
+        if self.first_block_cache is not None and self.mag_cache is not None:
+            raise ValueError("Choose one step cache: first_block_cache or mag_cache, not both.")
+        if self.mag_cache is not None and (
+            len(self.mag_cache) < 2 or not all(math.isfinite(r) and r > 0 for r in self.mag_cache)
+        ):
+            raise ValueError(
+                "mag_cache needs the model's calibrated magnitude ratios: two or more positive "
+                "numbers (diffusers' MagCacheConfig(calibrate=True) prints them)."
+            )
+        if not (math.isfinite(self.mag_cache_threshold) and self.mag_cache_threshold > 0):
+            raise ValueError(
+                f"mag_cache_threshold must be positive; got {self.mag_cache_threshold}"
+            )
+        if self.warmup_size is not None and min(self.warmup_size) < 1:
+            raise ValueError(f"warmup_size must be positive; got {self.warmup_size}")
 
     def cache_tag(self) -> str:
         """The options that change a render's pixels, for the clip cache's key.
 
-        Left out: `cpu_offload` (where weights wait, not what they compute) and `preview_every`.
-        "auto" stays "auto": one machine resolves it the same way every time.
+        Left out: `cpu_offload` (where weights wait, not what they compute), `preview_every` and
+        the warm-up. "auto" stays "auto": one machine resolves it the same way every time (compile
+        None is written "auto"). Options added since (MagCache, FP8, the draft LoRA) appear only
+        when set, so a configuration without them keeps its tag.
         """
+        compile_ = "auto" if self.compile is None else self.compile
         tag = (
             f"device={self.device};dtype={self.dtype};vae_tiling={self.vae_tiling};"
-            f"compile={self.compile};first_block_cache={self.first_block_cache}"
+            f"compile={compile_};first_block_cache={self.first_block_cache}"
         )
         if self.loras or self.camera_loras:  # none: the tag it had before LoRAs
             cameras = sorted(f"{k}:{d}={_lora_tag(s)}" for (k, d), s in self.camera_loras.items())
             loras = [_lora_tag(spec) for spec in self.loras]
             tag += f";loras={','.join(loras)};camera_loras={','.join(cameras)}"
+        if self.mag_cache is not None:
+            ratios = ",".join(f"{r:g}" for r in self.mag_cache)
+            tag += f";mag_cache={self.mag_cache_threshold:g}:{ratios}"
+        if self.fp8:
+            tag += ";fp8=True"
+        if self.draft_lora is not None:
+            draft = self.draft_lora
+            tag += f";draft_lora={_lora_tag(draft) if isinstance(draft, LoraSpec) else draft}"
         return tag
 
 
@@ -684,8 +724,17 @@ class DiffusersRenderer:
         self._sibling_params: frozenset[str] = frozenset()
         self._device = ""
         self._dtype = ""
-        self._speedups: list[str] = []  # switches that took effect, reported in `info`
+        self._speedups: list[str] = []  # switches that took effect at load, reported in `info`
+        self._refused: dict[str, str] = {}  # switches asked for that could not apply, and why
         self.loras = LoraRack()  # adapters loaded into the pipeline, switched per render
+        # The draft tier: its LoRA joins the rack for DRAFT requests only (finals disable it).
+        self.draft = draft_spec_for(self.preset, self.options.draft_lora)
+        self._cache_config: Any = None  # the final tier's step cache, switched off for drafts
+        self._cache_on = False
+        self._cache_steps = 0
+        self._schedulers: dict[int, tuple[Any, Any]] = {}  # id(pipe) -> (final, draft scheduler)
+        self.warmups = 0  # warm-up passes run: one per loaded pipeline when warm-up is on
+        self.warmup_seconds = 0.0
         # One pipeline, one render at a time: diffusers pipelines keep per-call state on `self`.
         self._lock = threading.Lock()
 
@@ -723,7 +772,7 @@ class DiffusersRenderer:
     def _load(self) -> None:
         if self._pipe is not None:
             return
-        self._speedups = []  # a failed earlier attempt may have left some behind
+        self._speedups, self._refused = [], {}  # a failed earlier attempt may have left some
         try:
             import diffusers
             import torch
@@ -770,7 +819,9 @@ class DiffusersRenderer:
             raise ModelLoadError(
                 f"Could not move {self.model!r} to {device}: {_short(exc)}."
             ) from exc
-        self._apply_speed_switches(pipe)
+        on_cuda = device.startswith("cuda")
+        compile_ = on_cuda if self.options.compile is None else self.options.compile
+        self._apply_speed_switches(pipe, device, compile_)
         pipe.set_progress_bar_config(disable=True)  # progress goes through our callback instead
         self._pipe, self._call_params = pipe, call_params
         self._first_frame_mode = self._detect_first_frame_mode(pipe, call_params)
@@ -781,6 +832,43 @@ class DiffusersRenderer:
         self._device, self._dtype = device, dtype_name
         self.load_count += 1
         logger.info("loaded %s in %.1f s", self.model, time.perf_counter() - started)
+        if on_cuda if self.options.warmup is None else self.options.warmup:
+            self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Two steps of a final (and a draft, with its LoRA) at the sizes the crew renders, so
+        compilation, LoRA loading and allocator growth happen now rather than in the first take."""
+        preset = self.preset
+        width, height, frames = self.options.warmup_size or (
+            preset.width,
+            preset.height,
+            preset.frames,
+        )
+        final = RenderRequest(
+            prompt="warm-up",
+            width=width,
+            height=height,
+            frames=frames,
+            fps=preset.fps,
+            steps=2,
+            guidance=preset.guidance,
+            model=self.model,
+        )
+        requests = [final]
+        if self.draft is not None:
+            draft = request_tier(final, preset, Tier.DRAFT, self.draft)
+            requests.append(replace(draft, steps=min(2, draft.steps)))
+        started = time.perf_counter()
+        for request in requests:
+            try:
+                self._render(request, None, None)
+            except Exception as exc:  # the crew's own render will say what is wrong
+                logger.warning(
+                    "warm-up (%s) of %s failed: %s", request.tier, self.model, _short(exc)
+                )
+        self.warmups += 1
+        self.warmup_seconds = time.perf_counter() - started
+        logger.info("warmed up %s in %.1f s", self.model, self.warmup_seconds)
 
     def _detect_first_frame_mode(self, pipe: Any, call_params: frozenset[str]) -> FirstFrameMode:
         if "image" in call_params:
@@ -822,7 +910,7 @@ class DiffusersRenderer:
             logger.warning("cpu_offload ignored: the pipeline already runs on the CPU")
         pipe.to(device)
 
-    def _apply_speed_switches(self, pipe: Any) -> None:
+    def _apply_speed_switches(self, pipe: Any, device: str, compile_: bool) -> None:
         kind = type(pipe).__name__
         vae: Any = getattr(pipe, "vae", None)
         transformer: Any = getattr(pipe, "transformer", None)
@@ -832,31 +920,108 @@ class DiffusersRenderer:
                 self._speedups.append("vae_tiling")
             else:
                 logger.warning("vae_tiling ignored: %s has no tiling VAE", kind)
+        if self.options.fp8:
+            self._quantise_fp8(transformer, device)
         # The cache hooks go on before compiling so the compiled blocks see them.
-        if self.options.first_block_cache is not None:
+        if self.options.first_block_cache is not None or self.options.mag_cache is not None:
             if hasattr(transformer, "enable_cache"):
-                import diffusers
-
-                cache_config: Any = diffusers.FirstBlockCacheConfig
-                try:
-                    transformer.enable_cache(cache_config(threshold=self.options.first_block_cache))
-                    self._speedups.append("first_block_cache")
-                except ValueError as exc:  # diffusers' "not supported" for this model
-                    logger.warning("first_block_cache ignored: %s", _short(exc))
+                self._set_cache(transformer, True, self.preset.steps)
             else:
-                logger.warning("first_block_cache ignored: %s has no cacheable transformer", kind)
-        if self.options.compile:
-            if hasattr(transformer, "compile_repeated_blocks"):
+                self._refuse("cache", f"{kind} has no cacheable transformer")
+        if compile_:
+            if device == "cpu":
+                self._refuse("compile", "not on the CPU (compiling costs more than it saves)")
+            elif hasattr(transformer, "compile_repeated_blocks"):
                 # The cache hooks branch on Python state (a graph break), so with them the blocks
                 # cannot compile to one graph; without them fullgraph catches accidental breaks.
-                fullgraph = "first_block_cache" not in self._speedups
                 try:
-                    transformer.compile_repeated_blocks(fullgraph=fullgraph)
+                    transformer.compile_repeated_blocks(fullgraph=self._cache_config is None)
                     self._speedups.append("compile")
                 except ValueError as exc:  # the model declares no repeated blocks
-                    logger.warning("compile ignored: %s", _short(exc))
+                    self._refuse("compile", _short(exc))
             else:
-                logger.warning("compile ignored: %s has no regionally compilable transformer", kind)
+                self._refuse("compile", f"{kind} has no regionally compilable transformer")
+
+    def _refuse(self, switch: str, reason: str) -> None:
+        logger.warning("%s ignored: %s", switch, reason)
+        self._refused[switch] = reason
+
+    def _quantise_fp8(self, transformer: Any, device: str) -> None:
+        """torchao's float8 dynamic activation + weight quantisation of the transformer, where the
+        GPU has float8 matmuls (compute capability 8.9+: Ada, Hopper, Blackwell)."""
+        import torch
+
+        if not device.startswith("cuda"):
+            return self._refuse("fp8", "FP8 needs a CUDA GPU of compute capability 8.9 or newer")
+        capability = torch.cuda.get_device_capability(torch.device(device))
+        if capability < (8, 9):
+            major, minor = capability
+            return self._refuse("fp8", f"this GPU (sm {major}.{minor}) has no float8 matmuls")
+        try:
+            from torchao.quantization import Float8DynamicActivationFloat8WeightConfig, quantize_
+        except ImportError:
+            return self._refuse("fp8", "torchao is not installed (pip install torchao)")
+        try:
+            quantize_(transformer, Float8DynamicActivationFloat8WeightConfig())
+        except Exception as exc:
+            return self._refuse("fp8", _short(exc))
+        self._speedups.append("fp8")
+
+    def _set_cache(self, transformer: Any, on: bool, steps: int) -> None:
+        """The final tier's step cache on (configured for `steps`) or off (drafts)."""
+        import diffusers
+
+        if on and self._cache_on and (self.options.mag_cache is None or steps == self._cache_steps):
+            return
+        if self._cache_on:
+            transformer.disable_cache()
+            self._cache_on = False
+        if not on:
+            return
+        config: Any
+        if self.options.mag_cache is not None:
+            if not hasattr(diffusers, "MagCacheConfig"):
+                return self._refuse("mag_cache", "this diffusers has no MagCache")
+            mag_config: Any = diffusers.MagCacheConfig
+            config = mag_config(
+                threshold=self.options.mag_cache_threshold,
+                num_inference_steps=steps,
+                mag_ratios=list(self.options.mag_cache),
+            )
+        else:
+            fbc_config: Any = diffusers.FirstBlockCacheConfig
+            config = fbc_config(threshold=self.options.first_block_cache)
+        try:
+            transformer.enable_cache(config)
+        except ValueError as exc:  # diffusers' "not supported" for this model
+            self._cache_config = None
+            return self._refuse(self._cache_name, _short(exc))
+        self._cache_config, self._cache_on, self._cache_steps = config, True, steps
+
+    @property
+    def _cache_name(self) -> str:
+        return "mag_cache" if self.options.mag_cache is not None else "first_block_cache"
+
+    def _use_scheduler(self, pipe: Any, shift: float | None) -> float | None:
+        """Give `pipe` its own scheduler (finals) or one with the draft's flow shift; returns the
+        shift in use, or None for the pipeline's own."""
+        scheduler: Any = getattr(pipe, "scheduler", None)
+        if scheduler is None:
+            return None
+        final, draft = self._schedulers.setdefault(id(pipe), (scheduler, None))
+        if shift is None:
+            pipe.scheduler = final
+            return None
+        config = final.config
+        key = next((k for k in ("flow_shift", "shift") if k in config), None)
+        if key is None:
+            pipe.scheduler = final
+            return None
+        if draft is None or draft.config[key] != shift:
+            draft = type(final).from_config(config, **{key: shift})
+            self._schedulers[id(pipe)] = (final, draft)
+        pipe.scheduler = draft
+        return shift
 
     def render(
         self,
@@ -925,8 +1090,26 @@ class DiffusersRenderer:
 
         pipe, image_kwargs, notes = self._conditioning(request)
         lora_plan = plan_loras(self.options.loras, self.options.camera_loras, request.previz.motion)
-        self.loras.activate(self._pipe, lora_plan.adapters)  # the sibling shares its modules
-        notes = {**notes, **lora_plan.notes}
+        adapters = list(lora_plan.adapters)
+        drafting = request.tier is Tier.DRAFT
+        draft_lora = self.draft.lora if drafting and self.draft is not None else None
+        if draft_lora is not None and draft_lora.name not in {a.name for a in adapters}:
+            adapters.append(draft_lora)
+        self.loras.activate(self._pipe, adapters)  # the sibling shares its modules
+        speedups = list(self._speedups)
+        transformer: Any = getattr(self._pipe, "transformer", None)
+        if self._cache_config is not None or self._cache_on:
+            self._set_cache(transformer, not drafting, request.steps)
+            if self._cache_on:
+                speedups.append(self._cache_name)
+        shift = self._use_scheduler(pipe, self.draft.shift if drafting and self.draft else None)
+        if draft_lora is not None:
+            speedups.append("draft_lora")
+        notes = {**notes, **lora_plan.notes, "tier": request.tier.value}
+        if drafting:
+            notes["draft_lora"] = draft_lora.label if draft_lora else "none for this model"
+            if shift is not None:
+                notes["draft_shift"] = f"{shift:g}"
         preview_every = self.options.preview_every
         layout = self.preset.latent_layout
 
@@ -998,7 +1181,8 @@ class DiffusersRenderer:
                 "steps": request.steps,
                 "guidance": request.guidance,
                 "seed": request.seed,
-                "speedups": list(self._speedups),
+                "speedups": speedups,
+                **({"speedups_refused": dict(self._refused)} if self._refused else {}),
                 **notes,
             },
         )

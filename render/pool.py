@@ -9,6 +9,13 @@ can put its pipeline on its own GPU. `render.farm.RayExecutor` gives one slot pe
 Executors may add slots at any time (`add_slot`) and retire them; a slot whose worker dies under
 its job raises `WorkerLost`, and the job is retried once on another slot (`JobRetried`).
 
+The GPU never waits for the CPU: a slot that `overlaps` says when its job has finished denoising
+(`released`), and the pool hands it the next job while the first is still being developed
+(poster, clip, the move measured). A `ThreadSlot` develops on a thread of its own, one take at a
+time, and starts the next denoise only once the take before is developed, so at most two takes'
+frames are in memory. Each job's events keep their order: its JobFinished still comes after its
+clip is written.
+
 Scheduling: higher priority first; within a priority the user served longest ago goes next (a new
 user beats one who has just been served), then submission order. A job retried after a lost
 worker goes before every waiting job.
@@ -45,6 +52,7 @@ from render.types import (
     RenderError,
     RenderProgress,
     RenderRequest,
+    RenderResult,
 )
 
 log = logging.getLogger(__name__)
@@ -160,7 +168,11 @@ class RenderSlot(Protocol):
         """Render `job`, write `poster` then `clip` (the clip last: it marks the job done) and
         return the render's info. `progress` may be called from any thread. Raises
         RenderCancelled once `token` is cancelled, RenderError/OSError as the renderer does, and
-        WorkerLost when the worker died under the job."""
+        WorkerLost when the worker died under the job.
+
+        A slot whose `overlaps` attribute is true is also passed `released=`, a function it
+        calls on the event loop once the job no longer needs the accelerator (denoised, now
+        developing): the pool then gives it its next job while this one finishes."""
         ...
 
     def interrupt(self) -> None:
@@ -419,13 +431,18 @@ class RenderPool:
     # -- running ---------------------------------------------------------------------------
 
     async def _work(self, slot: RenderSlot) -> None:
+        developing: set[asyncio.Task[None]] = set()  # jobs released by the slot, still finishing
         try:
             while (picked := await self._next_job(slot)) is not None:
-                if isinstance(picked, _Running):
-                    await self._run(slot, picked)
-                else:
-                    await self._run(slot, self._begin(picked))
+                running = picked if isinstance(picked, _Running) else self._begin(picked)
+                free = asyncio.Event()
+                task = asyncio.create_task(self._run(slot, running, free.set))
+                developing.add(task)
+                task.add_done_callback(developing.discard)
+                await free.wait()  # the job ended, or the slot released it to develop
         finally:
+            if developing:
+                await asyncio.gather(*developing, return_exceptions=True)
             self._slots.pop(slot, None)
 
     def _begin(self, job: RenderJob) -> _Running:
@@ -440,7 +457,15 @@ class RenderPool:
             self._follow(job.job_id, self._queued.pop(twin_id)[1])
         return running
 
-    async def _run(self, slot: RenderSlot, running: _Running) -> None:
+    async def _run(self, slot: RenderSlot, running: _Running, released: Callable[[], None]) -> None:
+        try:
+            await self._attempt(slot, running, released)
+        finally:
+            released()
+
+    async def _attempt(
+        self, slot: RenderSlot, running: _Running, released: Callable[[], None]
+    ) -> None:
         job = running.job
         running.slot = slot
         running.attempt_started = time.perf_counter()
@@ -457,7 +482,13 @@ class RenderPool:
         clip, poster = self.clip_paths(job.request)
         outcome: PoolEvent
         try:
-            info = await slot.render(job, clip, poster, running.token, on_progress)
+            if getattr(slot, "overlaps", False):
+                render: Any = slot.render
+                info = await render(
+                    job, clip, poster, running.token, on_progress, released=released
+                )
+            else:
+                info = await slot.render(job, clip, poster, running.token, on_progress)
             if running.token.cancelled:
                 outcome = JobCancelled(job.job_id)
             else:
@@ -537,14 +568,22 @@ class RenderPool:
 
 
 class ThreadExecutor:
-    """`pool.worker_count` slots, each a thread of its own that keeps one renderer per model."""
+    """`pool.worker_count` slots, each a thread of its own that keeps one renderer per model.
 
-    def __init__(self) -> None:
+    `overlap` (on by default) develops each take on a second thread per slot while the next one
+    denoises. `preload` names models every worker loads (and warms up, where the renderer does)
+    as soon as the pool starts, before the first job asks for them."""
+
+    def __init__(self, *, overlap: bool = True, preload: tuple[str, ...] = ()) -> None:
+        self.overlap = overlap
+        self.preload = preload
         self._slots: list[ThreadSlot] = []
 
     async def start(self, pool: RenderPool) -> None:
         for index in range(pool.worker_count):
-            slot = ThreadSlot(index, pool.load_renderer)
+            slot = ThreadSlot(index, pool.load_renderer, overlap=self.overlap)
+            for model in self.preload:
+                slot.preload(model)
             self._slots.append(slot)
             pool.add_slot(slot)
 
@@ -554,13 +593,31 @@ class ThreadExecutor:
 
 
 class ThreadSlot:
-    def __init__(self, index: int, load_renderer: RendererLoader) -> None:
+    def __init__(self, index: int, load_renderer: RendererLoader, *, overlap: bool = True) -> None:
         self.index = index
         self.name = f"thread-{index}"
         self.retired = False
+        self.overlaps = overlap
         self._load_renderer = load_renderer
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"render-{index}")
-        self._renderers: dict[str, Renderer] = {}  # touched only on its thread
+        # Developing (poster, clip, move) runs here while the render thread denoises the next.
+        self._developer = ThreadPoolExecutor(1, thread_name_prefix=f"develop-{index}")
+        self._developing: asyncio.Future[dict[str, Any]] | None = None
+        self._renderers: dict[str, Renderer] = {}  # touched only on the render thread
+
+    def preload(self, model: str) -> None:
+        """Load (and so warm up) `model`'s renderer on the render thread now; a job for it waits
+        behind this. A failure is logged here and met again by the first job."""
+        self._executor.submit(self._preload, model)
+
+    def _preload(self, model: str) -> None:
+        try:
+            renderer = self._renderer(model)
+            load: Callable[[], None] | None = getattr(renderer, "load", None)
+            if load is not None:
+                load()
+        except Exception:
+            log.exception("worker %s could not preload %s", self.name, model)
 
     async def render(
         self,
@@ -569,17 +626,49 @@ class ThreadSlot:
         poster: Path,
         token: CancelToken,
         progress: ProgressCallback,
+        released: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._render_and_encode, job.request, clip, poster, token, progress
-        )
+        request = job.request
+        if released is None:  # no overlap: render and develop on the render thread
+            return await loop.run_in_executor(
+                self._executor, self._render_and_encode, request, clip, poster, token, progress
+            )
+        result = await loop.run_in_executor(self._executor, self._render, request, token, progress)
+        # One take develops at a time: while the one before is still developing, this one
+        # waits (and keeps the render thread from starting a third), so memory stays flat.
+        previous = self._developing
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])
+        if token.cancelled:
+            raise RenderCancelled("The render was cancelled.")
+        developing = loop.run_in_executor(self._developer, develop, request, result, clip, poster)
+        self._developing = developing
+        released()
+        return await developing
 
     def interrupt(self) -> None:
         pass  # the renderer polls the token between steps
 
     def close(self) -> None:
         self._executor.shutdown(wait=False)
+        self._developer.shutdown(wait=False)
+
+    def _renderer(self, model: str) -> Renderer:
+        renderer = self._renderers.get(model)
+        if renderer is None:
+            renderer = self._load_renderer(model, self.index)
+            self._renderers[model] = renderer
+        return renderer
+
+    def _render(
+        self, request: RenderRequest, token: CancelToken, progress: ProgressCallback
+    ) -> RenderResult:
+        """Render thread: load (once), then denoise and decode."""
+        result = self._renderer(request.model).render(request, progress, token)
+        if token.cancelled:
+            raise RenderCancelled("The render was cancelled.")
+        return result
 
     def _render_and_encode(
         self,
@@ -589,12 +678,5 @@ class ThreadSlot:
         token: CancelToken,
         progress: ProgressCallback,
     ) -> dict[str, Any]:
-        """Worker thread: load (once), render, then write poster and clip (clip last: it marks done)."""
-        renderer = self._renderers.get(request.model)
-        if renderer is None:
-            renderer = self._load_renderer(request.model, self.index)
-            self._renderers[request.model] = renderer
-        result = renderer.render(request, progress, token)
-        if token.cancelled:
-            raise RenderCancelled("The render was cancelled.")
-        return develop(request, result, clip, poster)
+        """Render thread: load (once), render, then write poster and clip (clip last: it marks done)."""
+        return develop(request, self._render(request, token, progress), clip, poster)

@@ -147,8 +147,11 @@ async def test_same_events_as_the_local_pool(farm: Farm, tmp_path: Path) -> None
         ]
 
     local_events = Recorder()
+    # The farm's actors develop where they render; locally, overlap would let the next job
+    # start before the last one's clip is written (same per-job order, a different interleaving).
+    executor = ThreadExecutor(overlap=False)
     async with RenderPool(
-        FarmTestLoader(str(farm.folder)), tmp_path / "local", executor=ThreadExecutor()
+        FarmTestLoader(str(farm.folder)), tmp_path / "local", executor=executor
     ) as local:
         local.add_listener(local_events)
         local_order = await run(local, local_events)

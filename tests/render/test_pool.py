@@ -354,7 +354,7 @@ async def test_close_interrupts_running_render(
     await render_pool.start()
     render_pool.submit(_job("j1"))
     render_pool.submit(_job("j2"))
-    await recorder.wait(JobStarted, "j1")
+    await recorder.wait(JobProgress, "j1")  # rendering (the first step reported)
     await render_pool.close()
     assert renderer.saw_cancel.is_set()
     # No terminal events: the caller's store still says queued/running and it resubmits.
@@ -447,13 +447,13 @@ class LosingExecutor:
         executor = self
 
         class LosingSlot(ThreadSlot):
-            async def render(self, job, clip, poster, token, progress):  # type: ignore[no-untyped-def]
+            async def render(self, job, clip, poster, token, progress, released=None):  # type: ignore[no-untyped-def]
                 executor.slots.append(self.name)
                 progress(RenderProgress(1, 2))
                 if executor.losses:
                     executor.losses -= 1
                     raise WorkerLost(f"{self.name} died")
-                return await super().render(job, clip, poster, token, progress)
+                return await super().render(job, clip, poster, token, progress, released)
 
         for index in range(pool.worker_count):
             pool.add_slot(LosingSlot(index, pool.load_renderer))
@@ -512,3 +512,168 @@ async def test_slots_come_and_go(tmp_path: Path, gate: threading.Event) -> None:
         await asyncio.sleep(0.05)
         assert extra not in render_pool.slots() and len(render_pool.slots()) == 1
         extra.close()
+
+
+# -- overlap: a take develops while the next one denoises ---------------------------------------
+
+
+class TimedRenderer:
+    """Renders for `seconds` and notes when each render started and ended."""
+
+    name = "timed"
+
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.seconds = seconds
+        self.log: list[tuple[str, str, float]] = []  # (what, prompt, when)
+        self.loads = 0
+
+    def load(self) -> None:
+        self.loads += 1
+
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        import time
+
+        self.log.append(("render", request.prompt, time.perf_counter()))
+        for step in (1, 2):
+            time.sleep(self.seconds / 2)
+            if progress is not None:
+                progress(RenderProgress(step, 2))
+        if cancel is not None and cancel.cancelled:
+            raise RenderCancelled("cancelled")
+        self.log.append(("rendered", request.prompt, time.perf_counter()))
+        frames = np.full((3, 64, 64, 3), 40, np.uint8)
+        return RenderResult(frames=frames, fps=8, seconds=self.seconds, model=self.name)
+
+
+@pytest.fixture
+def slow_develop(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, float]]:
+    """Developing takes 0.15 s (as encoding a long take does) and is noted in the returned log."""
+    import time
+
+    import render.pool
+    from render.develop import develop
+
+    log: list[tuple[str, str, float]] = []
+
+    def slow(request: RenderRequest, result: RenderResult, clip: Path, poster: Path) -> dict:  # type: ignore[type-arg]
+        log.append(("develop", request.prompt, time.perf_counter()))
+        time.sleep(0.15)
+        info = develop(request, result, clip, poster)
+        log.append(("developed", request.prompt, time.perf_counter()))
+        return info
+
+    monkeypatch.setattr(render.pool, "develop", slow)
+    return log
+
+
+def _when(log: list[tuple[str, str, float]], what: str, prompt: str) -> float:
+    return next(when for kind, name, when in log if (kind, name) == (what, prompt))
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+async def test_takes_develop_while_the_next_denoises(
+    tmp_path: Path, slow_develop: list[tuple[str, str, float]], overlap: bool
+) -> None:
+    from render.pool import ThreadExecutor
+
+    renderer = TimedRenderer()
+    recorder = Recorder()
+    finished_with_clip: dict[str, bool] = {}
+
+    def listener(event: PoolEvent) -> None:
+        if isinstance(event, JobFinished):
+            finished_with_clip[event.job_id] = event.clip.exists() and event.poster.exists()
+
+    executor = ThreadExecutor(overlap=overlap)
+    async with RenderPool(
+        lambda model, worker: renderer, tmp_path, executor=executor
+    ) as render_pool:
+        render_pool.add_listener(recorder)
+        render_pool.add_listener(listener)
+        for name in ("a", "b", "c"):
+            render_pool.submit(_job(name, prompt=name))
+        for name in ("a", "b", "c"):
+            await recorder.wait(JobFinished, name)
+    log = sorted(renderer.log + slow_develop, key=lambda entry: entry[2])
+    for name in ("a", "b", "c"):
+        kinds = recorder.of(name)
+        assert kinds[:2] == ["JobQueued", "JobStarted"] and kinds[-1] == "JobFinished"
+        assert set(kinds[2:-1]) == {"JobProgress"}  # every step before the take is done
+    assert finished_with_clip == {"a": True, "b": True, "c": True}  # the clip came first
+    b_starts, a_developed = _when(log, "render", "b"), _when(log, "developed", "a")
+    if overlap:
+        assert b_starts < a_developed  # b denoised while a was being developed
+        # Bounded: c starts only once a is developed (at most two takes in memory).
+        assert _when(log, "render", "c") >= a_developed
+    else:
+        assert b_starts >= a_developed
+
+
+async def test_cancel_while_developing_and_next_job_unaffected(
+    tmp_path: Path, slow_develop: list[tuple[str, str, float]]
+) -> None:
+    renderer = TimedRenderer()
+    recorder = Recorder()
+    async with RenderPool(lambda model, worker: renderer, tmp_path) as render_pool:
+        render_pool.add_listener(recorder)
+        render_pool.submit(_job("a", prompt="a"))
+        render_pool.submit(_job("b", prompt="b"))
+        await recorder.wait(JobStarted, "b")  # a is developing, b denoising
+        assert render_pool.cancel("a")
+        await recorder.wait(JobCancelled, "a")
+        end = await recorder.wait(JobFinished, "b")
+        assert isinstance(end, JobFinished) and end.clip.exists()
+        assert [e.job_id for e in render_pool.queue()] == []
+        # The cache still serves b; a will render again when asked.
+        again = render_pool.submit(_job("b2", prompt="b"))
+        assert isinstance(again, JobFinished) and again.cache_hit
+    assert recorder.of("a")[-1] == "JobCancelled" and "JobFinished" not in recorder.of("a")
+
+
+async def test_a_failed_develop_fails_only_its_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import render.pool
+    from render.develop import develop
+
+    def flaky(request: RenderRequest, result: RenderResult, clip: Path, poster: Path) -> dict:  # type: ignore[type-arg]
+        if request.prompt == "a":
+            raise OSError(28, "No space left on device")
+        return develop(request, result, clip, poster)
+
+    monkeypatch.setattr(render.pool, "develop", flaky)
+    recorder = Recorder()
+    async with RenderPool(lambda model, worker: TimedRenderer(), tmp_path) as render_pool:
+        render_pool.add_listener(recorder)
+        render_pool.submit(_job("a", prompt="a"))
+        render_pool.submit(_job("b", prompt="b"))
+        failed = await recorder.wait(JobFailed, "a")
+        assert isinstance(await recorder.wait(JobFinished, "b"), JobFinished)
+    from render.pool import DISK_FULL
+
+    assert isinstance(failed, JobFailed) and failed.reason == DISK_FULL
+
+
+async def test_preload_loads_each_workers_renderer_once_at_start(tmp_path: Path) -> None:
+    from render.pool import ThreadExecutor
+
+    renderers: dict[int, TimedRenderer] = {}
+
+    def load(model: str, worker: int) -> TimedRenderer:
+        return renderers.setdefault(worker, TimedRenderer(0.01))
+
+    recorder = Recorder()
+    executor = ThreadExecutor(preload=("gated",))
+    async with RenderPool(load, tmp_path, workers=2, executor=executor) as render_pool:
+        render_pool.add_listener(recorder)
+        for name in ("a", "b", "c", "d"):
+            render_pool.submit(_job(name, user=name, prompt=name))
+        for name in ("a", "b", "c", "d"):
+            await recorder.wait(JobFinished, name)
+    assert sorted(renderers) == [0, 1]
+    assert [renderer.loads for renderer in renderers.values()] == [1, 1]

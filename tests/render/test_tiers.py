@@ -4,11 +4,15 @@ final's pixels untouched by it (tiny random Wan pipeline, a random LoRA saved as
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from render.diffusers import (
     PRESETS,
+    DiffusersOptions,
+    DiffusersRenderer,
     DraftSpec,
     check_request,
     draft_spec_for,
@@ -118,3 +122,136 @@ def test_draft_lora_setting_says_what_is_wrong(text: str, problem: str) -> None:
 def test_draft_spec_validation(kwargs: dict[str, float], problem: str) -> None:
     with pytest.raises(ValueError, match=f"(?i){problem}"):
         DraftSpec(lora=None, **kwargs)  # type: ignore[arg-type]
+
+
+# --- the renderer: the draft LoRA on drafts only, on a tiny random Wan pipeline ---
+
+
+@pytest.fixture(scope="module")
+def draft_lora(tiny_wan_path: Path, tmp_path_factory: pytest.TempPathFactory) -> LoraSpec:
+    pytest.importorskip("peft")
+    from tests.render.test_lora import _save_random_lora
+
+    folder = tmp_path_factory.mktemp("draft-lora")
+    _save_random_lora(tiny_wan_path, folder, "quick.safetensors", seed=3)
+    return LoraSpec(str(folder), "quick.safetensors", 1.0, "quick")
+
+
+def _final(model: Path) -> RenderRequest:
+    return RenderRequest(
+        prompt="a woman walks down a dark street at night",
+        width=64,
+        height=64,
+        frames=9,
+        steps=2,
+        seed=11,
+        model=str(model),
+    )
+
+
+def test_drafts_wear_the_draft_lora_and_finals_render_as_without_it(
+    tiny_wan_path: Path, draft_lora: LoraSpec
+) -> None:
+    renderer = DiffusersRenderer(str(tiny_wan_path), DiffusersOptions(draft_lora=draft_lora))
+    plain = DiffusersRenderer(str(tiny_wan_path), DiffusersOptions(draft_lora="off"))  # no LoRA
+    final = _final(tiny_wan_path)
+    base = plain.render(final).frames
+
+    first = renderer.render(final)
+    assert first.info["tier"] == "final" and "draft_lora" not in first.info["speedups"]
+    assert np.array_equal(first.frames, base)
+
+    assert renderer.draft is not None
+    draft = request_tier(final, renderer.preset, Tier.DRAFT, renderer.draft)
+    assert (draft.steps, draft.guidance, draft.width, draft.height) == (8, 1.0, 32, 32)
+    drafted = renderer.render(draft)
+    assert drafted.frames.shape[1:3] == (32, 32)
+    assert drafted.info["tier"] == "draft" and drafted.info["steps"] == 8
+    assert drafted.info["guidance"] == 1.0
+    assert drafted.info["draft_lora"] == "quick (1)" and "draft_lora" in drafted.info["speedups"]
+    assert drafted.info["draft_shift"] == "7"
+    assert not np.array_equal(drafted.frames, plain.render(draft).frames)
+
+    # The draft adapter stays loaded but off: the final is the base model's, exactly.
+    again = renderer.render(final)
+    assert np.array_equal(again.frames, base)
+    assert "draft_lora" not in again.info
+    assert renderer.render(draft).frames.tobytes() == drafted.frames.tobytes()
+    assert renderer.load_count == 1 and renderer.loras.load_calls == 1
+
+
+def test_a_draft_on_a_model_without_a_draft_lora_says_so(tiny_wan_path: Path) -> None:
+    renderer = DiffusersRenderer(str(tiny_wan_path), DiffusersOptions(draft_lora="off"))
+    assert renderer.draft is None
+    spec = DraftSpec(lora=None, steps=2)
+    result = renderer.render(request_tier(_final(tiny_wan_path), WAN, Tier.DRAFT, spec))
+    assert result.info["tier"] == "draft"
+    assert result.info["draft_lora"] == "none for this model"
+
+
+def test_the_step_cache_is_for_finals(tiny_wan_path: Path, draft_lora: LoraSpec) -> None:
+    options = DiffusersOptions(draft_lora=draft_lora, first_block_cache=0.05)
+    renderer = DiffusersRenderer(str(tiny_wan_path), options)
+    final = _final(tiny_wan_path)
+    first = renderer.render(final)
+    assert "first_block_cache" in first.info["speedups"]
+    drafted = renderer.render(request_tier(final, renderer.preset, Tier.DRAFT, renderer.draft))
+    assert "first_block_cache" not in drafted.info["speedups"]
+    again = renderer.render(final)
+    assert "first_block_cache" in again.info["speedups"]
+    assert np.array_equal(again.frames, first.frames)
+
+
+def test_mag_cache_runs_where_calibrated(tiny_wan_path: Path) -> None:
+    options = DiffusersOptions(mag_cache=(1.0, 1.0, 0.99, 0.98), mag_cache_threshold=0.5)
+    result = DiffusersRenderer(str(tiny_wan_path), options).render(_final(tiny_wan_path))
+    assert "mag_cache" in result.info["speedups"] or "mag_cache" in result.info["speedups_refused"]
+
+
+def test_cpu_defaults_skip_compile_and_warm_up_and_refuse_fp8(tiny_wan_path: Path) -> None:
+    renderer = DiffusersRenderer(str(tiny_wan_path), DiffusersOptions(fp8=True))
+    result = renderer.render(_final(tiny_wan_path))
+    assert "compile" not in result.info["speedups"] and "fp8" not in result.info["speedups"]
+    assert "CUDA GPU of compute capability 8.9" in result.info["speedups_refused"]["fp8"]
+    assert renderer.warmups == 0
+    forced = DiffusersRenderer(str(tiny_wan_path), DiffusersOptions(compile=True))
+    refused = forced.render(_final(tiny_wan_path)).info["speedups_refused"]
+    assert refused == {"compile": "not on the CPU (compiling costs more than it saves)"}
+
+
+def test_warm_up_runs_once_at_load_and_covers_the_draft(
+    tiny_wan_path: Path, draft_lora: LoraSpec
+) -> None:
+    options = DiffusersOptions(draft_lora=draft_lora, warmup=True, warmup_size=(64, 64, 9))
+    renderer = DiffusersRenderer(str(tiny_wan_path), options)
+    renderer.load()
+    assert renderer.warmups == 1 and renderer.warmup_seconds > 0
+    assert set(renderer.loras.loaded) == {"quick"}  # the draft's LoRA loaded at start
+    final = _final(tiny_wan_path)
+    for _ in range(2):
+        renderer.render(final)
+        renderer.render(request_tier(final, renderer.preset, Tier.DRAFT, renderer.draft))
+    assert renderer.warmups == 1 and renderer.load_count == 1
+    assert renderer.loras.load_calls == 1
+    # Warm-up leaves no trace in the pixels.
+    plain = DiffusersRenderer(str(tiny_wan_path))
+    assert np.array_equal(renderer.render(final).frames, plain.render(final).frames)
+
+
+def test_options_validation_and_cache_tags(draft_lora: LoraSpec) -> None:
+    assert "compile=auto" in DiffusersOptions().cache_tag()
+    old = "device=auto;dtype=auto;vae_tiling=False;compile=False;first_block_cache=None"
+    assert DiffusersOptions(compile=False).cache_tag() == old  # the tag before tiers
+    tags = {
+        DiffusersOptions(compile=False, fp8=True).cache_tag(),
+        DiffusersOptions(compile=False, draft_lora=draft_lora).cache_tag(),
+        DiffusersOptions(compile=False, draft_lora="off").cache_tag(),
+        DiffusersOptions(compile=False, mag_cache=(1.0, 0.9)).cache_tag(),
+    }
+    assert len(tags) == 4 and old not in tags
+    with pytest.raises(ValueError, match="Choose one step cache"):
+        DiffusersOptions(first_block_cache=0.05, mag_cache=(1.0, 0.9))
+    with pytest.raises(ValueError, match="calibrated magnitude ratios"):
+        DiffusersOptions(mag_cache=(1.0,))
+    with pytest.raises(LoraSpecError, match="two LoRAs are named 'quick'"):
+        DiffusersOptions(loras=(LoraSpec("a/b", adapter_name="quick"),), draft_lora=draft_lora)
