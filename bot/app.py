@@ -77,7 +77,7 @@ def portrait_renderer(settings: Settings) -> PortraitRenderer | None:
 
 def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOptions:
     from render.diffusers import DiffusersOptions
-    from render.lora import parse_camera_loras, parse_loras
+    from render.lora import parse_camera_loras, parse_draft_lora, parse_loras
 
     return DiffusersOptions(
         device=device,
@@ -87,6 +87,8 @@ def diffusers_options(settings: Settings, device: str = "auto") -> DiffusersOpti
         first_block_cache=settings.first_block_cache,
         loras=parse_loras(settings.loras),
         camera_loras=parse_camera_loras(settings.camera_loras),
+        draft_lora=parse_draft_lora(settings.draft_lora),
+        fp8=settings.fp8,
     )
 
 
@@ -125,12 +127,18 @@ def render_cache_salt(settings: Settings) -> Callable[[str], str]:
 
 
 # --- render farm (issue 12) ---
-def render_executor(settings: Settings) -> RenderExecutor | None:
+def render_executor(settings: Settings) -> RenderExecutor:
     """Ray actors when SLATE_RENDER_BACKEND=ray (ray is imported only then), one per GPU for
-    diffusion models, else one per CPU slot up to SLATE_RENDER_WORKERS; None: worker threads.
+    diffusion models, else one per CPU slot up to SLATE_RENDER_WORKERS; else worker threads.
     With SLATE_RENDER_SHARED_DIR the actors write clips straight into that folder."""
     if settings.render_backend != "ray":
-        return None
+        from render.pool import ThreadExecutor
+
+        # On a GPU each worker loads and warms up the session's model at start, so the first
+        # crew render pays neither; takes develop while the next shot denoises.
+        gpu = settings.renderer == "diffusers" and cuda_device_count() > 0
+        preload = (settings.render_model,) if gpu else ()
+        return ThreadExecutor(preload=preload)
     from render.farm import RayExecutor
 
     return RayExecutor(

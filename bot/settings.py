@@ -51,7 +51,11 @@ class Settings(BaseSettings):
     render_height: int | None = Field(default=None, ge=64, le=4096)
     cpu_offload: bool = False
     vae_tiling: bool = False
-    compile: bool = False
+    # Regional compile of the transformer's repeated blocks: empty = on with a CUDA GPU (each
+    # worker warms up once at start, so no crew render pays for compilation), never on a CPU.
+    compile: bool | None = None
+    # FP8 dynamic quantisation through torchao, on GPUs that support it (finals and drafts).
+    fp8: bool = False
     first_block_cache: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)
     # What drives the camera move: the prompt's words, or the previz as a control video (for
     # models that take one, e.g. the VACE presets), followed with this strength (0..2).
@@ -105,6 +109,7 @@ class Settings(BaseSettings):
         "render_width",
         "render_height",
         "first_block_cache",
+        "compile",
         "render_shared_dir",
         "discord_token",
         "discord_dev_guild",
