@@ -9,7 +9,7 @@ crew, the rest is applied; a shot is only changed when the clause points at it (
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -24,9 +24,11 @@ from agents.offline._words import (
     LENS_RE,
     NUMBER_WORDS,
     ORDINAL_WORDS,
+    article,
     lens_in,
     seconds_in,
     sentence,
+    shown,
     tidy,
     whole_number,
 )
@@ -36,6 +38,7 @@ from studio.edits import (
     MoveShot,
     RemoveShot,
     SetCharacter,
+    SetLocation,
     SetProjectInfo,
     SetStyle,
     ShotChanges,
@@ -99,11 +102,11 @@ def _phrases() -> tuple[dict[str, tuple[str, Any]], frozenset[str], int]:
                 table.setdefault(key, (kind, member))
     for name in style_names():
         table[fold(name)] = ("PRESET", name)
-    for key in ("noir", "neo noir", "cyberpunk", "1970s", "seventies", "anime", "horror",
-                "western", "documentary", "storybook", "sci-fi", "black and white"):  # fmt: skip
+    lexicon = _toml("lexicon.toml")
+    for key in lexicon["styles"]["cues"]:  # the phrases that name a preset, one list for all
         if found := find_style(key):
             table[fold(key)] = ("PRESET", found)
-    data = _toml("lexicon.toml")["revisions"]
+    data = lexicon["revisions"]
     fillers = frozenset(fold(w) for w in data.pop("fillers"))
     for kind, words in data.items():
         for word in words:
@@ -240,9 +243,18 @@ class Reader:
         self.steps.append(step)
 
     def read(self, message: str) -> None:
+        segments: list[str] = []
         for segment in re.split(r"\s*(?:[;\n]|(?<=[.!?])\s+)\s*", message):
-            if segment.strip():
-                self._segment(segment.strip())
+            if not segment.strip():
+                continue
+            kinds = {t.kind for t in tokens(segments[-1])} if segments else set()
+            prose = all(t.kind in ("W", "IT", "AND") for t in tokens(segment))
+            if {"COLON"} < kinds and kinds & {"ADD", "FIELD"} and prose:
+                segments[-1] += f" {segment.strip()}"  # free text runs on until a direction
+            else:
+                segments.append(segment.strip())
+        for segment in segments:
+            self._segment(segment)
 
     def _segment(self, segment: str) -> None:
         toks = tokens(segment)
@@ -275,7 +287,7 @@ class Reader:
         count = len(self.original.shots)
         kinds = ("numbers", "ordinal", "last", "last_n")
         for ref in (t for t in tree.iter_subtrees_topdown() if t.data in kinds):  # type: ignore[no-untyped-call]
-            said = [at(c, toks).value for c in ref.children if _kind(c) in ("NUM", "ORD")]
+            said = [str(at(c, toks).value).split()[-1] for c in ref.children if _kind(c) in ("NUM", "ORD", "FIRST")]  # fmt: skip
             if ref.data == "numbers":
                 nums = [whole_number(v) for v in said]
                 uids += [
@@ -356,7 +368,7 @@ class Reader:
         index = self.current.index_of(uid)
         kinds = [_kind(c) for c in place.children]
         count = len(self.current.shots)
-        if "START" in kinds:
+        if "START" in kinds or "FIRST" in kinds:
             position = 1
         elif "END" in kinds:
             position = count
@@ -410,15 +422,14 @@ class Reader:
     def _add(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
         head, colon, tail = text.partition(":")
         head_toks = tokens(head)
-        position: int | None = None
-        anchor = next((k for k, t in enumerate(head_toks) if t.kind in ("AFTER", "BEFORE")), None)
-        if anchor is not None and anchor + 1 < len(head_toks):
-            number = whole_number(str(head_toks[anchor + 1].value))
-            index = self.current.index_of(self.uid(number))
-            position = index + (2 if head_toks[anchor].kind == "AFTER" else 1)
-        elif any(t.kind == "START" for t in head_toks):
-            position = 1
-        description = tidy(tail) if colon else tidy(re.sub(r"^\W*\w+\s+(?:a\s+)?(?:new\s+)?(?:shot\s+)?(?:of\s+)?", "", head))  # fmt: skip
+        verb = next((k for k, t in enumerate(head_toks) if t.kind == "ADD"), 0)
+        position, said_at = self.added_at(head_toks, verb)
+        description = tail
+        if not colon:  # "add an insert of the letter at the end": the words between
+            begin = head_toks[verb].start + len(head_toks[verb].text) if head_toks else 0
+            finish = said_at if said_at is not None and said_at > begin else len(head)
+            description = re.sub(r"^(?:(?:an?|the|new|another|shot|of)\s+)+", "", head[begin:finish].strip(), flags=re.I)  # fmt: skip
+        description = tidy(description)
         if not description:
             raise InvalidValue("Tell me what happens in the new shot, e.g. 'add a shot after 2: Mia opens the door'.")  # fmt: skip
         count = len(self.current.shots)
@@ -426,9 +437,10 @@ class Reader:
         neighbour = self.current.shots[at - 1] if 0 < at <= count else None
         cast = [c.name for c in self.current.characters if c.name.split()[-1] in description]
         cast += [n for s in self.current.shots for n in s.characters if n in description]
-        size = next((t.value for t in head_toks if t.kind == "SIZE"), ShotSize.MEDIUM)
-        if neighbour is not None and neighbour.size is size:
-            size = ShotSize.MEDIUM_CLOSE_UP
+        size = next((t.value for t in head_toks if t.kind == "SIZE"), None)
+        if size is None:
+            same = neighbour is not None and neighbour.size is ShotSize.MEDIUM
+            size = ShotSize.MEDIUM_CLOSE_UP if same else ShotSize.MEDIUM
         scene = neighbour.scene if neighbour else None
         changes = ShotChanges(
             description=sentence(description), characters=list(dict.fromkeys(cast)), size=size,
@@ -437,6 +449,30 @@ class Reader:
         )  # fmt: skip
         self.add(Step([AddShot(shot=changes, position=position)], lambda _b, a: (
             f"Added shot {a.shots[at].number}: {a.shots[at].size.value}, 3 s — {a.shots[at].description}")))  # fmt: skip
+
+    def added_at(self, toks: list[Tok], verb: int) -> tuple[int | None, int | None]:
+        """Where 'add' puts its shot (None: at the end) and where that was said: a place said
+        before the verb or closing the clause; "walks to the end of the alley" is the action."""
+        count = len(self.current.shots)
+        for k, tok in enumerate(toks):
+            if tok.kind in ("START", "FIRST", "END"):
+                ref, after = None, k + 1
+            elif tok.kind in ("AFTER", "BEFORE"):
+                ref = next((j for j in range(k + 1, len(toks)) if toks[j].kind not in ("SHOT", "HASH")), None)  # fmt: skip
+                if ref is None or toks[ref].kind not in ("NUM", "ORD", "FIRST", "LAST"):
+                    continue
+                after = ref + 1
+            else:
+                continue
+            if k > verb and any(t.kind not in ("SHOT",) for t in toks[after:]):
+                continue
+            if ref is None:
+                return (None if tok.kind == "END" else 1), tok.start
+            said = toks[ref]
+            number = count if said.kind == "LAST" else whole_number(str(said.value).split()[-1])
+            index = self.current.index_of(self.uid(number))
+            return index + (2 if tok.kind == "AFTER" else 1), tok.start
+        return None, None
 
     def _title(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
         title_tok = next(t for t in toks if t.kind == "TITLE")
@@ -457,18 +493,25 @@ class Reader:
     def _text_field(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
         word = next(t for t in toks if t.kind == "FIELD")
         name = {"action": "description", "line": "dialogue", "note": "notes"}.get(
-            word.text.lower(), word.text.lower()
+            str(word.value).lower(), str(word.value).lower()
         )
         value = tidy(text[word.start + len(word.text) :].lstrip(" :=").removeprefix("is "))
         for uid in self.refs(_child(node, "refs"), toks):
             self.update(uid, {name: sentence(value) if name == "description" else value})
 
     def _bible(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
-        match = re.match(r"^(?:the\s+character\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)\s+(?:is|should be|looks like)\s+(?:a\s+|an\s+)?(?P<d>.+)$", text)  # fmt: skip
+        """'Mia is a tired detective', 'Detective Cole: a man in a fedora', 'the location diner
+        is a chrome 50s diner': the cast and the sets, in the bible."""
+        match = re.match(r"^(?:the\s+(?P<what>character|location|set)\s+)?(?P<name>(?(what)[\w'’-]+|[A-Z][\w'’-]*)(?:\s+(?(what)[\w'’-]+|[A-Z][\w'’-]*))?)\s*(?::|\s+(?:is|should be|looks like))\s+(?:a\s+|an\s+)?(?P<d>.+)$", text)  # fmt: skip
         if match is None:
             raise NotUnderstood(text)
         name, description = match.group("name"), tidy(match.group("d")).rstrip(".")
-        self.add(Step([SetCharacter(name=name, description=description)], lambda _b, _a: f"{name} is {description}."))  # fmt: skip
+        if match.group("what") in ("location", "set"):
+            name = name.upper()
+            edit: Edit = SetLocation(name=name, description=description)
+        else:
+            edit = SetCharacter(name=name, description=description)
+        self.add(Step([edit], lambda _b, _a: f"{name} is now {article(description)}."))
 
     def _fade_end(self, node: Tree[Token], toks: list[Tok], text: str) -> None:
         if not self.current.shots:
@@ -492,14 +535,19 @@ class Reader:
         people = list(dict.fromkeys(n for s in in_scene for n in s.characters))
         rotation = coverage()["kind"]["talk" if len(people) > 1 else "plain"]["rotation"]
         a, b = (people + ["them", "them"])[:2]
-        have = {(s.size, s.characters) for s in in_scene}
+
+        def key(size: ShotSize, who: Sequence[str]) -> tuple[ShotSize, tuple[str, ...]]:
+            # a two-shot of Ben and Mia is the two-shot of Mia and Ben; an OTS has a side
+            return size, tuple(sorted(who) if size is ShotSize.TWO_SHOT else who)
+
+        have = {key(s.size, s.characters) for s in in_scene}
         anchor = self.current.shot(uid)  # coverage goes right after the moment it covers
         last = self.current.index_of(uid)
         edits: list[Edit] = []
         for entry in rotation:
             who = {"pair": [a, b], "reverse": [b, a], "first": [a], "second": [b], "all": people}.get(entry["who"], [])  # fmt: skip
             size = ShotSize(entry["size"])
-            if (size, tuple(who)) in have:
+            if key(size, who) in have:
                 continue
             text_ = sentence(entry["cover"].format(a=a, b=b, beat=anchor.description.rstrip(".")))
             last += 1
@@ -531,6 +579,8 @@ class Reader:
         edit = UpdateShot(shot=uid, changes=validated(ShotChanges, **fields))
         after = apply_edit(self.current, edit).shot(uid)
         if after == before:
+            if any(step.subject == uid and step.edits for step in self.steps):
+                return  # "go handheld on 7, it should feel nervous": said once already
             self.add(Step(say=lambda _b, _a: f"Shot {before.number} already looks like that; nothing changed.", subject=uid))  # fmt: skip
             return
         self.add(Step([edit], lambda _b, a: describe(before, a.shot(uid)), subject=uid))
@@ -611,6 +661,9 @@ def describe(before: Shot, after: Shot) -> str:
         parts.append(f"moves to {after.scene.slugline}")
     if before.transition is not after.transition:
         parts.append(f"ends on a {after.transition.value}")
+    for name in ("description", "dialogue", "sound", "notes"):
+        if getattr(before, name) != getattr(after, name):
+            parts.append(f"has the {name} “{shown(getattr(after, name).rstrip('.'))}”")
     if before.characters != after.characters:
         parts.append(f"favours {after.characters[0]}" if after.characters else "has no one in it")
     return f"Shot {after.number} {' and '.join(parts) or 'is updated'}."
