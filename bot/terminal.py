@@ -470,11 +470,16 @@ class ChatSession:
         quality = next((w.lower() for w in words if w.lower() in ("draft", "final")), None)
         strength = next((float(w) for w in words if _STRENGTH.fullmatch(w)), None)
         shots = [w for w in words if w.lower() not in options and not _STRENGTH.fullmatch(w)]
+        # One person at their own terminal: a whole film may be in flight at once, as in the
+        # demo (the per-user limit keeps a shared bot fair; here there is no one to be fair to).
+        project = await self.production.project(LOCAL_SCOPE, self.project_id)
+        whole_film = self.production.max_open_renders + len(project.shotlist.shots)
         batch = await self.production.render(
             LOCAL_SCOPE,
             self.project_id,
             self.author,
             shots,
+            limit=whole_film,
             camera_control=camera,
             control_strength=strength,
             quality=quality,
