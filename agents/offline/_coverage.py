@@ -81,7 +81,7 @@ def _who(spec: str, beat: Beat, scene_people: list[str]) -> list[str]:
 
 def _setup(entry: dict[str, Any], beat: Beat, index: int, scene: list[str], own: bool) -> Setup:
     people = _who(entry["who"], beat, scene)
-    pair = _who("pair", beat, scene) or ["them"]
+    pair = _who("pair", beat, scene) or [beat.subject or "them"]
     names = {"a": pair[0], "b": pair[-1]}
     text = beat.text if own else entry["cover"].format(beat=beat.text.rstrip("."), **names)
     move: dict[str, str] = {k: str(entry[k]) for k in ("move", "direction", "speed") if k in entry}
@@ -99,16 +99,19 @@ def _cover(reading: Reading) -> tuple[list[Setup], list[list[Setup]]]:
     for index, beat in enumerate(reading.beats):
         if beat.place != scene or not shots:
             scene, turns, scene_people = beat.place, {}, []
-            shots.append(_establishing(beat))
+            shots.append(_establishing(beat, "" if shots else reading.world))
         kind = reading.form if reading.form in ("documentary", "music") else beat.kind
         pattern = kinds[kind]
         rotation = pattern["rotation"]
         turn = turns.get(kind, 0)
         core = pattern["scene_core"] if turn == 0 else 1
         scene_people += [p for p in beat.people if p not in scene_people]
+        entries = [rotation[(turn + i) % len(rotation)] for i in range(len(rotation) + 2)]
+        nobody = not (beat.people or scene_people or beat.subject)  # never "Close on them"
         setups = [
-            _setup(rotation[(turn + i) % len(rotation)], beat, index, scene_people, own=i == 0)
-            for i in range(len(rotation) + 2)
+            _setup(entry, beat, index, scene_people, own=i == 0)
+            for i, entry in enumerate(entries)
+            if i == 0 or not (nobody and "{a}" in entry["cover"])
         ]
         shots += setups[:core]
         spare.append(setups[core:])
@@ -116,10 +119,12 @@ def _cover(reading: Reading) -> tuple[list[Setup], list[list[Setup]]]:
     return shots, spare
 
 
-def _establishing(beat: Beat) -> Setup:
+def _establishing(beat: Beat, world: str) -> Setup:
     place = beat.place
     entry = coverage()["establish"]["EXT" if place and place.int_ext.value == "EXT" else "INT"]
     where = place.description if place else "the world of the film"
+    if world and world.lower() not in where.lower():
+        where = f"{world}, {where}" if place else world  # "1947 Los Angeles, smoky jazz bar"
     when = _WHEN.get(beat.time, f" at {beat.time.value.lower()}")
     text = f"Establishing: {where}{when}"
     move = {k: entry[k] for k in ("move", "direction", "speed") if k in entry}

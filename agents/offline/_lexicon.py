@@ -45,6 +45,15 @@ class Lexicon:
     products_re: re.Pattern[str]
     props_re: re.Pattern[str]
     style_cues_re: re.Pattern[str]
+    sides: dict[str, IntExt]  # "outside" → EXT
+    prepositions: frozenset[str]
+    gender: dict[str, str]  # a word that marks a person as "female" or "male"
+    verbs: frozenset[str]  # single words that act in a beat
+    clause_re: re.Pattern[str]  # a strong break between clauses: ";", ":"
+    weak_re: re.Pattern[str]  # a weak one: ",", "while", ", then" (group "word")
+    borrow: frozenset[str]
+    subjects: frozenset[str]
+    connective_re: re.Pattern[str]  # a word that opens a beat and shows nothing
 
 
 @cache
@@ -57,12 +66,13 @@ def lexicon() -> Lexicon:
     place_re = re.compile(
         rf"\b(?:{preps})\s+(?:(?:the|a|an|his|her|their|its|my|our)\s+)?"
         rf"(?P<adj>(?:(?!(?:the|a|an|of|and|with|in|at|on|to|from|as|then|while)\b)[\w'’-]+\s+){{0,3}}?)"
-        rf"(?P<place>{alternation(list(places))})(?![\w-])",
+        rf"(?P<place>{alternation(list(places))})(?:e?s)?(?![\w-])",  # "the city streets"
         re.IGNORECASE,
     )
     times = {w: TimeOfDay(k) for k, ws in data["time"].items() for w in ws}
     people = data["people"]
     beats = data["beats"]
+    clauses = data["clauses"]
     return Lexicon(
         places=places,
         buildings=frozenset(places_data["buildings"]),
@@ -87,6 +97,26 @@ def lexicon() -> Lexicon:
         products_re=words_re(beats["products"]),
         props_re=words_re(beats["props"]),
         style_cues_re=words_re(data["styles"]["cues"]),
+        sides={w: IntExt(v) for w, v in places_data["sides"].items()},
+        prepositions=frozenset(places_data["prepositions"]),
+        gender={w: g for g, ws in people["gender"].items() for w in ws},
+        verbs=frozenset(
+            w
+            for k, ws in beats.items()
+            if k not in ("products", "props")
+            for w in ws
+            if " " not in w
+        ),
+        clause_re=re.compile(rf"\s*({alternation(clauses['strong'])})\s+"),
+        weak_re=re.compile(
+            rf",?\s+(?P<word>{alternation(clauses['borrow'] + clauses['weak'][1:])})\s+|,\s+",
+            re.IGNORECASE,
+        ),
+        borrow=frozenset(clauses["borrow"]),
+        subjects=frozenset(clauses["subjects"]),
+        connective_re=re.compile(
+            rf"^(?:{alternation(clauses['connectives'])})\b,?\s*", re.IGNORECASE
+        ),
     )
 
 
