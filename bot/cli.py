@@ -84,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     cast.add_argument("--project", type=int, help="project id (default: the latest)")
     cast.add_argument("words", nargs=argparse.REMAINDER, help="what to do")
+
+    farm = commands.add_parser("farm", help="the render farm (SLATE_RENDER_BACKEND=ray)")
+    farm_commands = farm.add_subparsers(dest="farm_command", required=True)
+    farm_status = farm_commands.add_parser(
+        "status", help="start or join Ray as the bot does and list the render workers"
+    )
+    farm_status.add_argument(
+        "--wait", type=float, default=30.0, help="seconds to wait for workers to start (30)"
+    )
     return parser
 
 
@@ -187,6 +196,7 @@ def _run(args: argparse.Namespace, settings: Any) -> Coroutine[Any, Any, int]:
         "models": _models,
         "styles": _styles,
         "cast": _cast,
+        "farm": _farm,
     }
     return handlers[args.command](args, settings)
 
@@ -254,6 +264,66 @@ async def _cast(args: argparse.Namespace, settings: Any) -> int:
             console.print(result)
         else:
             show_direction(console, result, prod.director_name)
+    return 0
+
+
+async def _farm(args: argparse.Namespace, settings: Any) -> int:
+    """`slate farm status`: the farm's workers as the bot would start them, one line each."""
+    if settings.render_backend != "ray":
+        print(
+            f"No render farm: renders run on {settings.render_workers} worker thread(s) in the "
+            "bot's process (SLATE_RENDER_BACKEND=local). Set SLATE_RENDER_BACKEND=ray to "
+            "render on a Ray cluster."
+        )
+        return 0
+    from agents.offline import OfflineDirector
+    from bot.app import render_cache_salt, render_executor, renderer_loader
+    from bot.production import Production
+    from bot.terminal import LOCAL_SCOPE
+    from render.pool import RenderPool
+    from studio.store import Store
+
+    executor: Any = render_executor(settings)
+    where = settings.ray_address or "a local Ray instance"
+    store = await Store.open(settings.database)
+    try:
+        pool = RenderPool(
+            renderer_loader(settings),
+            settings.render_shared_dir or settings.renders_dir,
+            workers=settings.render_workers,
+            cache_salt=render_cache_salt(settings),
+            executor=executor,
+        )
+        async with pool:
+            # Not started: a status check takes over no job a stopped bot left open.
+            prod = Production(store, OfflineDirector(), pool=pool)
+            want = executor.target()
+            for _ in range(int(max(args.wait, 0.0) * 10)):  # actors start in a few seconds
+                if len(pool.workers()) >= want:
+                    break
+                await asyncio.sleep(0.1)
+            rows = await prod.workers(LOCAL_SCOPE)
+    finally:
+        await store.close()
+    kind = "GPU" if executor.gpus_per_worker else "CPU"
+    if not rows:
+        print(
+            f"The render farm on {where} has no worker: the cluster has no {kind} free for "
+            f"one (it has room for {want}). Add a machine with `ray start --address=HEAD:6379`."
+        )
+        return 1
+    print(f"Render farm on {where}: {len(rows)} worker(s), one per {kind} slot.")
+    table = [("worker", "machine", "slot", "models", "rendering")]
+    table += [
+        (row.name, row.node, row.device, ", ".join(row.models) or "-", row.rendering or "idle")
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    for line in table:
+        cells = [cell.ljust(width) for cell, width in zip(line[:4], widths, strict=True)]
+        print("  ".join([*cells, line[4]]))
+    if len(rows) < want:
+        print(f"{want - len(rows)} more worker(s) still starting after {args.wait:g} s.")
     return 0
 
 

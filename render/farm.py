@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import queue
+import socket
 import tempfile
 import threading
 import traceback
@@ -41,7 +42,7 @@ from PIL import Image
 
 from render.develop import develop
 from render.encode import temp_sibling
-from render.pool import RendererLoader, RenderJob, WorkerLost
+from render.pool import RendererLoader, RenderJob, WorkerInfo, WorkerLost
 from render.types import (
     CancelToken,
     ProgressCallback,
@@ -127,6 +128,7 @@ class FarmWorker:
         return {
             "pid": os.getpid(),
             "node": context.get_node_id(),
+            "host": socket.gethostname(),
             "gpus": [str(gpu) for gpu in ray.get_gpu_ids()],
             "models": sorted(self._renderers),
             "job": self._job,
@@ -232,6 +234,7 @@ class FarmSlot:
     name: str = ""
     retired: bool = False
     job_id: str | None = field(default=None, init=False)
+    models: set[str] = field(default_factory=set, init=False)  # loaded there, kept
 
     def __post_init__(self) -> None:
         self.name = self.name or f"ray-{self.index}"
@@ -255,10 +258,12 @@ class FarmSlot:
             async for ref in stream:
                 update: _Update = await ref
                 if isinstance(update, _Progress):
+                    self.models.add(job.request.model)  # rendering: its renderer is loaded
                     progress(RenderProgress(update.step, update.total, update.preview))
                 elif isinstance(update, _Failed):
                     raise update.error()
                 else:
+                    self.models.add(job.request.model)
                     if update.clip is not None and update.poster is not None:
                         await asyncio.to_thread(
                             _write_clip, clip, update.clip, poster, update.poster
@@ -283,17 +288,6 @@ def _write_clip(clip: Path, clip_bytes: bytes, poster: Path, poster_bytes: bytes
     clip.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(poster, poster_bytes)
     write_atomically(clip, clip_bytes)  # last: an existing clip marks the job done
-
-
-@dataclass(frozen=True)
-class FarmWorkerInfo:
-    """A farm actor for `slate farm status` and `/queue`: where it runs and what it renders."""
-
-    name: str
-    node: str
-    gpus: tuple[str, ...]
-    pid: int
-    job_id: str | None
 
 
 class RayExecutor:
@@ -398,18 +392,25 @@ class RayExecutor:
             cap = self.max_workers or (self._pool.worker_count if self._pool else 1)
         return int(max(0, min(fits, cap) if cap is not None else fits))
 
-    def workers(self) -> list[FarmWorkerInfo]:
-        return [
-            FarmWorkerInfo(
-                slot.name,
-                str(slot.where.get("node", "")),
-                tuple(slot.where.get("gpus", ())),
-                int(slot.where.get("pid", 0)),
-                slot.job_id,
+    def workers(self) -> list[WorkerInfo]:
+        """The live actors: machine (host and Ray node), GPU or CPU slot, models, job, pid."""
+        rows = []
+        for slot in self._slots:
+            if slot.retired:
+                continue
+            gpus = [str(gpu) for gpu in slot.where.get("gpus", ())]
+            host, node = str(slot.where.get("host", "?")), str(slot.where.get("node", ""))
+            rows.append(
+                WorkerInfo(
+                    slot.name,
+                    f"{host} ({node[:8]})",
+                    f"GPU {','.join(gpus)}" if gpus else "CPU",
+                    tuple(sorted(slot.models)),
+                    slot.job_id,
+                    int(slot.where.get("pid", 0)),
+                )
             )
-            for slot in self._slots
-            if not slot.retired
-        ]
+        return rows
 
     # -- scaling ---------------------------------------------------------------------------
 

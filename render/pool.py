@@ -145,6 +145,19 @@ class QueueEntry:
     project_id: int | None = None  # the job's RenderJob.project_id
 
 
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A render worker for people (`slate farm status`, `/queue`): where it runs, the models
+    it has loaded and keeps, the job it renders now (its executor's `workers()` reports them)."""
+
+    name: str
+    node: str  # the machine
+    device: str  # "GPU 0", "CPU", "thread"
+    models: tuple[str, ...]
+    job_id: str | None
+    pid: int = 0
+
+
 RendererLoader = Callable[[str, int], Renderer]
 """`load_renderer(model, worker_index)`: called where the worker renders, once per model. The Ray
 executor ships it to its actors, so there it must pickle (a module-level function or an instance
@@ -288,6 +301,16 @@ class RenderPool:
 
     def busy(self, slot: RenderSlot) -> bool:
         return any(running.slot is slot for running in self._running.values())
+
+    def job_on(self, slot: RenderSlot) -> str | None:
+        """The job `slot` renders now (the newest it was given)."""
+        jobs = [r.job.job_id for r in self._running.values() if r.slot is slot]
+        return jobs[-1] if jobs else None
+
+    def workers(self) -> list[WorkerInfo]:
+        """The workers as the executor reports them (`executor.workers()`; [] if it can't)."""
+        report: Callable[[], list[WorkerInfo]] | None = getattr(self.executor, "workers", None)
+        return report() if report is not None else []
 
     # -- events ----------------------------------------------------------------------------
 
@@ -578,8 +601,10 @@ class ThreadExecutor:
         self.overlap = overlap
         self.preload = preload
         self._slots: list[ThreadSlot] = []
+        self._pool: RenderPool | None = None
 
     async def start(self, pool: RenderPool) -> None:
+        self._pool = pool
         for index in range(pool.worker_count):
             slot = ThreadSlot(index, pool.load_renderer, overlap=self.overlap)
             for model in self.preload:
@@ -590,6 +615,19 @@ class ThreadExecutor:
     async def close(self) -> None:
         for slot in self._slots:
             slot.close()
+
+    def workers(self) -> list[WorkerInfo]:
+        pool = self._pool
+        return [
+            WorkerInfo(
+                slot.name,
+                "local",
+                "thread",
+                tuple(sorted(list(slot._renderers))),  # list(): one atomic copy
+                pool.job_on(slot) if pool is not None else None,
+            )
+            for slot in self._slots
+        ]
 
 
 class ThreadSlot:

@@ -126,6 +126,7 @@ class Shooting(commands.Cog):
     @app_commands.guild_only()
     async def queue(self, interaction: discord.Interaction) -> None:
         entries = await self.production.queue(scope_of(interaction))
+        workers = await self.production.workers(scope_of(interaction))
         lines = [
             f"**{clip(entry.title, 80)}** · {entry.label} · "
             + ("▶ rendering" if entry.position == 0 else f"queued #{entry.position}")
@@ -133,10 +134,18 @@ class Shooting(commands.Cog):
             for entry in entries
         ]
         text = (
-            clip("**Render queue**\n" + "\n".join(lines), 2000)
+            "**Render queue**\n" + "\n".join(lines)
             if lines
             else "Nothing is rendering for this server. Start with `/render` in a film's thread."
         )
+        if workers:  # which film each renders (the shots are in the queue above)
+            text += "\n\n**Workers**\n" + "\n".join(
+                f"`{worker.name}` · {worker.device} · {clip(worker.node, 40)} · "
+                + (f"▶ {clip(worker.title, 80)}" if worker.title else "idle")
+                + (f" · {clip(', '.join(worker.models), 80)}" if worker.models else "")
+                for worker in workers
+            )
+        text = clip(text, 2000)
         await interaction.response.send_message(
             text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

@@ -131,6 +131,23 @@ class QueueEntry:
 
 
 @dataclass(frozen=True)
+class WorkerRow:
+    """A render worker as the crew sees it: where it runs, what it has loaded, what it renders."""
+
+    name: str  # "ray-0", "thread-0"
+    node: str  # the machine
+    device: str  # "GPU 0", "CPU", "thread"
+    models: tuple[str, ...]  # loaded and kept
+    title: str = ""  # the film it renders now ("another crew's film"); "" when idle
+    label: str = ""  # the job's queue label ("#3 shot 2"), when the film is this crew's
+
+    @property
+    def rendering(self) -> str:
+        """What it renders, in one phrase: "The Letter · #3 shot 2"; "" when idle."""
+        return " · ".join(part for part in (self.title, self.label) if part)
+
+
+@dataclass(frozen=True)
 class Cut:
     film: Path
     timeline: Path

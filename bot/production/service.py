@@ -8,6 +8,7 @@ models, so no front-end needs the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from bot.production.models import (
     QueueEntry,
     RenderBatch,
     TakeCard,
+    WorkerRow,
 )
 from bot.production.post import Post
 from bot.production.renders import Renders, render_queue, usable_takes
@@ -33,7 +35,7 @@ from bot.production.reports import Listener, RenderReports
 from render.pool import RenderPool
 from render.portrait import PortraitRenderer
 from studio.edits import Edit
-from studio.errors import InvalidValue
+from studio.errors import InvalidValue, NotFound
 from studio.images import ImageStore
 from studio.records import Project, Version
 from studio.store import Store
@@ -276,6 +278,26 @@ class Production:
 
     async def queue(self, scope: str) -> list[QueueEntry]:
         return await render_queue(self.renders.require_pool(), self.store, scope)
+
+    async def workers(self, scope: str) -> list[WorkerRow]:
+        """The render workers (farm actors or local threads) and what each renders now; a job
+        of another scope's project shows as "another crew's film". [] without renders."""
+        pool = self.renders.pool
+        if pool is None:
+            return []
+        rendering = {entry.job_id: entry for entry in pool.queue() if entry.position == 0}
+        rows = []
+        for worker in pool.workers():
+            entry = rendering.get(worker.job_id or "")
+            title, label = ("another crew's film", "") if worker.job_id else ("", "")
+            if entry is not None and entry.project_id is not None:
+                with contextlib.suppress(NotFound):  # another scope's project: not named
+                    project = await self.store.project(scope, entry.project_id)
+                    title, label = project.title, entry.label
+            rows.append(
+                WorkerRow(worker.name, worker.node, worker.device, worker.models, title, label)
+            )
+        return rows
 
     # --- post ------------------------------------------------------------------------------------
 

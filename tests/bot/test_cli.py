@@ -426,3 +426,49 @@ def test_demo_with_a_cast_of_references(tmp_path: Path) -> None:
     assert "references: used: Mia (front)" in page
     bad = slate(tmp_path, "demo", BRIEF, "--out", "film2", "--cast", "Mia")
     assert bad.returncode == 2 and "NAME=IMAGE" in bad.stderr and not (tmp_path / "film2").exists()
+
+
+def _farm_status(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    code = "import sys; from bot.cli import main; sys.exit(main(['farm', 'status']))"
+    if env.pop("NO_RAY", None):
+        code = "import sys; sys.modules['ray'] = None; " + code
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLATE_DATA_DIR": str(tmp_path / "data"), **env},
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+
+
+def test_farm_status_lists_the_ray_workers(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    result = _farm_status(tmp_path, SLATE_RENDER_BACKEND="ray", SLATE_RENDER_WORKERS="2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Render farm on a local Ray instance: 2 worker(s)")
+    assert lines[1].split() == ["worker", "machine", "slot", "models", "rendering"]
+    workers = sorted(line.split()[0] for line in lines[2:])
+    assert workers == ["ray-0", "ray-1"] and all(line.endswith("idle") for line in lines[2:])
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"SLATE_RENDER_BACKEND": "local"}, "No render farm: renders run on 1 worker thread(s)"),
+        ({"SLATE_RENDER_BACKEND": "ray", "NO_RAY": "1"}, "slate: The Ray render farm needs Ray"),
+        ({"SLATE_RENDER_BACKEND": "ray", "SLATE_RAY_ADDRESS": "auto"}, "cannot be reached"),
+    ],
+    ids=["local", "no-ray", "no-cluster"],
+)
+def test_farm_status_without_a_farm_is_one_clear_line(
+    tmp_path: Path, env: dict[str, str], said: str
+) -> None:
+    if "NO_RAY" not in env and env["SLATE_RENDER_BACKEND"] == "ray":
+        pytest.importorskip("ray")
+    result = _farm_status(tmp_path, **env, RAY_ADDRESS="")
+    out = (result.stdout + result.stderr).strip()
+    assert said in out and len(out.splitlines()) == 1, out
+    assert result.returncode == (0 if env["SLATE_RENDER_BACKEND"] == "local" else 1)

@@ -72,14 +72,16 @@ class GatedFileRenderer:
 
 @dataclass(frozen=True)
 class FarmTestLoader:
-    """A picklable loader: what a farm actor needs to build its renderers."""
+    """A picklable loader: what a farm actor needs to build its renderers. `gate_all`: every
+    model (the animatic too) renders gated, for a production whose renders must wait."""
 
     folder: str
+    gate_all: bool = False
 
     def __call__(self, model: str, worker: int) -> Renderer:
         log_line(Path(self.folder), "loads.log", f"{model} {worker} {os.getpid()}")
         if model == "broken":
             raise ModelLoadError("The model 'broken' could not be loaded.")
-        if model == "animatic":
+        if model == "animatic" and not self.gate_all:
             return AnimaticRenderer()
         return GatedFileRenderer(Path(self.folder), model)

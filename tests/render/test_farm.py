@@ -1,5 +1,14 @@
 """The Ray render farm behind the pool's contract: one local Ray instance (2 CPU slots) for the
-whole module; each test gets its own pool and actors. Skipped only when ray is not installed."""
+whole module; each test gets its own pool and actors. Skipped only when ray is not installed.
+
+The pool's behaviours the crew sees (event order with progress and previews, fairness and
+priority, cancelling queued and running jobs, cache hits and joined renders, failures and their
+reasons, the workers' report) run against both backends, `local` (worker threads) and `ray`,
+with the same file-gated renderers (`farm_renderers`: actors are other processes, so a
+threading.Event can't hold them). Ray only: a killed actor (threads have no process to kill; the
+local pool's lost-worker path is test_pool's `LosingExecutor`), and the one-batch comparison of
+the two backends' event streams.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +56,8 @@ def ray_instance() -> Iterator[None]:
             num_cpus=2,
             include_dashboard=False,
             log_to_driver=False,
-            runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},  # tests.render.farm_renderers
+            # tests.render.farm_renderers; and the tiny Wan loads with nothing downloaded
+            runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}},
         )
     yield
     if started:
@@ -54,7 +65,7 @@ def ray_instance() -> Iterator[None]:
 
 
 class Farm:
-    def __init__(self, pool: RenderPool, executor: RayExecutor, folder: Path) -> None:
+    def __init__(self, pool: RenderPool, executor: Any, folder: Path) -> None:
         self.pool, self.executor, self.folder = pool, executor, folder
         self.events = Recorder()
         pool.add_listener(self.events)
@@ -66,18 +77,18 @@ class Farm:
         return lines(self.folder, "rendered.log")
 
     async def workers(self, count: int) -> None:
-        """Wait until `count` actors have joined (and no more)."""
+        """Wait until `count` workers have joined (and no more)."""
         for _ in range(600):
-            if len(self.executor.workers()) == count and len(self.pool.slots()) == count:
+            if len(self.pool.workers()) == count and len(self.pool.slots()) == count:
                 return
             await asyncio.sleep(0.02)
-        raise AssertionError(f"{len(self.executor.workers())} farm workers, not {count}")
+        raise AssertionError(f"{len(self.pool.workers())} render workers, not {count}")
 
 
-async def _farm(tmp_path: Path, workers: int) -> Farm:
+async def _farm(tmp_path: Path, workers: int, backend: str = "ray") -> Farm:
     folder = tmp_path / "farm"
     folder.mkdir()
-    executor = RayExecutor(rescale_s=0.5)
+    executor = RayExecutor(rescale_s=0.5) if backend == "ray" else ThreadExecutor()
     pool = RenderPool(
         FarmTestLoader(str(folder)), tmp_path / "clips", workers=workers, executor=executor
     )
@@ -87,8 +98,19 @@ async def _farm(tmp_path: Path, workers: int) -> Farm:
     return farm
 
 
+@pytest.fixture(params=["local", "ray"])
+async def farm(
+    ray_instance: None, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Farm]:
+    """One worker: a thread (`local`) or a Ray actor (`ray`)."""
+    farm = await _farm(tmp_path, 1, request.param)
+    yield farm
+    farm.open_gate()
+    await farm.pool.close()
+
+
 @pytest.fixture
-async def farm(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
+async def ray_farm(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
     farm = await _farm(tmp_path, 1)
     yield farm
     farm.open_gate()
@@ -129,8 +151,9 @@ async def test_events_order_outputs_and_previews(farm: Farm) -> None:
     assert farm.events.threads == {threading.get_ident()}  # delivered on the loop thread
 
 
-async def test_same_events_as_the_local_pool(farm: Farm, tmp_path: Path) -> None:
+async def test_same_events_as_the_local_pool(ray_farm: Farm, tmp_path: Path) -> None:
     """One batch through both backends: the same events in the same order (progress aside)."""
+    farm = ray_farm
 
     def batch(pool: RenderPool) -> None:
         for job_id, user, prompt in [("a1", "ana", "x"), ("a2", "ana", "y"), ("b1", "ben", "y")]:
@@ -326,3 +349,101 @@ def test_the_local_backend_never_imports_ray(tmp_path: Path) -> None:
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+async def test_workers_report_their_models_and_jobs(farm: Farm) -> None:
+    (idle,) = farm.pool.workers()
+    assert idle.job_id is None and idle.models == ()
+    assert idle.device == ("CPU" if isinstance(farm.executor, RayExecutor) else "thread")
+    farm.pool.submit(_job("j1"))
+    await farm.events.wait(JobProgress, "j1")
+    (busy,) = farm.pool.workers()
+    assert busy.job_id == "j1" and busy.models == ("gated",) and busy.name == idle.name
+    farm.open_gate()
+    await farm.events.wait(JobFinished, "j1")
+    (done,) = farm.pool.workers()
+    assert done.job_id is None and done.models == ("gated",)  # loaded once, kept
+
+
+@pytest.mark.parametrize("backend", ["local", "ray"])
+async def test_the_production_says_what_each_worker_renders(
+    ray_instance: None, tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Production.workers`, what `slate farm status` and `/queue` show: the film and shot a
+    worker renders for this crew; another crew's film unnamed."""
+    from bot.app import production
+    from bot.settings import Settings
+
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    monkeypatch.setattr("bot.app.renderer_loader", lambda s: FarmTestLoader(str(folder), True))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        render_backend=backend,
+        render_workers=2,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    brief = (
+        "A 10-second teaser. Mia waits in a rain-soaked alley at night. Cole hands her a letter."
+    )
+    try:
+        async with production(settings, render=True) as prod:
+            project = (await prod.start_project("local", "ana", brief)).project
+            batch = await prod.render("local", project.id, "ana")
+            for _ in range(500):  # until both workers have a shot
+                rows = await prod.workers("local")
+                if len(rows) == 2 and all(row.label for row in rows):
+                    break
+                await asyncio.sleep(0.02)
+            assert {row.title for row in rows} == {project.title}
+            assert all(row.label.startswith(f"#{project.id} shot ") for row in rows)
+            assert {row.device for row in rows} == {"CPU" if backend == "ray" else "thread"}
+            other = await prod.workers("discord:1")
+            assert {(row.title, row.label) for row in other} == {("another crew's film", "")}
+            (folder / "open").touch()
+            await prod.wait(batch.id)
+            rows = await prod.workers("local")
+            assert [row.rendering for row in rows] == ["", ""]
+            assert {row.models for row in rows} == {("animatic",)}
+    finally:
+        (folder / "open").touch()
+
+
+async def test_a_tiny_diffusers_pipeline_renders_on_the_farm(
+    ray_instance: None, tiny_wan_path: Path, tmp_path: Path
+) -> None:
+    """A random-weight Wan pipeline saved to disk, loaded in the actor through the bot's own
+    RendererFactory (as SLATE_RENDERER=diffusers does), rendered with progress and previews."""
+    from bot.app import RendererFactory
+    from render.diffusers import DiffusersOptions
+
+    executor = RayExecutor(rescale_s=0.5)
+    loader = RendererFactory(DiffusersOptions(preview_every=2), device_count=lambda: 0)
+    events = Recorder()
+    request = RenderRequest(
+        prompt="a man walks down a dark street at night",
+        width=64,
+        height=64,
+        frames=9,
+        fps=16,
+        steps=3,
+        guidance=5.0,
+        seed=7,
+        model=str(tiny_wan_path),
+    )
+    async with RenderPool(loader, tmp_path / "clips", executor=executor) as pool:
+        pool.add_listener(events)
+        pool.submit(RenderJob("wan", "ana", request))
+        for _ in range(1200):  # the actor imports torch and loads the pipeline first
+            if any(isinstance(e, JobFinished | JobFailed) for e in events.events):
+                break
+            await asyncio.sleep(0.05)
+        finished = events.events[-1]
+        assert isinstance(finished, JobFinished), finished
+        progress = [e for e in events.events if isinstance(e, JobProgress)]
+        assert [e.step for e in progress] == [1, 2, 3] and progress[-1].total == 3
+        assert any(e.preview is not None for e in progress)
+        assert probe(finished.clip).frames == 9 and finished.poster.exists()
+        assert finished.info["model"] and not finished.cache_hit
+        (worker,) = pool.workers()
+        assert worker.models == (str(tiny_wan_path),) and worker.job_id is None
