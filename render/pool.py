@@ -540,11 +540,13 @@ class RenderPool:
             else:
                 outcome = JobFailed(job.job_id, LOST_TWICE.format(reason=lost))
         except OSError as error:
-            log.exception("render %s could not write its clip", job.job_id)
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+            if full:  # the crew is told in one line; a traceback would only bury it
+                log.warning("render %s could not write its clip: the disk is full", job.job_id)
+            else:
+                log.exception("render %s could not write its clip", job.job_id)
             reason = (
-                DISK_FULL
-                if error.errno in (errno.ENOSPC, errno.EDQUOT)
-                else f"The clip could not be written: {error.strerror or error}."
+                DISK_FULL if full else f"The clip could not be written: {error.strerror or error}."
             )
             outcome = JobFailed(job.job_id, reason)
         except Exception:
@@ -654,8 +656,8 @@ class ThreadSlot:
             load: Callable[[], None] | None = getattr(renderer, "load", None)
             if load is not None:
                 load()
-        except Exception:
-            log.exception("worker %s could not preload %s", self.name, model)
+        except Exception as error:  # the first render of it reports the reason to the crew
+            log.warning("worker %s could not preload %s: %s", self.name, model, error)
 
     async def render(
         self,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agents.base import Director
 from bot.camera import RenderDefaults
+from bot.errors import user_message
 from bot.production import checks
 from bot.production.cast import Casting
 from bot.production.direction import Direction
@@ -104,8 +105,9 @@ class Production:
             self._upkeep = None
             try:
                 await self.renders.release()
-            except Exception:  # the next run takes the jobs over when their leases run out
-                log.warning("could not release this run's render jobs", exc_info=True)
+            except Exception as error:  # the next run takes the jobs over when leases run out
+                reason = user_message(error) or repr(error)
+                log.warning("could not release this run's render jobs: %s", reason)
         await self.reports.close()
 
     async def _keep(self) -> None:
