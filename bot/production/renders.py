@@ -28,6 +28,7 @@ from render.types import (
     ReferenceImage,
     RenderError,
     RenderRequest,
+    Tier,
 )
 from studio.errors import InvalidValue, NotFound
 from studio.images import ImageStore
@@ -229,8 +230,11 @@ class Renders:
                 continue
             if reroll:
                 request = replace(request, seed=new_seed())
+            # Drafts go first: a crew waiting to review should not queue behind finishing work
+            # (benchmarks/farm_busy_day.py: draft wait p99 664 s → 59 s, finals' p99 +16%).
+            rank = priority + (1 if request.tier is Tier.DRAFT else 0)
             job = NewJob(
-                secrets.token_hex(8), shot.uid, shot.number, key, user, priority, request.to_data()
+                secrets.token_hex(8), shot.uid, shot.number, key, user, rank, request.to_data()
             )
             todo.append((shot, job, request))
         batch_id = secrets.token_hex(6)
@@ -255,7 +259,7 @@ class Renders:
                     job.fingerprint,
                     request,
                 )
-                self._submit(job.id, user, priority, ref)
+                self._submit(job.id, user, job.priority, ref)
         jobs = [(job.id, shot.number) for shot, job, _ in todo]
         return RenderBatch(batch_id, project.id, jobs, skipped, project.room, rendering)
 

@@ -85,3 +85,15 @@ async def test_finish_renders_exactly_the_approved_drafts_and_the_cut_takes_fina
         assert {take.id for take in cut.takes} >= {take.id for take in finals}
         again = await prod.finish(SCOPE, project.id, "ana")
         assert again.jobs == [] and sorted(again.skipped) == sorted(numbers[:2])
+
+
+async def test_drafts_go_ahead_of_finishing_work(tmp_path: Path) -> None:
+    async with production(settings_for(tmp_path), render=True) as prod:
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        draft = await prod.render(SCOPE, project.id, "ana", ["1"], quality="draft")
+        final = await prod.render(SCOPE, project.id, "ana", ["1"], quality="final")
+        await prod.wait(draft.id)
+        await prod.wait(final.id)
+        jobs = {job.id: job for job in await prod.store.batch_jobs(draft.id)}
+        jobs |= {job.id: job for job in await prod.store.batch_jobs(final.id)}
+        assert jobs[draft.jobs[0][0]].priority == jobs[final.jobs[0][0]].priority + 1
