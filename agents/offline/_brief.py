@@ -275,7 +275,8 @@ def read_brief(brief: str) -> Reading:
     lines = _lines(story, lex)
     world = next((ln.text for ln in lines if ln.setting and not ln.heading and (lex.cities_re.search(ln.text) or _YEAR_RE.search(ln.text))), "")  # fmt: skip
     reading.world = re.sub(r"^(?:in|at|on)\s+", "", world, flags=re.IGNORECASE)
-    reading.beats = _beats(lines, reading.cast, lex, brands)
+    opening = next((_place(f, lex) for f in framing if lex.place_re.search(f)), None)
+    reading.beats = _beats(lines, reading.cast, lex, brands, opening)
     if not reading.beats:
         raise InvalidValue(f"I couldn't find any action in that brief. {BRIEF_HELP}")
     kinds = [b.kind for b in reading.beats]
@@ -416,20 +417,29 @@ def _lines(story: list[str], lex: Lexicon) -> list[Line]:
         if sentence.startswith(_HEADING):
             lines.append(_slugline(sentence, lex))
             continue
-        for clause in _clauses(sentence, lex):
-            while True:  # peel lead-ins: "Later, on the rooftop at night, they argue."
-                clause = lex.connective_re.sub("", clause, count=1)
-                lead = re.match(r"^(?P<lead>[^,:;\"“]{1,80}?)[,:]\s+(?=\S)", clause)
-                setting = _setting(lead.group("lead"), lex) if lead else None
-                if lead is None or setting is None:
-                    break
-                lines.append(setting)
-                clause = clause[lead.end() :]
+        for clause in _clauses(_peel(sentence, lines, lex), lex):
+            clause = _peel(clause, lines, lex)
             if (setting := _setting(clause.rstrip("."), lex)) is not None:
                 lines.append(setting)  # "Tokyo at dawn.": its establishing shot says it
             elif clause.strip(" ."):
                 lines.append(Line(clause[:1].upper() + clause[1:]))
     return lines
+
+
+def _peel(clause: str, lines: list[Line], lex: Lexicon) -> str:
+    """Lead-ins off the front of a clause, as lines that set the scene: "Later, on the rooftop
+    at night, they argue." → "they argue."; "New York, 1977: a rookie cop…"."""
+    while True:
+        clause = lex.connective_re.sub("", clause, count=1)
+        lead = re.match(r"^(?P<lead>[^:;\"“]{1,60}?):\s+(?=\S)", clause)
+        setting = _setting(lead.group("lead"), lex) if lead else None
+        if setting is None:
+            lead = re.match(r"^(?P<lead>[^,:;\"“]{1,80}?),\s+(?=\S)", clause)
+            setting = _setting(lead.group("lead"), lex) if lead else None
+        if lead is None or setting is None:
+            return clause
+        lines.append(setting)
+        clause = clause[lead.end() :]
 
 
 def _unappositive(text: str, cast: dict[str, str]) -> str:
@@ -447,10 +457,12 @@ def _gender(name: str, description: str, lex: Lexicon) -> str | None:
     return next((lex.gender[w] for w in words if w in lex.gender), None)
 
 
-def _beats(lines: list[Line], cast: dict[str, str], lex: Lexicon, brands: set[str]) -> list[Beat]:
+def _beats(
+    lines: list[Line], cast: dict[str, str], lex: Lexicon, brands: set[str], opening: Place | None
+) -> list[Beat]:
     beats: list[Beat] = []
-    # The film opens where the story first names a place, even after a voice-over line.
-    place = next((p for line in lines if (p := line.place or _place(line.text, lex))), None)
+    # The film opens where its framing line or, failing that, its story first names a place.
+    place = opening or next((p for ln in lines if (p := ln.place or _place(ln.text, lex))), None)
     time = TimeOfDay.DAY
     held = False  # under a slugline, its place and time hold
     recent: list[str] = []  # who was last on screen, for "she" and "they"
@@ -489,20 +501,10 @@ def _beats(lines: list[Line], cast: dict[str, str], lex: Lexicon, brands: set[st
             if pick is not None:
                 people.append(pick)
                 gender[pick] = sex
-        if (
-            len(people) == 1
-            and people[0] not in gender
-            and (one := _PRONOUN_ONE.match(plain.strip()))
-        ):
-            gender[people[0]] = lex.gender[one.group().lower()]
         recent = [p for p in recent if p not in people] + people
         kind = _kind(plain, people, lex, brands)
-        text = sentence
-        dialogue = ""
-        if said and kind == "talk" or said and lex.beats["talk"].search(sentence[: said.start()]):
-            dialogue = said.group("q").strip()
-            text = sentence[: said.start()] + sentence[said.end() :]
-            text = re.sub(rf"(?:,|\s+and)?\s+(?:{lex.beats['talk'].pattern})\s*:?\s*(?=[.!?]?$)", "", text.strip(), flags=re.I) or text  # fmt: skip
+        talks = said and (kind == "talk" or lex.beats["talk"].search(sentence[: said.start()]))
+        dialogue = said.group("q").strip() if said and talks else ""  # 'Cole says "…"'
         subject = _subject(plain, lex).lower() if not people else ""
-        beats.append(Beat(tidy(text).rstrip(":"), kind, people, place, time, subject, dialogue))
+        beats.append(Beat(tidy(sentence).rstrip(":"), kind, people, place, time, subject, dialogue))
     return beats

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.offline._brief import Beat, Place, Reading
-from agents.offline._lexicon import coverage
+from agents.offline._lexicon import coverage, lexicon
 from agents.offline._notes import LADDER, fit_durations
 from agents.offline._words import sentence
 from studio.edits import (
@@ -22,7 +22,7 @@ from studio.edits import (
     apply_edit,
 )
 from studio.errors import InvalidValue
-from studio.models import MAX_DURATION, MAX_NAME, MAX_SHOTS, MIN_DURATION, ShotList
+from studio.models import MAX_DURATION, MAX_NAME, MAX_SHOTS, MAX_TEXT, MIN_DURATION, ShotList
 from studio.vocab import CameraMove, MoveDirection, MoveSpeed, ShotSize, TimeOfDay
 
 _WHEN = {TimeOfDay.DAY: "", TimeOfDay.NIGHT: " at night"}
@@ -47,6 +47,7 @@ class Setup:
     move: dict[str, str] = field(default_factory=dict)
     beat: int = -1  # the beat it covers; -1 = establishing
     own: bool = False  # the beat's own shot (never dropped, only merged)
+    dialogue: str = ""
 
     def changes(self, duration: float) -> ShotChanges:
         place = self.place
@@ -61,6 +62,7 @@ class Setup:
             int_ext=place.int_ext if place else None,
             location=place.name[:MAX_NAME] if place else None,
             time_of_day=self.time,
+            dialogue=self.dialogue[:MAX_TEXT],
         )
 
 
@@ -80,12 +82,16 @@ def _who(spec: str, beat: Beat, scene_people: list[str]) -> list[str]:
 
 
 def _setup(entry: dict[str, Any], beat: Beat, index: int, scene: list[str], own: bool) -> Setup:
-    people = _who(entry["who"], beat, scene)
+    single = entry["who"] in ("first", "second")  # a beat's own shot holds all who act in it
+    people = _who("all" if own and single and beat.people else entry["who"], beat, scene)
     pair = _who("pair", beat, scene) or [beat.subject or "them"]
     names = {"a": pair[0], "b": pair[-1]}
     text = beat.text if own else entry["cover"].format(beat=beat.text.rstrip("."), **names)
     move: dict[str, str] = {k: str(entry[k]) for k in ("move", "direction", "speed") if k in entry}
-    return Setup(text, ShotSize(entry["size"]), beat.place, beat.time, people, move, index, own)
+    if own and not move and (verb := lexicon().moves_re.search(beat.text)):
+        move = {"move": lexicon().moves[verb.group().lower()]}  # "walks" → truck with them
+    size = ShotSize(entry["size"])
+    return Setup(text, size, beat.place, beat.time, people, move, index, own, beat.dialogue * own)
 
 
 def _cover(reading: Reading) -> tuple[list[Setup], list[list[Setup]]]:
@@ -99,13 +105,16 @@ def _cover(reading: Reading) -> tuple[list[Setup], list[list[Setup]]]:
     for index, beat in enumerate(reading.beats):
         if beat.place != scene or not shots:
             scene, turns, scene_people = beat.place, {}, []
-            shots.append(_establishing(beat, "" if shots else reading.world))
+            if not shots or beat.place not in [s.place for s in shots]:  # a return cuts straight in
+                shots.append(_establishing(beat, "" if shots else reading.world))
         kind = reading.form if reading.form in ("documentary", "music") else beat.kind
+        scene_people += [p for p in beat.people if p not in scene_people]
+        if kind == "talk" and len(scene_people) < 2:
+            kind = "plain"  # no one to talk to: no shoulder to look over
         pattern = kinds[kind]
         rotation = pattern["rotation"]
         turn = turns.get(kind, 0)
         core = pattern["scene_core"] if turn == 0 else 1
-        scene_people += [p for p in beat.people if p not in scene_people]
         entries = [rotation[(turn + i) % len(rotation)] for i in range(len(rotation) + 2)]
         nobody = not (beat.people or scene_people or beat.subject)  # never "Close on them"
         setups = [
@@ -131,10 +140,11 @@ def _establishing(beat: Beat, world: str) -> Setup:
     return Setup(text, ShotSize(entry["size"]), place, beat.time, [], move)
 
 
-def _budget(reading: Reading, core: int) -> int:
-    """How many shots the film wants: its length over the form's pace, or a little coverage."""
+def _budget(reading: Reading, core: int, essential: int) -> int:
+    """How many shots the film wants: its length over the form's pace, or a little coverage
+    (without a length, every scene keeps its establishing shot and every beat its own)."""
     if reading.target is None:
-        return min(12, max(core, 4, core + 2))
+        return max(essential, min(12, max(core, 4, core + 2)))
     pace = float(coverage()["pace"].get(reading.form, 4.0))
     least = math.ceil(reading.target / MAX_DURATION)
     most = math.floor(reading.target / MIN_DURATION)
@@ -184,7 +194,8 @@ def plan_shots(reading: Reading, style: str | None) -> ShotList:
             f"has: it covers at most {most} shots of {MAX_DURATION:g} s. Add more action or ask "
             "for a shorter film."
         )
-    _fit(shots, spare, _budget(reading, len(shots)), reading)
+    essential = sum(1 for s in shots if s.own or s.beat < 0)
+    _fit(shots, spare, _budget(reading, len(shots), essential), reading)
     _vary(shots)
     weights = [_WEIGHT.get(s.size, 1.0) * (1.2 if s.move else 1.0) * 3.5 for s in shots]
     durations = fit_durations(weights, target) if target else [round(w, 1) for w in weights]

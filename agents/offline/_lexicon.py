@@ -39,7 +39,7 @@ class Lexicon:
     form_re: re.Pattern[str]
     honorifics_re: re.Pattern[str]
     relations: frozenset[str]
-    person_nouns: frozenset[str]
+    person_nouns: frozenset[str]  # with the verbs whose object is a person
     never_people: frozenset[str]
     beats: dict[str, re.Pattern[str]]  # beat kind → its words
     products_re: re.Pattern[str]
@@ -54,6 +54,8 @@ class Lexicon:
     borrow: frozenset[str]
     subjects: frozenset[str]
     connective_re: re.Pattern[str]  # a word that opens a beat and shows nothing
+    moves: dict[str, str]  # a verb → the camera move that goes with it
+    moves_re: re.Pattern[str]
 
 
 @cache
@@ -91,7 +93,7 @@ def lexicon() -> Lexicon:
             re.IGNORECASE,
         ),
         relations=frozenset(people["relations"]),
-        person_nouns=frozenset(people["nouns"]),
+        person_nouns=frozenset(people["nouns"] + people["objects"]),
         never_people=frozenset(people["never"]),
         beats={k: words_re(v) for k, v in beats.items() if k not in ("products", "props")},
         products_re=words_re(beats["products"]),
@@ -114,6 +116,8 @@ def lexicon() -> Lexicon:
         ),
         borrow=frozenset(clauses["borrow"]),
         subjects=frozenset(clauses["subjects"]),
+        moves=data["moves"],
+        moves_re=words_re(list(data["moves"])),
         connective_re=re.compile(
             rf"^(?:{alternation(clauses['connectives'])})\b,?\s*", re.IGNORECASE
         ),

@@ -287,6 +287,71 @@ BRIEFS: tuple[Brief, ...] = (
     ),
 )
 
+# Regressions found after the rebuild (sluglines, world lead-ins, clauses, pronouns by gender),
+# written fresh for the set: the director was not tuned on these words.
+BRIEFS += (
+    brief(
+        "INT. GARAGE - NIGHT. Dana, a mechanic, tunes an old engine. EXT. DRIVEWAY - DAWN. Her "
+        "father watches from the porch.",
+        "Dana",
+        scenes=(("GARAGE", INT, NIGHT), ("DRIVEWAY", EXT, DAWN)),
+    ),
+    brief(
+        "EXT. DESERT HIGHWAY - DAY. A lone biker, Kai, races a storm. INT. DINER - DUSK. Kai "
+        "orders coffee; the waitress, June, smiles at him.",
+        "Kai",
+        "June",
+        scenes=(("HIGHWAY", EXT, DAY), ("DINER", INT, DUSK)),
+    ),
+    brief(
+        "Foggy 1920s London: a young reporter, Edith Shaw, waits in a crowded pub. A stranger "
+        "hands her an envelope, then vanishes.",
+        "Edith Shaw",
+        "Edith",
+        scenes=(("PUB", INT, DAY),),
+    ),
+    brief(
+        "A 30-second short. In 1960s Havana, Rafa, a trumpet player, plays on a rooftop at "
+        "dusk. His sister Lucia dances beside him. She laughs and hugs him.",
+        "Rafa",
+        "Lucia",
+        scenes=(("ROOFTOP", EXT, DUSK),),
+        target=30,
+    ),
+    brief(
+        "Omar meets Sara in a quiet library. He slides a note across the table. She reads it "
+        "and smiles. Later, in the park at sunset, they walk together.",
+        "Omar",
+        "Sara",
+        scenes=(("LIBRARY", INT, DAY), ("PARK", EXT, DUSK)),
+        form="dialogue",
+    ),
+    brief(
+        "A wildlife documentary, 30 seconds. At dusk, wolves gather on a snowy ridge. A pup "
+        "chases its tail, then falls. Later, in the valley, the pack hunts.",
+        scenes=(("RIDGE", EXT, DUSK), ("VALLEY", EXT, DUSK)),
+        target=30,
+        framing=("documentary",),
+        form="documentary",
+    ),
+    brief(
+        "A 40-second heist. Ivy, a thief, slips into the museum at midnight while Max waits in "
+        "the car outside. She cracks the display case. Alarms ring; she runs down the hallway.",
+        "Ivy",
+        "Max",
+        scenes=(("MUSEUM", INT, NIGHT), ("CAR", INT, NIGHT)),
+        target=40,
+        framing=("heist",),
+    ),
+    brief(
+        "In the morning light, Theo paints in his studio until late at night. His wife Nell "
+        "brings him tea. He kisses her hand.",
+        "Theo",
+        "Nell",
+        scenes=(("STUDIO", INT, NIGHT),),
+    ),
+)
+
 # Words a framing line uses; a shot that carries them is a framing sentence planned as a shot.
 _FRAMING_WORDS = re.compile(
     r"\b\d+[- ]second\b|\bseconds\b|\bteaser\b|\btrailer\b|\bmusic video\b|\bopener\b|"
@@ -706,6 +771,20 @@ REVISIONS: tuple[Conversation, ...] = (
         T("shot 99: close-up", unchanged("99")),
         T("make it longer", unchanged("which shot")),
     )),
+    # regressions found after the rebuild, in words the director was not tuned on
+    one("add an extreme close-up of the ring at the end", lambda b, a, r: None if len(a.shots) == 9
+        and a.shots[-1].size is ShotSize.EXTREME_CLOSE_UP and "ring" in a.shots[-1].description
+        and a.shots[:8] == b.shots else "no close-up of the ring added at the end"),
+    one("before shot 5 add Rain on the diner window", lambda b, a, r: None if len(a.shots) == 9
+        and "window" in a.shots[4].description else "not added before shot 5"),
+    one("swap the second and third shots", lambda b, a, r: None if [s.description for s in
+        a.shots][1:3] == ["Mia stops.", "Mia walks in."] else "not swapped"),
+    one("lose the first shot", cut("Rain on the alley.")),
+    one("in the style of blade runner", film(style="cyberpunk")),
+    one("give it a ghibli look", film(style="anime")),
+    one("shot 4 sound: " + "rain " * 64, unchanged("300")),
+    one("handheld on shot 3, make it feel uneasy", shot("3", movement=is_(CameraMove.HANDHELD))),
+    one("cover the argument more", covered("DINER", more_than=2)),
     Conversation("move, then speak of it", (
         T("move shot 8 to the start", order("Mia turns away.", "Rain on the alley.")),
         T("make it a wide", shot("1", size=is_(ShotSize.WIDE))),
