@@ -76,6 +76,15 @@ def _gallery(interaction: discord.Interaction) -> GalleryHandler:
     return cast(GalleryHandler, _cog(interaction, GALLERY_COG))
 
 
+class _AnsweringModal(discord.ui.Modal):
+    """A modal whose every error is answered (unexpected ones logged, answered generically)."""
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
 class TakeButton(
     _Button,
     template=r"slate:(?P<action>approve|reroll|revise|cast):(?P<project>[0-9]+):(?P<take>[0-9]+)",
@@ -210,7 +219,7 @@ class CancelButton(_Button, template=r"slate:cancel:(?P<project>[0-9]+):(?P<batc
             await answer_error(interaction, error)
 
 
-class ReviseModal(discord.ui.Modal, title="Revise"):
+class ReviseModal(_AnsweringModal, title="Revise"):
     """One instruction for a shot (the shot number is asked for when it isn't known)."""
 
     instruction: discord.ui.TextInput[ReviseModal] = discord.ui.TextInput(
@@ -239,11 +248,6 @@ class ReviseModal(discord.ui.Modal, title="Revise"):
             )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
-
-    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await answer_error(interaction, error)
 
 
 class GalleryButton(
@@ -288,7 +292,7 @@ class GalleryButton(
             await answer_error(interaction, error)
 
 
-class DescribeModal(discord.ui.Modal, title="Describe again"):
+class DescribeModal(_AnsweringModal, title="Describe again"):
     """A new bible description for the element, then new candidates."""
 
     description: discord.ui.TextInput[DescribeModal] = discord.ui.TextInput(
@@ -311,11 +315,6 @@ class DescribeModal(discord.ui.Modal, title="Describe again"):
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
 
-    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await answer_error(interaction, error)
-
 
 def gallery_view(project_id: int, candidates: list[str]) -> discord.ui.View:
     """Pick 1..N for each candidate (by digest), then Again and Describe again."""
@@ -327,7 +326,7 @@ def gallery_view(project_id: int, candidates: list[str]) -> discord.ui.View:
     return view
 
 
-class CastFrameModal(discord.ui.Modal, title="Use this frame as a reference"):
+class CastFrameModal(_AnsweringModal, title="Use this frame as a reference"):
     """Who or what a take's frame shows: it becomes one of that element's references."""
 
     name: discord.ui.TextInput[CastFrameModal] = discord.ui.TextInput(
@@ -348,11 +347,6 @@ class CastFrameModal(discord.ui.Modal, title="Use this frame as a reference"):
             )
         except Exception as error:  # noqa: BLE001 - always answer the click
             await answer_error(interaction, error)
-
-    async def on_error(  # type: ignore[override]  # Modal.on_error has no item argument
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await answer_error(interaction, error)
 
 
 def take_view(project_id: int, take_id: int, *, approved: bool = False) -> discord.ui.View:
