@@ -140,8 +140,8 @@ def camera_path(previz: Previz, frames: int, seed: int) -> CameraPath:
             walk = np.cumsum(rng.normal(0, 1, (2, frames + 6)), axis=1)
             kernel = np.ones(6) / 6
             smooth = np.stack([np.convolve(w, kernel, mode="valid")[:frames] for w in walk])
-            # A sway, not a move: it ends where it began (a drifting walk would read as a tilt).
-            smooth -= np.linspace(smooth[:, :1], smooth[:, -1:], frames, axis=1)[..., 0]
+            # A sway, not a move: it ends near where it began (a drifting walk reads as a tilt).
+            smooth -= 0.8 * np.linspace(smooth[:, :1], smooth[:, -1:], frames, axis=1)[..., 0]
             smooth -= smooth.mean(axis=1, keepdims=True)
             smooth /= np.abs(smooth).max(axis=1, keepdims=True) + 1e-9
             return CameraPath(performed, amp * smooth[0], amp * smooth[1], one * (1 - amp))
