@@ -18,10 +18,10 @@ import math
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar
 
 from render.control import control_strength_error, describe_camera_control, previz_control
 from render.lora import (
@@ -364,24 +364,45 @@ def _preset_from_folder(folder: Path) -> ModelPreset:
 
 def resolve_model(model: str) -> tuple[str, ModelPreset]:
     """Map a preset name, hub id or local folder to what `from_pretrained` loads and its rules."""
+    return resolve_source(model, PRESETS, _preset_from_folder, GENERIC_PRESET, "model")
+
+
+class _HasHubId(Protocol):
+    @property
+    def hub_id(self) -> str | None: ...
+
+
+_P = TypeVar("_P", bound=_HasHubId)
+
+
+def resolve_source(
+    model: str,
+    presets: Mapping[str, _P],
+    from_folder: Callable[[Path], _P],
+    generic: _P,
+    what: str,
+) -> tuple[str, _P]:
+    """A preset name, a local folder (its rules read from the folder), a known or generic hub id:
+    what `from_pretrained` loads, and the preset whose rules apply. Anything else is a clear
+    `ModelLoadError` naming the presets (`what` says which kind of model it is)."""
     model = model.strip()
-    if model in PRESETS:
-        preset = PRESETS[model]
+    if model in presets:
+        preset = presets[model]
         assert preset.hub_id is not None
         return preset.hub_id, preset
     folder = Path(model).expanduser()
     if folder.is_dir():
-        return str(folder.resolve()), _preset_from_folder(folder)
-    for preset in PRESETS.values():
+        return str(folder.resolve()), from_folder(folder)
+    for preset in presets.values():
         if preset.hub_id == model:
             return model, preset
     looks_like_path = model.startswith(("/", ".", "~")) or "\\" in model
     if _HUB_ID.match(model) and not looks_like_path:
-        return model, GENERIC_PRESET
+        return model, generic
     if looks_like_path:
         raise ModelLoadError(f"There is no model folder at {model}.")
     raise ModelLoadError(
-        f"Unknown model {model!r}: use a preset ({', '.join(PRESETS)}), "
+        f"Unknown {what} {model!r}: use a preset ({', '.join(presets)}), "
         "a hub id like org/name, or a model folder."
     )
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from render.diffusers import DiffusersOptions
+from render.diffusers import DiffusersOptions, resolve_source
 from render.types import CancelToken, InvalidRenderRequest, ModelLoadError, RenderCancelled
 
 if TYPE_CHECKING:
@@ -133,37 +133,27 @@ _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 def resolve_portrait_model(model: str) -> tuple[str, PortraitPreset]:
     """Map a portrait preset, hub id or folder to what `from_pretrained` loads and its rules."""
-    model = model.strip()
-    if model in PORTRAIT_PRESETS:
-        preset = PORTRAIT_PRESETS[model]
-        assert preset.hub_id is not None
-        return preset.hub_id, preset
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        index_file = folder / "model_index.json"
-        try:
-            class_name = str(json.loads(index_file.read_text()).get("_class_name", ""))
-        except FileNotFoundError:
-            raise ModelLoadError(
-                f"{folder} is not a diffusers pipeline folder (it has no model_index.json)."
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"Could not read {index_file}: {exc}") from exc
-        preset_name = _PIPELINE_PRESETS.get(class_name)
-        preset = PORTRAIT_PRESETS[preset_name] if preset_name else GENERIC_PORTRAIT_PRESET
-        return str(folder.resolve()), preset
-    for preset in PORTRAIT_PRESETS.values():
-        if preset.hub_id == model:
-            return model, preset
-    looks_like_path = model.startswith(("/", ".", "~")) or "\\" in model
-    if _HUB_ID.match(model) and not looks_like_path:
-        return model, GENERIC_PORTRAIT_PRESET
-    if looks_like_path:
-        raise ModelLoadError(f"There is no model folder at {model}.")
-    raise ModelLoadError(
-        f"Unknown portrait model {model!r}: use a preset ({', '.join(PORTRAIT_PRESETS)}), "
-        "a hub id like org/name, or a model folder."
+    return resolve_source(
+        model,
+        PORTRAIT_PRESETS,
+        _portrait_preset_from_folder,
+        GENERIC_PORTRAIT_PRESET,
+        "portrait model",
     )
+
+
+def _portrait_preset_from_folder(folder: Path) -> PortraitPreset:
+    index_file = folder / "model_index.json"
+    try:
+        class_name = str(json.loads(index_file.read_text()).get("_class_name", ""))
+    except FileNotFoundError:
+        raise ModelLoadError(
+            f"{folder} is not a diffusers pipeline folder (it has no model_index.json)."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not read {index_file}: {exc}") from exc
+    preset_name = _PIPELINE_PRESETS.get(class_name)
+    return PORTRAIT_PRESETS[preset_name] if preset_name else GENERIC_PORTRAIT_PRESET
 
 
 def check_portrait_request(request: PortraitRequest, size_multiple: int = 8) -> None:
