@@ -375,10 +375,6 @@ def parse_shots(text: str | None, numbers: Sequence[str]) -> list[str]:
     return chosen
 
 
-def shot_by_uid(shotlist: ShotList, uid: str) -> Shot | None:
-    return next((shot for shot in shotlist.shots if shot.uid == uid), None)
-
-
 HELP = """**Slate · your director's assistant**
 
 **Plan**
