@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from render import encode
 from render.encode import encode_clip, write_poster
 from render.types import RenderRequest, RenderResult
 
@@ -29,6 +30,16 @@ def develop(
     if motion is not None:
         info["motion"] = motion
     return info
+
+
+def limit_threads(count: int) -> None:
+    """Develop with at most `count` CPU threads (encoder and OpenCV) in this process: a farm actor
+    keeps to its CPU share."""
+    import cv2
+
+    count = max(1, count)
+    encode.set_threads(count)
+    cv2.setNumThreads(count)
 
 
 def measure(request: RenderRequest, result: RenderResult) -> dict[str, Any] | None:

@@ -38,6 +38,19 @@ _FIT_LADDER: tuple[tuple[int, float], ...] = (
     (51, 0.25),
 )
 _MIN_SIDE = 16
+# Threads one encode may use; 0 lets x264 take every core. A farm actor sets its CPU share here
+# (`set_threads`), so actors sharing a machine don't all fight over every core.
+_threads = 0
+
+
+def set_threads(count: int) -> None:
+    """Encode with at most `count` threads from now on (0: as many as the machine has)."""
+    global _threads
+    if count < 0:
+        raise ValueError(f"an encoder thread count is 0 or more; got {count}")
+    _threads = count
+
+
 # `temp_sibling`'s names: ".<stem>.<pid>.tmp<suffix>".
 _PARTIAL_NAME = re.compile(r"\..+\.(?P<pid>\d+)\.tmp(\.[^.]+)?")
 
@@ -142,7 +155,7 @@ class ClipWriter:
         )
         stream = self._container.add_stream("libx264", rate=self.fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(self.crf), "preset": self.preset}
+        stream.options = {"crf": str(self.crf), "preset": self.preset, "threads": str(_threads)}
         self._stream = stream
         return stream
 

@@ -14,9 +14,18 @@ GPUs (one actor each) or, for CPU slots, CPUs up to `max_workers`; machines that
 machines that leave take theirs with them. An actor that dies under a job raises `WorkerLost`;
 the pool runs the job once more on another actor and the executor starts a replacement.
 
-Actors are not detached: they end with the bot. A restarted bot starts new ones and the
-production resubmits its open jobs (held in the store under leases); a clip an actor finished
-is already in the cache, so nothing renders twice.
+A GPU actor develops each take (poster, clip, move check) on the CPU while its GPU denoises the
+next one, as the local pool's worker does: it says `_Rendered` when denoising ends, and the pool
+hands it its next job then. A CPU actor develops where it renders: its one CPU would only be
+shared. Each actor keeps its encoder and OpenCV within its CPU share (`cpus_per_worker`), so
+actors sharing a machine don't all fight over every core; previews cross the network as glances
+(`PREVIEW_WIDTH`), never as full frames.
+
+Actors are named in the `slate` namespace (`render-<host>-<pid>-<n>`), so `slate farm status`,
+run anywhere that joins the cluster, finds the running bot's workers and what each renders. They
+are not detached: they end with the bot. A restarted bot starts new ones and the production
+resubmits its open jobs (held in the store under leases); a clip an actor finished is already in
+the cache, so nothing renders twice.
 
 ray is imported only when a farm starts: `pip install 'slate[ray]'`.
 """
@@ -33,17 +42,18 @@ import socket
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from render.develop import develop
+from render.develop import develop, limit_threads
 from render.encode import temp_sibling
 from render.pool import RendererLoader, RenderJob, WorkerInfo, WorkerLost
 from render.types import (
+    PREVIEW_WIDTH,
     CancelToken,
     ProgressCallback,
     RenderCancelled,
@@ -57,6 +67,16 @@ if TYPE_CHECKING:
     from render.pool import RenderPool
 
 log = logging.getLogger(__name__)
+
+NAMESPACE = "slate"  # every Slate render actor is named here, so any process can list them
+ACTOR_PREFIX = "render-"
+# What a bot-started Ray says on stderr: errors only (our own log says what the farm does; an
+# actor's failure comes back with the job, its traceback in the bot's log).
+QUIET: dict[str, Any] = {
+    "logging_level": logging.ERROR,
+    "log_to_driver": False,
+    "include_dashboard": False,
+}
 
 MISSING_RAY = (
     "The Ray render farm needs Ray: pip install 'slate[ray]' (or set SLATE_RENDER_BACKEND=local)."
@@ -75,6 +95,11 @@ class _Progress:
     step: int
     total: int
     preview: Image.Image | None
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """Denoising is over; the take develops now (overlapping actors only): send the next job."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,15 @@ class _Failed:
                 return RuntimeError(f"the farm worker crashed:\n{self.message}")
 
 
-_Update = _Progress | _Done | _Failed
+_Update = _Progress | _Rendered | _Done | _Failed
+
+
+def _glance(image: Image.Image | None) -> Image.Image | None:
+    """A preview no wider than PREVIEW_WIDTH: what the crew sees of it, a fraction of the bytes."""
+    if image is None or image.width <= PREVIEW_WIDTH:
+        return image
+    height = max(1, round(image.height * PREVIEW_WIDTH / image.width))
+    return image.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
 
 
 # -- the actor ---------------------------------------------------------------------------------
@@ -111,11 +144,26 @@ _Update = _Progress | _Done | _Failed
 class FarmWorker:
     """The body of one farm actor (wrapped with `ray.remote` when the farm starts)."""
 
-    def __init__(self, load_renderer: RendererLoader, index: int) -> None:
+    def __init__(
+        self,
+        load_renderer: RendererLoader,
+        index: int,
+        *,
+        name: str = "",
+        threads: int = 1,
+        overlap: bool = False,
+    ) -> None:
+        limit_threads(threads)  # this actor's CPU share, not every core of its machine
         self._load_renderer = load_renderer
         self._index = index
+        self._name = name or f"ray-{index}"
+        self._overlap = overlap
         self._renderers: dict[str, Renderer] = {}
         self._lock = threading.Lock()
+        self._denoising = threading.Lock()  # one render on the accelerator at a time
+        # One take develops at a time, and the next job is asked for only once the take before
+        # is developed: at most two takes' frames in memory.
+        self._developing = threading.Lock()
         self._tokens: dict[str, CancelToken] = {}
         self._cancelled_early: set[str] = set()
         self._job: str | None = None
@@ -126,6 +174,7 @@ class FarmWorker:
 
         context = ray.get_runtime_context()
         return {
+            "name": self._name,
             "pid": os.getpid(),
             "node": context.get_node_id(),
             "host": socket.gethostname(),
@@ -147,20 +196,18 @@ class FarmWorker:
         updates: queue.SimpleQueue[_Update] = queue.SimpleQueue()
         thread = threading.Thread(
             target=self._render,
-            args=(request, token, updates, write_to),
+            args=(job_id, request, token, updates, write_to),
             name=f"render-{job_id}",
             daemon=True,
         )
-        self._job = job_id
         thread.start()
         try:
             while True:
                 update = updates.get()
                 yield update
-                if not isinstance(update, _Progress):
+                if not isinstance(update, _Progress | _Rendered):
                     return
         finally:
-            self._job = None
             with self._lock:
                 self._tokens.pop(job_id, None)
 
@@ -174,30 +221,39 @@ class FarmWorker:
 
     def _render(
         self,
+        job_id: str,
         request: RenderRequest,
         token: CancelToken,
         updates: queue.SimpleQueue[_Update],
         write_to: tuple[str, str] | None,
     ) -> None:
         def progress(update: RenderProgress) -> None:
-            updates.put(_Progress(update.step, update.total, update.preview))
+            updates.put(_Progress(update.step, update.total, _glance(update.preview)))
 
         try:
-            renderer = self._renderers.get(request.model)
-            if renderer is None:
-                renderer = self._load_renderer(request.model, self._index)
-                self._renderers[request.model] = renderer
-            result = renderer.render(request, progress, token)
-            if token.cancelled:
-                raise RenderCancelled("The render was cancelled.")
-            if write_to is not None:
-                info = develop(request, result, Path(write_to[0]), Path(write_to[1]))
-                updates.put(_Done(info, None, None))
-                return
-            with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
-                clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
-                info = develop(request, result, clip, poster)
-                updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
+            with self._denoising:
+                self._job = job_id
+                try:
+                    renderer = self._renderers.get(request.model)
+                    if renderer is None:
+                        renderer = self._load_renderer(request.model, self._index)
+                        self._renderers[request.model] = renderer
+                    result = renderer.render(request, progress, token)
+                finally:
+                    self._job = None
+            with self._developing:
+                if token.cancelled:
+                    raise RenderCancelled("The render was cancelled.")
+                if self._overlap:
+                    updates.put(_Rendered())
+                if write_to is not None:
+                    info = develop(request, result, Path(write_to[0]), Path(write_to[1]))
+                    updates.put(_Done(info, None, None))
+                    return
+                with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
+                    clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
+                    info = develop(request, result, clip, poster)
+                    updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
         except RenderCancelled as error:
             updates.put(_Failed("cancelled", str(error)))
         except RenderError as error:
@@ -224,7 +280,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 @dataclass(eq=False)  # each slot is itself: hashed and compared by identity
 class FarmSlot:
-    """One actor, as the pool sees it."""
+    """One actor, as the pool sees it. An overlapping one holds two jobs for a moment: one
+    developing, the next denoising."""
 
     actor: Any
     index: int
@@ -232,9 +289,10 @@ class FarmSlot:
     shared_folder: bool
     lost: asyncio.Event  # the executor's: set when a worker dies, to replace it at once
     name: str = ""
+    overlaps: bool = False
     retired: bool = False
-    job_id: str | None = field(default=None, init=False)
     models: set[str] = field(default_factory=set, init=False)  # loaded there, kept
+    _tokens: dict[str, CancelToken] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.name = self.name or f"ray-{self.index}"
@@ -246,24 +304,27 @@ class FarmSlot:
         poster: Path,
         token: CancelToken,
         progress: ProgressCallback,
+        released: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         from ray.exceptions import NodeDiedError, ObjectLostError, RayActorError, WorkerCrashedError
 
         write_to = (str(clip), str(poster)) if self.shared_folder else None
-        self.job_id = job.job_id
+        self._tokens[job.job_id] = token
         try:
             stream = self.actor.render.remote(job.job_id, job.request, write_to)
             if token.cancelled:
                 self.interrupt()
             async for ref in stream:
                 update: _Update = await ref
+                self.models.add(job.request.model)  # rendering: its renderer is loaded
                 if isinstance(update, _Progress):
-                    self.models.add(job.request.model)  # rendering: its renderer is loaded
                     progress(RenderProgress(update.step, update.total, update.preview))
+                elif isinstance(update, _Rendered):
+                    if released is not None:
+                        released()
                 elif isinstance(update, _Failed):
                     raise update.error()
                 else:
-                    self.models.add(job.request.model)
                     if update.clip is not None and update.poster is not None:
                         await asyncio.to_thread(
                             _write_clip, clip, update.clip, poster, update.poster
@@ -276,12 +337,13 @@ class FarmSlot:
                 f"{self.name} on node {str(self.where.get('node', '?'))[:8]} died"
             ) from error
         finally:
-            self.job_id = None
+            self._tokens.pop(job.job_id, None)
         raise WorkerLost(f"{self.name} stopped without a clip")
 
     def interrupt(self) -> None:
-        if self.job_id is not None:
-            self.actor.cancel.remote(self.job_id)
+        for job_id, token in list(self._tokens.items()):
+            if token.cancelled:
+                self.actor.cancel.remote(job_id)
 
 
 def _write_clip(clip: Path, clip_bytes: bytes, poster: Path, poster_bytes: bytes) -> None:
@@ -293,11 +355,13 @@ def _write_clip(clip: Path, clip_bytes: bytes, poster: Path, poster_bytes: bytes
 class RayExecutor:
     """Farm slots: one actor per GPU (`gpus_per_worker` > 0) or per CPU slot.
 
-    `address`: "" starts a local Ray instance, "auto" joins the cluster this machine belongs to,
-    "ray://host:port" joins through Ray Client. When Ray is already initialised in this process
+    `address`: "" joins the cluster `ray start` began on this machine or else starts a local Ray
+    instance, "local" always starts one of its own, "auto" joins the cluster this machine belongs
+    to, "ray://host:port" joins through Ray Client. When Ray is already initialised in this process
     the farm uses it as it is (and leaves it running on close).
     CPU slots are capped at `max_workers` (default: the pool's `workers`); GPU actors at
-    `max_workers` if given, else one per GPU in the cluster.
+    `max_workers` if given, else one per GPU in the cluster. `overlap` (default: on for GPU
+    actors) develops each take while the next denoises.
     """
 
     def __init__(
@@ -308,6 +372,7 @@ class RayExecutor:
         cpus_per_worker: float = 1.0,
         max_workers: int | None = None,
         shared_folder: bool = False,
+        overlap: bool | None = None,
         rescale_s: float = 10.0,
         init_options: dict[str, Any] | None = None,
     ) -> None:
@@ -318,11 +383,14 @@ class RayExecutor:
         self.cpus_per_worker = cpus_per_worker
         self.max_workers = max_workers
         self.shared_folder = shared_folder
+        self.overlap = gpus_per_worker > 0 if overlap is None else overlap
         self.rescale_s = rescale_s
-        self._init_options = init_options or {}
+        self._init_options = QUIET | (init_options or {})
+        self._tag = f"{socket.gethostname()}-{os.getpid()}"  # this bot's actors, by name
         self._owns_ray = False
         self._pool: RenderPool | None = None
         self._actor_class: Any = None
+        self._actor_options: dict[str, Any] = {}
         self._slots: list[FarmSlot] = []
         self._pending: dict[int, Any] = {}  # index -> actor not yet placed
         self._spawns: set[asyncio.Task[None]] = set()
@@ -341,17 +409,18 @@ class RayExecutor:
         self._pool = pool
         if not ray.is_initialized():
             try:
-                ray.init(address=self.address or None, **self._init_options)
+                ray.init(address=self.address or None, namespace=NAMESPACE, **self._init_options)
             except (ConnectionError, RuntimeError, ValueError) as error:
                 where = self.address or "a local instance"
                 raise FarmUnavailable(
                     f"The Ray cluster ({where}) cannot be reached: {error}"
                 ) from error
             self._owns_ray = True
-        self._actor_class = ray.remote(FarmWorker).options(
+        self._actor_class = ray.remote(FarmWorker)
+        self._actor_options = dict(
             num_cpus=self.cpus_per_worker,
             num_gpus=self.gpus_per_worker,
-            max_concurrency=4,  # cancel and describe run beside a render
+            max_concurrency=6,  # cancel, describe and a developing take run beside a render
             max_restarts=0,  # a dead actor is replaced by a fresh one, not restarted under a job
         )
         self._rescale()
@@ -394,23 +463,14 @@ class RayExecutor:
 
     def workers(self) -> list[WorkerInfo]:
         """The live actors: machine (host and Ray node), GPU or CPU slot, models, job, pid."""
-        rows = []
-        for slot in self._slots:
-            if slot.retired:
-                continue
-            gpus = [str(gpu) for gpu in slot.where.get("gpus", ())]
-            host, node = str(slot.where.get("host", "?")), str(slot.where.get("node", ""))
-            rows.append(
-                WorkerInfo(
-                    slot.name,
-                    f"{host} ({node[:8]})",
-                    f"GPU {','.join(gpus)}" if gpus else "CPU",
-                    tuple(sorted(slot.models)),
-                    slot.job_id,
-                    int(slot.where.get("pid", 0)),
-                )
+        pool = self._pool
+        return [
+            _worker_info(
+                slot.name, slot.where, slot.models, pool.job_on(slot) if pool is not None else None
             )
-        return rows
+            for slot in self._slots
+            if not slot.retired
+        ]
 
     # -- scaling ---------------------------------------------------------------------------
 
@@ -452,7 +512,15 @@ class RayExecutor:
         have, want = len(live) + len(self._pending), self.target()
         for _ in range(want - have):
             index = next(self._indexes)
-            actor = self._actor_class.remote(pool.load_renderer, index)
+            name = f"{ACTOR_PREFIX}{self._tag}-{index}"
+            options = self._actor_options | {"name": name, "namespace": NAMESPACE}
+            actor = self._actor_class.options(**options).remote(
+                pool.load_renderer,
+                index,
+                name=f"ray-{index}",
+                threads=max(1, math.floor(self.cpus_per_worker)),
+                overlap=self.overlap,
+            )
             self._pending[index] = actor
             task = asyncio.create_task(self._placed(index, actor), name=f"render-farm-{index}")
             self._spawns.add(task)
@@ -478,7 +546,7 @@ class RayExecutor:
             return
         if self._pending.pop(index, None) is None:
             return  # killed while it was being placed
-        slot = FarmSlot(actor, index, where, self.shared_folder, self._poke)
+        slot = FarmSlot(actor, index, where, self.shared_folder, self._poke, overlaps=self.overlap)
         self._slots.append(slot)
         log.info(
             "render farm: %s joins on node %s (GPUs %s)",
@@ -488,3 +556,67 @@ class RayExecutor:
         )
         self._pool.add_slot(slot)
         self.ready.set()
+
+
+def _worker_info(
+    name: str, where: dict[str, Any], models: Iterable[str], job_id: str | None
+) -> WorkerInfo:
+    gpus = [str(gpu) for gpu in where.get("gpus", ())]
+    host, node = str(where.get("host", "?")), str(where.get("node", ""))
+    return WorkerInfo(
+        name,
+        f"{host} ({node[:8]})",
+        f"GPU {','.join(gpus)}" if gpus else "CPU",
+        tuple(sorted(models)),
+        job_id,
+        int(where.get("pid", 0)),
+    )
+
+
+# -- another process's view: `slate farm status` -------------------------------------------------
+
+
+def join(address: str) -> bool:
+    """Join the Ray cluster at `address` ("" finds one running on this machine, as a bot with an
+    empty SLATE_RAY_ADDRESS starts); False when there is none. Blocking."""
+    try:
+        import ray
+    except ImportError:
+        raise FarmUnavailable(MISSING_RAY) from None
+
+    if ray.is_initialized():
+        return True
+    if address == "local":
+        return False  # a bot with "local" starts an instance of its own, seen by nobody else
+    try:
+        ray.init(address=address or "auto", namespace=NAMESPACE, **QUIET)
+    except ConnectionError:
+        return False
+    except (RuntimeError, ValueError) as error:
+        where = address or "auto"
+        raise FarmUnavailable(f"The Ray cluster ({where}) cannot be reached: {error}") from error
+    return True
+
+
+async def running_workers(timeout_s: float = 10.0) -> list[WorkerInfo]:
+    """Every Slate render actor alive in the joined cluster (any bot's), and the job it denoises
+    now; one that does not answer within `timeout_s` is left out. Ray must be initialised."""
+    import ray
+    from ray.exceptions import RayError
+
+    names = sorted(
+        entry["name"]
+        for entry in ray.util.list_named_actors(all_namespaces=True)
+        if entry["namespace"] == NAMESPACE and entry["name"].startswith(ACTOR_PREFIX)
+    )
+
+    async def describe(name: str) -> WorkerInfo | None:
+        try:
+            actor = ray.get_actor(name, namespace=NAMESPACE)
+            where: dict[str, Any] = await asyncio.wait_for(actor.describe.remote(), timeout_s)
+        except (RayError, TimeoutError, ValueError):
+            return None  # gone since it was listed, or its machine does not answer
+        return _worker_info(name, where, where.get("models", ()), where.get("job"))
+
+    rows = await asyncio.gather(*(describe(name) for name in names))
+    return [row for row in rows if row is not None]

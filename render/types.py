@@ -394,6 +394,9 @@ def _unreadable(path: str, problem: str) -> InvalidRenderRequest:
     return InvalidRenderRequest(f"The render request cannot be read{where}: {problem}.")
 
 
+PREVIEW_WIDTH = 320  # px: a preview is a glance (the crew's status shows it this wide)
+
+
 @dataclass(frozen=True)
 class RenderProgress:
     step: int  # 1-based step just finished

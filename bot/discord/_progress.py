@@ -31,6 +31,7 @@ from bot.discord._format import STATUS_COLOUR, JobLine, status_text, take_embed
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.discord._views import status_view, take_view
 from bot.production import ProductionEvent, TakeCard
+from render.types import PREVIEW_WIDTH
 from studio.errors import SlateError
 from studio.records import JobState
 
@@ -45,7 +46,6 @@ _T = TypeVar("_T")
 CATCH_UP_DAYS = 7  # a restart reports unfinished batches this recent...
 CATCH_UP_LIMIT = 50  # ...and at most this many of them, the newest
 _STALE_MESSAGE = 30046  # "can't edit a message older than 1 hour"
-PREVIEW_WIDTH = 320  # px: a glance at the frame, a few tens of KB
 PREVIEW_NAME = "preview.png"
 
 

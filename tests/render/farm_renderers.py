@@ -71,6 +71,27 @@ class GatedFileRenderer:
 
 
 @dataclass(frozen=True)
+class NoisyRenderer:
+    """Renders at once, but its frames are noise, slow to encode: developing a take takes a
+    while. Notes the wall-clock time each render starts (`renders.log`: prompt, time)."""
+
+    folder: Path
+    name = "noisy"
+
+    def render(
+        self,
+        request: RenderRequest,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> RenderResult:
+        log_line(self.folder, "renders.log", f"{request.prompt} {time.time()}")
+        if progress is not None:
+            progress(RenderProgress(1, 1, Image.new("RGB", (640, 360), "blue")))
+        noise = np.random.default_rng(request.seed).integers(0, 255, (48, 240, 320, 3), np.uint8)
+        return RenderResult(frames=noise, fps=16, seconds=0.0, model=self.name)
+
+
+@dataclass(frozen=True)
 class FarmTestLoader:
     """A picklable loader: what a farm actor needs to build its renderers. `gate_all`: every
     model (the animatic too) renders gated, for a production whose renders must wait."""
@@ -84,4 +105,6 @@ class FarmTestLoader:
             raise ModelLoadError("The model 'broken' could not be loaded.")
         if model == "animatic" and not self.gate_all:
             return AnimaticRenderer()
+        if model == "noisy":
+            return NoisyRenderer(Path(self.folder))
         return GatedFileRenderer(Path(self.folder), model)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from render.encode import probe  # noqa: E402
-from render.farm import RayExecutor  # noqa: E402
+from render.farm import ACTOR_PREFIX, RayExecutor, running_workers  # noqa: E402
 from render.pool import (  # noqa: E402
     GENERIC_FAILURE,
     LOST_TWICE,
@@ -41,7 +43,7 @@ from render.pool import (  # noqa: E402
     RenderPool,
     ThreadExecutor,
 )
-from render.types import RenderRequest  # noqa: E402
+from render.types import PREVIEW_WIDTH, RenderRequest  # noqa: E402
 from tests.render.farm_renderers import FarmTestLoader, lines  # noqa: E402
 from tests.render.test_pool import Recorder, _job, _request  # noqa: E402
 
@@ -88,7 +90,9 @@ class Farm:
 async def _farm(tmp_path: Path, workers: int, backend: str = "ray") -> Farm:
     folder = tmp_path / "farm"
     folder.mkdir()
-    executor = RayExecutor(rescale_s=0.5) if backend == "ray" else ThreadExecutor()
+    executor: Any = ThreadExecutor()
+    if backend.startswith("ray"):
+        executor = RayExecutor(rescale_s=0.5, overlap=backend == "ray-overlap")
     pool = RenderPool(
         FarmTestLoader(str(folder)), tmp_path / "clips", workers=workers, executor=executor
     )
@@ -98,11 +102,12 @@ async def _farm(tmp_path: Path, workers: int, backend: str = "ray") -> Farm:
     return farm
 
 
-@pytest.fixture(params=["local", "ray"])
+@pytest.fixture(params=["local", "ray", "ray-overlap"])
 async def farm(
     ray_instance: None, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Farm]:
-    """One worker: a thread (`local`) or a Ray actor (`ray`)."""
+    """One worker: a thread (`local`) or a Ray actor (`ray`; `ray-overlap` develops each take
+    while the next denoises, as a GPU actor does)."""
     farm = await _farm(tmp_path, 1, request.param)
     yield farm
     farm.open_gate()
@@ -447,3 +452,144 @@ async def test_a_tiny_diffusers_pipeline_renders_on_the_farm(
         assert finished.info["model"] and not finished.cache_hit
         (worker,) = pool.workers()
         assert worker.models == (str(tiny_wan_path),) and worker.job_id is None
+
+
+# -- overlap, previews, threads ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlap", [True, False], ids=["overlap", "inline"])
+async def test_an_overlapping_actor_denoises_the_next_take_while_developing(
+    ray_instance: None, tmp_path: Path, overlap: bool
+) -> None:
+    """Noise is slow to encode: with overlap the actor starts b (and then c) while a's clip is
+    still being written; without, b starts after a has finished. Either way a take's events keep
+    their order and its clip exists when it is announced."""
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    executor = RayExecutor(rescale_s=0.5, overlap=overlap)
+    finished: dict[str, float] = {}
+    events = Recorder()
+
+    def listen(event: Any) -> None:
+        if isinstance(event, JobFinished):
+            finished[event.job_id] = time.time()
+            assert event.clip.exists() and event.poster.exists()
+
+    async with RenderPool(
+        FarmTestLoader(str(folder)), tmp_path / "clips", executor=executor
+    ) as pool:
+        pool.add_listener(events)
+        pool.add_listener(listen)
+        for name in ("a", "b", "c"):
+            request = RenderRequest(prompt=name, width=320, height=240, frames=48, model="noisy")
+            pool.submit(RenderJob(name, "ana", request))
+        for name in ("a", "b", "c"):
+            await events.wait(JobFinished, name)
+    started = {line.split()[0]: float(line.split()[1]) for line in lines(folder, "renders.log")}
+    for name in ("a", "b", "c"):
+        assert events.of(name)[:2] == ["JobQueued", "JobStarted"]
+        assert events.of(name)[-1] == "JobFinished"
+    if overlap:
+        assert started["b"] < finished["a"] and started["c"] < finished["b"]
+    else:
+        assert started["b"] > finished["a"] and started["c"] > finished["b"]
+
+
+async def test_previews_cross_the_network_as_glances(ray_farm: Farm) -> None:
+    """A renderer's full-frame preview reaches the bot PREVIEW_WIDTH wide, same aspect."""
+    request = RenderRequest(prompt="p", width=320, height=240, frames=48, model="noisy")
+    ray_farm.pool.submit(RenderJob("j", "ana", request))
+    await ray_farm.events.wait(JobFinished, "j")
+    (progress,) = [e for e in ray_farm.events.events if isinstance(e, JobProgress)]
+    assert progress.preview is not None and progress.preview.size == (PREVIEW_WIDTH, 180)
+
+
+def test_a_farm_actor_keeps_its_encoder_to_its_cpu_share(tmp_path: Path) -> None:
+    """An actor given one CPU encodes on one thread (and OpenCV too), not on every core."""
+    code = (
+        "import cv2\n"
+        "from render import encode\n"
+        "from render.farm import FarmWorker\n"
+        "FarmWorker(lambda model, index: None, 0, threads=1)\n"
+        "assert encode._threads == 1 and cv2.getNumThreads() == 1, (encode._threads, cv2.getNumThreads())\n"
+        "FarmWorker(lambda model, index: None, 1, threads=3)\n"
+        "assert encode._threads == 3 and cv2.getNumThreads() == 3\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+# -- another process sees the farm: `slate farm status` -------------------------------------------
+
+
+async def test_running_workers_are_found_by_name(farm2: Farm) -> None:
+    """Any process joined to the cluster lists a bot's actors (named in the `slate` namespace)
+    with the job each renders."""
+    farm2.pool.submit(_job("j1"))
+    farm2.pool.submit(_job("j2"))
+    await farm2.events.wait(JobProgress, "j1")
+    await farm2.events.wait(JobProgress, "j2")
+    found = await running_workers()
+    ours = [row for row in found if row.pid in {w.pid for w in farm2.pool.workers()}]
+    assert len(ours) == 2 and all(row.name.startswith(ACTOR_PREFIX) for row in ours)
+    assert sorted(row.job_id or "" for row in ours) == ["j1", "j2"]
+    assert all(row.device == "CPU" and row.models == ("gated",) for row in ours)
+
+
+async def test_farm_status_shows_what_the_running_bot_renders(
+    ray_instance: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`slate farm status` in another process joins the running bot's Ray instance and lists its
+    workers, each with the film and shot it renders (from the shared store)."""
+    from bot.app import production
+    from bot.settings import Settings
+
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    monkeypatch.setattr("bot.app.renderer_loader", lambda s: FarmTestLoader(str(folder), True))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        render_backend="ray",
+        render_workers=2,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    brief = (
+        "A 10-second teaser. Mia waits in a rain-soaked alley at night. Cole hands her a letter."
+    )
+    try:
+        async with production(settings, render=True) as prod:
+            project = (await prod.start_project("local", "ana", brief)).project
+            await prod.render("local", project.id, "ana")
+            for _ in range(500):  # until both workers have a shot
+                rows = await prod.workers("local")
+                if len(rows) == 2 and all(row.label for row in rows):
+                    break
+                await asyncio.sleep(0.02)
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith(("SLATE_", "RAY_ADDRESS"))
+            }
+            code = "import sys; from bot.cli import main; sys.exit(main(['farm', 'status']))"
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+                env={
+                    **env,
+                    "SLATE_DATA_DIR": str(tmp_path / "data"),
+                    "SLATE_RENDER_BACKEND": "ray",
+                },
+            )
+    finally:
+        (folder / "open").touch()
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0].endswith("2 worker(s) rendering for Slate."), out
+    listed = [line for line in out[2:] if line.startswith(ACTOR_PREFIX)]
+    assert len(listed) == 2, out
+    assert all(f"{project.title} · #{project.id} shot " in line for line in listed), out
+    assert done.stderr.strip() == ""  # Ray's own chatter stays out of the way
