@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     farm = commands.add_parser("farm", help="the render farm (SLATE_RENDER_BACKEND=ray)")
     farm_commands = farm.add_subparsers(dest="farm_command", required=True)
     farm_status = farm_commands.add_parser(
-        "status", help="start or join Ray as the bot does and list the render workers"
+        "status",
+        help="the running bot's render workers and what each renders (none running: the "
+        "workers a bot would start)",
     )
     farm_status.add_argument(
         "--wait", type=float, default=30.0, help="seconds to wait for workers to start (30)"
@@ -268,7 +270,8 @@ async def _cast(args: argparse.Namespace, settings: Any) -> int:
 
 
 async def _farm(args: argparse.Namespace, settings: Any) -> int:
-    """`slate farm status`: the farm's workers as the bot would start them, one line each."""
+    """`slate farm status`: the running bot's farm workers and what each renders, one line each;
+    with no bot rendering on the cluster, the workers a bot would start there."""
     if settings.render_backend != "ray":
         print(
             f"No render farm: renders run on {settings.render_workers} worker thread(s) in the "
@@ -280,13 +283,23 @@ async def _farm(args: argparse.Namespace, settings: Any) -> int:
     from bot.app import render_cache_salt, render_executor, renderer_loader
     from bot.production import Production
     from bot.terminal import LOCAL_SCOPE
+    from render.farm import join, running_workers
     from render.pool import RenderPool
     from studio.store import Store
 
-    executor: Any = render_executor(settings)
-    where = settings.ray_address or "a local Ray instance"
+    where = settings.ray_address or "this machine's Ray instance"
     store = await Store.open(settings.database)
     try:
+        prod = Production(store, OfflineDirector())
+        running = await asyncio.to_thread(join, settings.ray_address)
+        found = await running_workers() if running else []
+        if found:
+            rows = await prod.workers(LOCAL_SCOPE, found)
+            print(f"Render farm on {where}: {len(rows)} worker(s) rendering for Slate.")
+            _print_workers(rows)
+            return 0
+        # No bot renders there now: start the workers a bot would, to show what it would get.
+        executor: Any = render_executor(settings)
         pool = RenderPool(
             renderer_loader(settings),
             settings.render_shared_dir or settings.renders_dir,
@@ -306,13 +319,28 @@ async def _farm(args: argparse.Namespace, settings: Any) -> int:
     finally:
         await store.close()
     kind = "GPU" if executor.gpus_per_worker else "CPU"
+    where = (
+        settings.ray_address
+        if settings.ray_address not in ("", "local")
+        else "a local Ray instance"
+    )
     if not rows:
         print(
             f"The render farm on {where} has no worker: the cluster has no {kind} free for "
             f"one (it has room for {want}). Add a machine with `ray start --address=HEAD:6379`."
         )
         return 1
-    print(f"Render farm on {where}: {len(rows)} worker(s), one per {kind} slot.")
+    print(
+        f"No bot renders on {where} now. A bot would get {len(rows)} worker(s), one per "
+        f"{kind} slot:"
+    )
+    _print_workers(rows)
+    if len(rows) < want:
+        print(f"{want - len(rows)} more worker(s) still starting after {args.wait:g} s.")
+    return 0
+
+
+def _print_workers(rows: list[Any]) -> None:
     table = [("worker", "machine", "slot", "models", "rendering")]
     table += [
         (row.name, row.node, row.device, ", ".join(row.models) or "-", row.rendering or "idle")
@@ -322,9 +350,6 @@ async def _farm(args: argparse.Namespace, settings: Any) -> int:
     for line in table:
         cells = [cell.ljust(width) for cell, width in zip(line[:4], widths, strict=True)]
         print("  ".join([*cells, line[4]]))
-    if len(rows) < want:
-        print(f"{want - len(rows)} more worker(s) still starting after {args.wait:g} s.")
-    return 0
 
 
 async def _export(args: argparse.Namespace, settings: Any) -> int:

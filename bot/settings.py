@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     # --- render farm (issue 12) ---
     # Where renders run: "local" worker threads, or "ray" actors (one per GPU or CPU slot).
     render_backend: Literal["local", "ray"] = "local"
-    # Ray cluster: empty starts a local instance; "auto" or "ray://host:port" joins one.
+    # Ray cluster: empty starts a local instance (or joins one `ray start` began here); "local"
+    # always starts its own; "auto" or "ray://host:port" joins one.
     ray_address: str = ""
     # A folder every farm machine and the bot see at the same path: actors write clips there
     # (it then holds the renders); empty = clips come back through Ray's object store.

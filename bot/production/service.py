@@ -33,7 +33,7 @@ from bot.production.models import (
 from bot.production.post import Post
 from bot.production.renders import Renders, render_queue, usable_takes
 from bot.production.reports import Listener, RenderReports
-from render.pool import RenderPool
+from render.pool import RenderPool, WorkerInfo
 from render.portrait import PortraitRenderer
 from studio.edits import Edit
 from studio.errors import InvalidValue, NotFound
@@ -281,25 +281,40 @@ class Production:
     async def queue(self, scope: str) -> list[QueueEntry]:
         return await render_queue(self.renders.require_pool(), self.store, scope)
 
-    async def workers(self, scope: str) -> list[WorkerRow]:
+    async def workers(self, scope: str, report: list[WorkerInfo] | None = None) -> list[WorkerRow]:
         """The render workers (farm actors or local threads) and what each renders now; a job
-        of another scope's project shows as "another crew's film". [] without renders."""
+        of another scope's project shows as "another crew's film". `report`: workers another
+        process runs (a bot's farm, seen by `slate farm status`), else this one's pool's
+        ([] without renders); their jobs are named from the store."""
         pool = self.renders.pool
-        if pool is None:
-            return []
-        rendering = {entry.job_id: entry for entry in pool.queue() if entry.position == 0}
+        if report is None:
+            if pool is None:
+                return []
+            report = pool.workers()
+        queue = pool.queue() if pool is not None else []
+        rendering = {e.job_id: (e.project_id, e.label) for e in queue if e.position == 0}
         rows = []
-        for worker in pool.workers():
-            entry = rendering.get(worker.job_id or "")
+        for worker in report:
             title, label = ("another crew's film", "") if worker.job_id else ("", "")
-            if entry is not None and entry.project_id is not None:
-                with contextlib.suppress(NotFound):  # another scope's project: not named
-                    project = await self.store.project(scope, entry.project_id)
-                    title, label = project.title, entry.label
+            if worker.job_id:
+                project_id, job_label = rendering.get(worker.job_id) or await self._job_label(
+                    worker.job_id
+                )
+                if project_id is not None:
+                    with contextlib.suppress(NotFound):  # another scope's project: not named
+                        project = await self.store.project(scope, project_id)
+                        title, label = project.title, job_label
             rows.append(
                 WorkerRow(worker.name, worker.node, worker.device, worker.models, title, label)
             )
         return rows
+
+    async def _job_label(self, job_id: str) -> tuple[int | None, str]:
+        try:
+            record = await self.store.job(job_id)
+        except NotFound:
+            return None, ""
+        return record.project_id, f"#{record.project_id} shot {record.shot_number}"
 
     # --- post ------------------------------------------------------------------------------------
 
