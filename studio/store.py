@@ -348,6 +348,7 @@ class Store:
         self._folder = path.parent if path is not None else None  # the data folder
         # One connection serves every coroutine; the lock keeps their transactions apart.
         self._write = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None  # the task inside a transaction now
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -471,6 +472,7 @@ class Store:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
         async with self._write:
+            self._writer = asyncio.current_task()
             # BEGIN and COMMIT sit inside the try: a coroutine cancelled while either is queued,
             # or a COMMIT that fails, must not leave the shared connection inside a transaction
             # (every later write would fail with "cannot start a transaction within a transaction").
@@ -481,6 +483,8 @@ class Store:
             except BaseException:
                 await self._rollback()
                 raise
+            finally:
+                self._writer = None
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting while another process writes: SQLite's busy timeout covers
@@ -513,19 +517,32 @@ class Store:
         if not _in_range(project_id):
             raise _no_project(project_id)
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[None]:
+        """Reads share the connection with writes, so one between another task's UPDATE and its
+        COMMIT would see news that may yet be rolled back: it waits for that transaction to end.
+        A read inside the task's own transaction goes straight through."""
+        if self._writer is not None and self._writer is asyncio.current_task():
+            yield
+            return
+        async with self._write:
+            yield
+
     async def _one(self, sql: str, *args: Any) -> Any:
         """The first row of `sql` with positional `args`, or one dict of named parameters."""
         # Closed at once: a cursor left open keeps a read snapshot, and a later BEGIN IMMEDIATE on
         # this connection would then fail with "database is locked" instead of waiting its turn.
-        cursor = await self._db.execute(sql, _parameters(args))
-        try:
-            return await cursor.fetchone()
-        finally:
-            await cursor.close()
+        async with self._reading():
+            cursor = await self._db.execute(sql, _parameters(args))
+            try:
+                return await cursor.fetchone()
+            finally:
+                await cursor.close()
 
     async def _all(self, sql: str, *args: Any) -> list[Any]:
-        cursor = await self._db.execute(sql, _parameters(args))
-        return list(await cursor.fetchall())
+        async with self._reading():
+            cursor = await self._db.execute(sql, _parameters(args))
+            return list(await cursor.fetchall())
 
     # --- projects and versions -------------------------------------------------------------------
 

@@ -390,6 +390,28 @@ async def test_concurrent_applies_land_as_distinct_versions(store: Store) -> Non
 # --- renders -------------------------------------------------------------------------------------
 
 
+async def test_a_read_never_sees_another_tasks_uncommitted_write(store: Store) -> None:
+    """One connection serves every task: a read queued between another task's UPDATE and its
+    COMMIT waits for the transaction to end, so it never reports news that is rolled back."""
+    project = await store.create_project("guild", "ana", make_shotlist(2))
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned):
+        async with store._transaction():
+            await store._db.execute(
+                "UPDATE projects SET room = 'phantom' WHERE id = ?", (project.id,)
+            )
+            reader = asyncio.create_task(store.project("guild", project.id))
+            await asyncio.sleep(0.05)
+            assert not reader.done()  # it waits for the write in progress
+            # Inside its own transaction a task reads its own writes.
+            assert (await store.project("guild", project.id)).room == "phantom"
+            raise Abandoned
+    assert (await reader).room is None
+
+
 async def test_batches_jobs_takes_and_approvals(store: Store) -> None:
     project = await store.create_project("g", "ana", make_shotlist(2))
     other = await store.create_project("h", "ana", make_shotlist(1))
