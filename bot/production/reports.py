@@ -4,6 +4,7 @@ what front-ends need to report a batch (snapshots, which batches still owe a rep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from studio.store import Store
 
 log = logging.getLogger(__name__)
 
+NEWS_GRACE_S = 5.0  # how long `wait` lets a recorded ending's news reach the listeners
 UNRECORDED = "The render ended but could not be recorded; it has been logged. Render it again."
 
 Listener = Callable[[ProductionEvent], None]
@@ -89,7 +91,9 @@ class RenderReports:
             self._consumer = None
 
     async def wait(self, batch_id: str) -> list[JobSnapshot]:
-        """Wait until every job of a batch has finished, failed or been cancelled."""
+        """Wait until every job of a batch has finished, failed or been cancelled, and this
+        process's listeners have heard how each ended."""
+        deadline: float | None = None
         while True:
             try:
                 jobs = (await self.snapshot(batch_id)).jobs
@@ -101,10 +105,20 @@ class RenderReports:
                 else job
                 for job in jobs
             ]
-            if all(not job.state.open for job in jobs):
-                return jobs
             event = self._waiters.setdefault(batch_id, asyncio.Event())
-            await event.wait()
+            if all(not job.state.open for job in jobs):
+                if not any(job.id in self._jobs for job in jobs):
+                    return jobs
+                # Recorded, but the news not yet told: listeners hear every ending before this
+                # returns (bounded, so news that never comes keeps nobody waiting).
+                now = asyncio.get_running_loop().time()
+                deadline = now + NEWS_GRACE_S if deadline is None else deadline
+                if now >= deadline:
+                    return jobs
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), deadline - now)
+            else:
+                await event.wait()
             event.clear()
 
     # --- reading ---------------------------------------------------------------------------------

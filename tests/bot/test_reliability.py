@@ -230,3 +230,26 @@ async def test_every_take_carries_its_measured_move(tmp_path: Path) -> None:
         again = await prod.render(SCOPE, project.id, "ana", ["1"], force=True)
         await prod.wait(again.id)
         assert (await prod.store.takes(project.id))[-1].info["motion"] == motion
+
+
+async def test_wait_returns_once_the_listeners_have_heard_every_ending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A take is committed a moment before its news is told: `wait` (what the terminal's
+    progress table and `slate demo` stop on) still returns only after every ending was heard."""
+    async with production(settings_for(tmp_path), render=True) as prod:
+        finish_job = prod.store.finish_job
+
+        async def slow_news(*args: object, **kwargs: object) -> object:
+            take = await finish_job(*args, **kwargs)  # type: ignore[arg-type]
+            await asyncio.sleep(0.2)  # recorded; the news is still on its way
+            return take
+
+        monkeypatch.setattr(prod.store, "finish_job", slow_news)
+        heard: list[str] = []
+        prod.add_listener(lambda news: heard.append(news.job_id) if news.done else None)
+        project = (await prod.start_project(SCOPE, "ana", BRIEF)).project
+        batch = await prod.render(SCOPE, project.id, "ana")
+        jobs = await prod.wait(batch.id)
+        assert jobs and all(job.state is JobState.DONE for job in jobs)
+        assert sorted(heard) == sorted(job.id for job in jobs)

@@ -396,10 +396,11 @@ async def test_the_crew_hears_what_a_restart_resumes(
         assert await prod.resumed_renders() == []  # nothing left to show once they are done
     text = out.getvalue()
     assert text.splitlines()[0] == f"Resuming {5 - FREE} interrupted renders."
-    # One progress row per resumed shot. Not its last state: `Production.wait` may return before
-    # the last job's DONE news reaches the listeners, so a row can still say "step n/n".
+    # One progress row per resumed shot, in its last state: `Production.wait` returns only once
+    # the listeners have heard every ending.
     for number in resumed_shots:
-        assert len([line for line in text.splitlines() if f"shot {number:>3}" in line]) == 1
+        (row,) = [line for line in text.splitlines() if f"shot {number:>3}" in line]
+        assert "done in" in row, text
     for number in done_shots:
         assert f"shot {number:>3}" not in text
     ran_on(backend, {pid for _, pid in resumed_starts(gate, death)}, death)
