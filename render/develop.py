@@ -7,6 +7,7 @@ is written and checked the same way wherever it was rendered.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,16 @@ def develop(
     request: RenderRequest, result: RenderResult, clip: Path, poster: Path
 ) -> dict[str, Any]:
     """Write the poster, then the clip (the clip last: it marks the take done), and return the
-    take's info: the renderer's own, plus `motion` — the move measured in the frames, what was
-    asked and whether they agree (see render.motion)."""
+    take's info: the renderer's own, how long developing took (`develop_seconds`), and `motion`:
+    the move measured in the frames, what was asked and whether they agree (see render.motion)."""
+    started = time.perf_counter()
     write_poster(result.frames, poster)
     encode_clip(result.frames, result.fps, clip)
     info: dict[str, Any] = {"model": result.model, "render_seconds": result.seconds, **result.info}
     motion = measure(request, result)
     if motion is not None:
         info["motion"] = motion
+    info["develop_seconds"] = round(time.perf_counter() - started, 4)
     return info
 
 
