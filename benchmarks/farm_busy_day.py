@@ -19,8 +19,8 @@ takes 52-61 s, a 4-step draft 2-6 s (uniform in those ranges). The crews:
   90 minutes on average.
 All Poisson, seeded: the same seed gives the same day. Queue wait is from a shot's submission
 to a GPU starting it. Three policies run the same day: Slate's as the product submits today
-(every job at priority 0); the same scheduler with drafts submitted at priority 1 (a one-line
-product change, shown as a proposal); and FIFO (submission order), for comparison only.
+(the pool's fair scheduler, drafts one priority step ahead of finals); the same scheduler with
+every job at one priority (as before drafts went first); and FIFO (submission order).
 """
 
 from __future__ import annotations
@@ -202,8 +202,8 @@ def main() -> None:
         # The pool is only built, never started: its scheduler is what decides.
         pool = RenderPool(lambda model, worker: None, Path(folder))  # type: ignore[arg-type,return-value]
         policies: list[tuple[str, Picker, int]] = [
-            ("fair (Slate today: every job at priority 0)", pool._pick, 0),
-            ("fair, drafts at priority 1 (proposal)", pool._pick, 1),
+            ("Slate today (fair, drafts one priority step ahead)", pool._pick, 1),
+            ("fair, every job at one priority", pool._pick, 0),
             ("FIFO (comparison)", fifo, 0),
         ]
         results = {}
