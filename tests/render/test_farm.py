@@ -122,9 +122,12 @@ async def ray_farm(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
     await farm.pool.close()
 
 
-@pytest.fixture
-async def farm2(ray_instance: None, tmp_path: Path) -> AsyncIterator[Farm]:
-    farm = await _farm(tmp_path, 2)
+@pytest.fixture(params=["ray", "ray-overlap"])
+async def farm2(
+    ray_instance: None, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Farm]:
+    """Two actors (killing one leaves the other), inline or overlapping as GPU actors do."""
+    farm = await _farm(tmp_path, 2, request.param)
     yield farm
     farm.open_gate()
     await farm.pool.close()
