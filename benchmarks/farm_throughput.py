@@ -15,6 +15,9 @@ noticeably more or less from one minute to the next, so two figures don't lean o
 - each backend's own cost a job, one worker rendering one job at a time: the wall beyond what the
   worker spent rendering and developing. The Ray overhead is its own cost minus the local pool's.
 The ceiling renders and develops the same shots in one plain process, then in two at once.
+`ray_1_two_cpus` is one actor granted both CPUs (`cpus_per_worker=2`): an actor develops within
+its CPU share, so a one-CPU actor's takes cost more than the bot's own pool's, which uses every
+core.
 """
 
 from __future__ import annotations
@@ -148,7 +151,20 @@ async def main() -> None:
     context = multiprocessing.get_context("spawn")
     ray.init(num_cpus=2, **QUIET)
     rows: dict[str, list[float]] = {
-        name: [] for name in ("local", "local_inline", "ray_1", "ray_2", "plain_1", "plain_2")
+        name: []
+        for name in (
+            "local",
+            "local_inline",
+            "ray_1",
+            "ray_1_two_cpus",
+            "ray_2",
+            "plain_1",
+            "plain_2",
+        )
+    }
+    # Render + develop a job, as its worker measured it: what a worker's CPU share changes.
+    work_ms: dict[str, list[float]] = {
+        name: [] for name in ("local_inline", "ray_1", "ray_1_two_cpus", "ray_2")
     }
     own: dict[str, list[float]] = {"local_inline": [], "ray_1": []}  # ms a job beyond the work
     busy: dict[str, list[float]] = {"ray_1": [], "ray_2": []}  # workers' busy share of the wall
@@ -165,6 +181,8 @@ async def main() -> None:
                 run += 1
                 wall, work = await _run(setup.pool, _jobs(args.jobs, SHOTS, run))
                 rows[name].append(wall)
+                if name in work_ms:
+                    work_ms[name].append(work / args.jobs * 1000)
                 if name in own:  # one job at a time: the wall is the work plus the backend
                     own[name].append((wall - work) / args.jobs * 1000)
                 if name in busy:
@@ -175,8 +193,17 @@ async def main() -> None:
             two = await Setup(out / f"ray2-{run}", 2, RayExecutor(max_workers=2)).start(run)
             wall, work = await _run(two.pool, _jobs(args.jobs, SHOTS, run))
             rows["ray_2"].append(wall)
+            work_ms["ray_2"].append(work / args.jobs * 1000)
             busy["ray_2"].append(work / (2 * wall))
             await two.pool.close()
+            # One actor granted both CPUs: its encoder and OpenCV may use both threads.
+            run += 1
+            wide = RayExecutor(max_workers=1, cpus_per_worker=2)
+            lone = await Setup(out / f"wide-{run}", 1, wide).start(run)
+            wall, work = await _run(lone.pool, _jobs(args.jobs, SHOTS, run))
+            rows["ray_1_two_cpus"].append(wall)
+            work_ms["ray_1_two_cpus"].append(work / args.jobs * 1000)
+            await lone.pool.close()
             run += 1
             setups["ray_1"] = await Setup(out / f"ray1-{run}", 1, RayExecutor(max_workers=1)).start(
                 run
@@ -199,6 +226,7 @@ async def main() -> None:
         "ray_speedup_per_round": per_round,
         # How much of the wall each Ray worker spent rendering and developing: the farm's own
         # share of scaling (1.0: workers never wait for the farm), whatever the cores give.
+        "work_ms_per_job": {name: round(statistics.median(v)) for name, v in work_ms.items()},
         "ray_worker_busy_share": {name: round(statistics.median(v), 3) for name, v in busy.items()},
         "machine_ceiling_2_vs_1_processes": round(ceiling, 2),
         "ray_scaling_of_ceiling": round(speedup / ceiling, 2),
