@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -290,6 +291,27 @@ async def test_a_job_that_loses_two_actors_fails_with_the_reason(farm2: Farm) ->
     failed = await farm2.events.wait(JobFailed, "j1")
     assert isinstance(failed, JobFailed) and failed.reason.startswith(LOST_TWICE.split("(")[0])
     assert "died" in failed.reason
+
+
+def test_machines_joining_and_leaving_add_and_remove_workers() -> None:
+    """A cluster of separate nodes: no CPU, no worker; each machine that joins adds one; one
+    that leaves mid-render takes its worker, and its job is queued again and finishes on the
+    machine left. The pool and its farm are never restarted."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "render" / "farm_cluster.py")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = done.stdout.splitlines()
+    assert said[:2] == [
+        "no CPU in the cluster: no worker",
+        "two machines joined: two workers on two nodes",
+    ], done.stdout
+    assert re.fullmatch(r"a machine left: its job [ab] queued again, one worker left", said[2])
+    assert said[3:] == ["both jobs finished on the remaining machine", "OK"], done.stdout
 
 
 async def test_two_actors_render_at_once(farm2: Farm) -> None:
