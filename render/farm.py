@@ -395,6 +395,7 @@ class RayExecutor:
         self._pending: dict[int, Any] = {}  # index -> actor not yet placed
         self._spawns: set[asyncio.Task[None]] = set()
         self._indexes = iter(range(10**9))
+        self._shrinking = 0  # rescales in a row that found more workers than room for them
         self._poke = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()  # set once the farm has at least one worker
@@ -529,10 +530,14 @@ class RayExecutor:
         for index in list(self._pending)[::-1][: max(surplus, 0)]:  # never placed: no job
             ray.kill(self._pending.pop(index), no_restart=True)
             surplus -= 1
-        # Idle workers leave first; busy ones after their job (a later rescale ends them).
-        for slot in sorted(live, key=pool.busy)[: max(surplus, 0)]:
-            log.info("render farm: %s leaves (the cluster shrank)", slot.name)
-            pool.retire_slot(slot)
+        # Only idle workers leave, and only when the cluster has looked smaller on two checks
+        # running: its resource view dips for a moment while a machine leaves, and a worker that
+        # was on that machine dies with it anyway. A busy worker finishes its job first.
+        self._shrinking = self._shrinking + 1 if surplus > 0 else 0
+        if self._shrinking >= 2:
+            for slot in [slot for slot in live if not pool.busy(slot)][:surplus]:
+                log.info("render farm: %s leaves (the cluster shrank)", slot.name)
+                pool.retire_slot(slot)
 
     async def _placed(self, index: int, actor: Any) -> None:
         from ray.exceptions import RayError

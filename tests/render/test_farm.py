@@ -314,6 +314,26 @@ def test_machines_joining_and_leaving_add_and_remove_workers() -> None:
     assert said[3:] == ["both jobs finished on the remaining machine", "OK"], done.stdout
 
 
+async def test_the_farm_shrinks_by_idle_workers_and_only_on_a_second_look(
+    farm2: Farm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster looks smaller (its resource view dips while a machine leaves): one low
+    reading changes nothing; on the second an idle worker leaves, never a busy one."""
+    executor: RayExecutor = farm2.executor
+    farm2.pool.submit(_job("busy"))
+    await farm2.events.wait(JobProgress, "busy")
+    monkeypatch.setattr(executor, "target", lambda: 0)
+    executor._rescale()
+    assert len(farm2.pool.workers()) == 2  # one low reading: nobody leaves
+    executor._rescale()
+    (left,) = farm2.pool.workers()  # the idle one left; the busy one renders on
+    assert left.job_id == "busy"
+    executor._rescale()
+    assert len(farm2.pool.workers()) == 1
+    farm2.open_gate()
+    await farm2.events.wait(JobFinished, "busy")
+
+
 async def test_two_actors_render_at_once(farm2: Farm) -> None:
     farm2.pool.submit(_job("a", "ana"))
     farm2.pool.submit(_job("b", "ben"))
