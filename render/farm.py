@@ -42,6 +42,7 @@ import socket
 import tempfile
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,14 +150,12 @@ class FarmWorker:
         load_renderer: RendererLoader,
         index: int,
         *,
-        name: str = "",
         threads: int = 1,
         overlap: bool = False,
     ) -> None:
         limit_threads(threads)  # this actor's CPU share, not every core of its machine
         self._load_renderer = load_renderer
         self._index = index
-        self._name = name or f"ray-{index}"
         self._overlap = overlap
         self._renderers: dict[str, Renderer] = {}
         self._lock = threading.Lock()
@@ -174,7 +173,6 @@ class FarmWorker:
 
         context = ray.get_runtime_context()
         return {
-            "name": self._name,
             "pid": os.getpid(),
             "node": context.get_node_id(),
             "host": socket.gethostname(),
@@ -410,7 +408,7 @@ class RayExecutor:
         self._pool = pool
         if not ray.is_initialized():
             try:
-                ray.init(address=self.address or None, namespace=NAMESPACE, **self._init_options)
+                _init(ray, self.address or None, self._init_options)
             except (ConnectionError, RuntimeError, ValueError) as error:
                 where = self.address or "a local instance"
                 raise FarmUnavailable(
@@ -518,7 +516,6 @@ class RayExecutor:
             actor = self._actor_class.options(**options).remote(
                 pool.load_renderer,
                 index,
-                name=f"ray-{index}",
                 threads=max(1, math.floor(self.cpus_per_worker)),
                 overlap=self.overlap,
             )
@@ -581,23 +578,31 @@ def _worker_info(
 # -- another process's view: `slate farm status` -------------------------------------------------
 
 
+def _init(ray: Any, address: str | None, options: dict[str, Any]) -> None:
+    with warnings.catch_warnings():
+        # Ray Client warns of a timeout before raising it: the one line people get says it.
+        warnings.simplefilter("ignore", UserWarning)
+        ray.init(address=address, namespace=NAMESPACE, **options)
+
+
 def join(address: str) -> bool:
-    """Join the Ray cluster at `address` ("" finds one running on this machine, as a bot with an
-    empty SLATE_RAY_ADDRESS starts); False when there is none. Blocking."""
+    """Join the Ray cluster a bot with SLATE_RAY_ADDRESS=`address` renders on. False when there
+    is nothing to join: `address` "" and no Ray running on this machine (a bot would start its
+    own), or "local". Raises FarmUnavailable when a cluster named by `address` can't be reached,
+    as the bot would. Blocking."""
     try:
         import ray
     except ImportError:
         raise FarmUnavailable(MISSING_RAY) from None
-
     if ray.is_initialized():
         return True
     if address == "local":
         return False  # a bot with "local" starts an instance of its own, seen by nobody else
     try:
-        ray.init(address=address or "auto", namespace=NAMESPACE, **QUIET)
-    except ConnectionError:
-        return False
-    except (RuntimeError, ValueError) as error:
+        _init(ray, address or "auto", QUIET)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        if not address and isinstance(error, ConnectionError):
+            return False
         where = address or "auto"
         raise FarmUnavailable(f"The Ray cluster ({where}) cannot be reached: {error}") from error
     return True

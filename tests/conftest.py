@@ -21,3 +21,23 @@ def tiny_wan_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop("HF_HUB_OFFLINE", None)
         else:
             os.environ["HF_HUB_OFFLINE"] = previous
+
+
+@pytest.fixture(scope="session")
+def ray_instance() -> Iterator[None]:
+    """One local Ray instance (2 CPU slots) for the whole session, started by the first test that
+    asks for it: Ray's start-up stays out of every test. Skips where ray is not installed."""
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        root = Path(__file__).resolve().parents[1]
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            # the tests' renderers in the actors; the tiny Wan loads with nothing downloaded
+            runtime_env={"env_vars": {"PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}},
+        )
+    yield
+    if started:
+        ray.shutdown()

@@ -464,7 +464,15 @@ def test_farm_status_lists_the_ray_workers(tmp_path: Path) -> None:
     [
         ({"SLATE_RENDER_BACKEND": "local"}, "No render farm: renders run on 1 worker thread(s)"),
         ({"SLATE_RENDER_BACKEND": "ray", "NO_RAY": "1"}, "slate: The Ray render farm needs Ray"),
-        ({"SLATE_RENDER_BACKEND": "ray", "SLATE_RAY_ADDRESS": "auto"}, "cannot be reached"),
+        (  # nothing listens there, whatever else runs Ray on this machine; one try of 1 s
+            {
+                "SLATE_RENDER_BACKEND": "ray",
+                "SLATE_RAY_ADDRESS": "ray://127.0.0.1:1",
+                "RAY_CLIENT_INITIAL_CONNECTION_TIMEOUT_S": "1",
+                "RAY_CLIENT_MAX_CONNECTION_TIMEOUT_S": "1",
+            },
+            "cannot be reached",
+        ),
     ],
     ids=["local", "no-ray", "no-cluster"],
 )

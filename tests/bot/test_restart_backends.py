@@ -9,8 +9,9 @@ pool after its news has stopped being recorded, so the store keeps exactly what 
 wrote, and the farm's actors are killed with it. Renders are animatics behind a gate shared
 through files (the farm's actors are other processes): the first two renders go through, the
 later ones wait until the test opens the gate, so the death always finds two shots done, two
-rendering and one queued. One local Ray instance (2 CPU slots) serves the whole module, started
-only when a `ray` test runs; without ray those are skipped and the `local` ones still run.
+rendering and one queued. The session's one local Ray instance (`ray_instance`, 2 CPU slots) is
+started only when a `ray` test runs; without ray those are skipped and the `local` ones still
+run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import io
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from bot.production import Production, ProductionEvent
     from bot.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 SCOPE = "local"
 BRIEF = (  # five animatic shots
     "A 20-second teaser. Mia, a detective, waits in a rain-soaked alley at night. "
@@ -115,24 +115,6 @@ class HeldLoader:
 
 
 # --- the backends -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ray_instance() -> Iterator[None]:
-    """One local Ray instance for the module, or the one another module already started."""
-    ray = pytest.importorskip("ray")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            # this module's loader, in the actors; nothing is downloaded
-            runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}},
-        )
-    yield
-    if started:
-        ray.shutdown()
 
 
 @pytest.fixture(params=["local", "ray"])

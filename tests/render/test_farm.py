@@ -1,5 +1,5 @@
-"""The Ray render farm behind the pool's contract: one local Ray instance (2 CPU slots) for the
-whole module; each test gets its own pool and actors. Skipped only when ray is not installed.
+"""The Ray render farm behind the pool's contract: the session's one local Ray instance
+(`ray_instance`, 2 CPU slots); each test gets its own pool and actors. Skipped only when ray is not installed.
 
 The pool's behaviours the crew sees (event order with progress and previews, fairness and
 priority, cancelling queued and running jobs, cache hits and joined renders, failures and their
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -49,22 +49,6 @@ from tests.render.farm_renderers import FarmTestLoader, lines  # noqa: E402
 from tests.render.test_pool import Recorder, _job, _request  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def ray_instance() -> Iterator[None]:
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            # tests.render.farm_renderers; and the tiny Wan loads with nothing downloaded
-            runtime_env={"env_vars": {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}},
-        )
-    yield
-    if started:
-        ray.shutdown()
 
 
 class Farm:
