@@ -228,40 +228,50 @@ def measure_motion(frames: np.ndarray, fps: float) -> MeasuredMotion:
     height, width = frames.shape[1:3]
     shrink = min(1.0, _THUMB_SIDE / max(height, width))
     size = (max(16, round(width * shrink)), max(16, round(height * shrink)))
-    thumbs: dict[int, np.ndarray] = {}
-    grid = _grid(size)
+    pairs_of = _Spans(frames, size, cv2)
+    chain = [np.eye(3)]
+    qualities: list[float] = []
+    for first, last in zip(indices, indices[1:], strict=False):
+        for step, quality in pairs_of.span(first, last, 0):
+            chain.append(step @ chain[-1])
+            qualities.append(quality)
+    return _classify(chain[-1], chain, qualities, seconds, len(qualities), size)
 
-    def thumb(index: int) -> np.ndarray:
-        if index not in thumbs:
-            thumbs[index] = _thumbnail(frames[index], size, cv2)
-        return thumbs[index]
 
-    budget = [_MAX_FLOWS]
+class _Spans:
+    """The moves between pairs of frames, each frame's thumbnail made once. A class, not nested
+    functions: a recursive closure is a reference cycle, and it kept every take's frames (about
+    100 MB) alive until the garbage collector's next full pass."""
 
-    def span(first: int, last: int, depth: int) -> list[tuple[np.ndarray, float]]:
+    def __init__(self, frames: np.ndarray, size: tuple[int, int], cv2: Any) -> None:
+        self.frames, self.size, self.cv2 = frames, size, cv2
+        self.thumbs: dict[int, np.ndarray] = {}
+        self.grid = _grid(size)
+        self.budget = _MAX_FLOWS
+
+    def thumb(self, index: int) -> np.ndarray:
+        if index not in self.thumbs:
+            self.thumbs[index] = _thumbnail(self.frames[index], self.size, self.cv2)
+        return self.thumbs[index]
+
+    def span(self, first: int, last: int, depth: int) -> list[tuple[np.ndarray, float]]:
         """The pair (first, last), split at frames in between while it moves too far to match
         or its flow disagrees, as far as the budget of flow computations allows."""
-        step, quality, far = _pair_transform(thumb(first), thumb(last), grid, size, cv2)
-        budget[0] -= 1
+        step, quality, far = _pair_transform(
+            self.thumb(first), self.thumb(last), self.grid, self.size, self.cv2
+        )
+        self.budget -= 1
         if (
             (far or quality < _TRUSTED)
             and last - first > 1
             and depth < _MAX_SPLITS
-            and budget[0] >= 2
+            and self.budget >= 2
         ):
             middle = (first + last) // 2
-            return span(first, middle, depth + 1) + span(middle, last, depth + 1)
+            return self.span(first, middle, depth + 1) + self.span(middle, last, depth + 1)
         if far and quality < _TRUSTED:
             return [(np.eye(3), 0.0)]  # a weak match over a large shift is a guess: leave it out
         return [(step, quality)]
-
-    chain = [np.eye(3)]
-    qualities: list[float] = []
-    for first, last in zip(indices, indices[1:], strict=False):
-        for step, quality in span(first, last, 0):
-            chain.append(step @ chain[-1])
-            qualities.append(quality)
-    return _classify(chain[-1], chain, qualities, seconds, len(qualities), size)
 
 
 def _thumbnail(frame: np.ndarray, size: tuple[int, int], cv2: Any) -> np.ndarray:

@@ -235,3 +235,20 @@ def test_a_slow_wander_is_never_static(seed: int) -> None:
     assert wander.kind is K.HANDHELD, wander
     still = _request(CameraMove.STATIC, MoveDirection.NONE)
     assert measure_take(AnimaticRenderer().render(replace(still, seed=seed))).kind is K.STATIC
+
+
+def test_measuring_a_take_leaves_nothing_holding_its_frames() -> None:
+    """A take's frames (about 100 MB at 832x480) are freed as soon as the caller drops them, not
+    at the garbage collector's next full pass: a bot measuring take after take stays flat."""
+    import gc
+    import weakref
+
+    frames = np.random.default_rng(3).integers(0, 255, (17, 120, 160, 3), np.uint8)
+    held = weakref.ref(frames)
+    gc.disable()
+    try:
+        measure_motion(frames, 16.0)
+        del frames
+        assert held() is None
+    finally:
+        gc.enable()
