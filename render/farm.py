@@ -16,8 +16,9 @@ the pool runs the job once more on another actor and the executor starts a repla
 
 A GPU actor develops each take (poster, clip, move check) on the CPU while its GPU denoises the
 next one, as the local pool's worker does: it says `_Rendered` when denoising ends, and the pool
-hands it its next job then. A CPU actor develops where it renders: its one CPU would only be
-shared. Each actor keeps its encoder and OpenCV within its CPU share (`cpus_per_worker`), so
+hands it its next job then. A CPU actor gets its next job then too, but renders it only once the
+take before is developed (its one CPU would only be shared): the job waits in the actor, not on
+a round trip to the bot. Each actor keeps its encoder and OpenCV within its CPU share (`cpus_per_worker`), so
 actors sharing a machine don't all fight over every core; previews cross the network as glances
 (`PREVIEW_WIDTH`), never as full frames.
 
@@ -100,7 +101,7 @@ class _Progress:
 
 @dataclass(frozen=True)
 class _Rendered:
-    """Denoising is over; the take develops now (overlapping actors only): send the next job."""
+    """Denoising is over and the take develops now: send the next job."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ class FarmWorker:
         # One take develops at a time, and the next job is asked for only once the take before
         # is developed: at most two takes' frames in memory.
         self._developing = threading.Lock()
+        self._turn = threading.Lock()  # not overlapping: one take at a time, start to end
         self._tokens: dict[str, CancelToken] = {}
         self._cancelled_early: set[str] = set()
         self._job: str | None = None
@@ -229,29 +231,31 @@ class FarmWorker:
             updates.put(_Progress(update.step, update.total, _glance(update.preview)))
 
         try:
-            with self._denoising:
-                self._job = job_id
-                try:
-                    renderer = self._renderers.get(request.model)
-                    if renderer is None:
-                        renderer = self._load_renderer(request.model, self._index)
-                        self._renderers[request.model] = renderer
-                    result = renderer.render(request, progress, token)
-                finally:
-                    self._job = None
-            with self._developing:
-                if token.cancelled:
-                    raise RenderCancelled("The render was cancelled.")
-                if self._overlap:
+            # Not overlapping, a take renders only once the one before is developed; its job
+            # was still sent early (`_Rendered`), so no round trip to the bot comes between.
+            with contextlib.nullcontext() if self._overlap else self._turn:
+                with self._denoising:
+                    self._job = job_id
+                    try:
+                        renderer = self._renderers.get(request.model)
+                        if renderer is None:
+                            renderer = self._load_renderer(request.model, self._index)
+                            self._renderers[request.model] = renderer
+                        result = renderer.render(request, progress, token)
+                    finally:
+                        self._job = None
+                with self._developing:
+                    if token.cancelled:
+                        raise RenderCancelled("The render was cancelled.")
                     updates.put(_Rendered())
-                if write_to is not None:
-                    info = develop(request, result, Path(write_to[0]), Path(write_to[1]))
-                    updates.put(_Done(info, None, None))
-                    return
-                with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
-                    clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
-                    info = develop(request, result, clip, poster)
-                    updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
+                    if write_to is not None:
+                        info = develop(request, result, Path(write_to[0]), Path(write_to[1]))
+                        updates.put(_Done(info, None, None))
+                        return
+                    with tempfile.TemporaryDirectory(prefix="slate-farm-") as folder:
+                        clip, poster = Path(folder) / "clip.mp4", Path(folder) / "poster.png"
+                        info = develop(request, result, clip, poster)
+                        updates.put(_Done(info, clip.read_bytes(), poster.read_bytes()))
         except RenderCancelled as error:
             updates.put(_Failed("cancelled", str(error)))
         except RenderError as error:
@@ -278,8 +282,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 @dataclass(eq=False)  # each slot is itself: hashed and compared by identity
 class FarmSlot:
-    """One actor, as the pool sees it. An overlapping one holds two jobs for a moment: one
-    developing, the next denoising."""
+    """One actor, as the pool sees it. It takes its next job when a take's denoising ends, so it
+    holds two jobs for a moment: one developing, the next denoising or waiting its turn."""
 
     actor: Any
     index: int
@@ -287,7 +291,7 @@ class FarmSlot:
     shared_folder: bool
     lost: asyncio.Event  # the executor's: set when a worker dies, to replace it at once
     name: str = ""
-    overlaps: bool = False
+    overlaps: bool = field(default=True, init=False)  # the pool passes `released=`
     retired: bool = False
     models: set[str] = field(default_factory=set, init=False)  # loaded there, kept
     _tokens: dict[str, CancelToken] = field(default_factory=dict, init=False)
@@ -548,7 +552,7 @@ class RayExecutor:
             return
         if self._pending.pop(index, None) is None:
             return  # killed while it was being placed
-        slot = FarmSlot(actor, index, where, self.shared_folder, self._poke, overlaps=self.overlap)
+        slot = FarmSlot(actor, index, where, self.shared_folder, self._poke)
         self._slots.append(slot)
         log.info(
             "render farm: %s joins on node %s (GPUs %s)",

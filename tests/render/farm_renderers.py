@@ -84,11 +84,12 @@ class NoisyRenderer:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> RenderResult:
-        log_line(self.folder, "renders.log", f"{request.prompt} {time.time()}")
+        started = time.time()
+        log_line(self.folder, "renders.log", f"{request.prompt} {started}")
         if progress is not None:
             progress(RenderProgress(1, 1, Image.new("RGB", (640, 360), "blue")))
         noise = np.random.default_rng(request.seed).integers(0, 255, (48, 240, 320, 3), np.uint8)
-        return RenderResult(frames=noise, fps=16, seconds=0.0, model=self.name)
+        return RenderResult(frames=noise, fps=16, seconds=time.time() - started, model=self.name)
 
 
 @dataclass(frozen=True)
