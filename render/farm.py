@@ -405,19 +405,10 @@ class RayExecutor:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, pool: RenderPool) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise FarmUnavailable(MISSING_RAY) from None
+        ray = _ray()
         self._pool = pool
         if not ray.is_initialized():
-            try:
-                _init(ray, self.address or None, self._init_options)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                where = self.address or "a local instance"
-                raise FarmUnavailable(
-                    f"The Ray cluster ({where}) cannot be reached: {error}"
-                ) from error
+            _connect(self.address or None, self._init_options)
             self._owns_ray = True
         self._actor_class = ray.remote(FarmWorker)
         self._actor_options = dict(
@@ -582,11 +573,26 @@ def _worker_info(
 # -- another process's view: `slate farm status` -------------------------------------------------
 
 
-def _init(ray: Any, address: str | None, options: dict[str, Any]) -> None:
-    with warnings.catch_warnings():
-        # Ray Client warns of a timeout before raising it: the one line people get says it.
-        warnings.simplefilter("ignore", UserWarning)
-        ray.init(address=address, namespace=NAMESPACE, **options)
+def _ray() -> Any:
+    """The ray module, or FarmUnavailable saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise FarmUnavailable(MISSING_RAY) from None
+    return ray
+
+
+def _connect(address: str | None, options: dict[str, Any]) -> None:
+    """Start or join Ray in the `slate` namespace; FarmUnavailable naming the cluster when it
+    can't be reached (the error it raised is the cause)."""
+    try:
+        with warnings.catch_warnings():
+            # Ray Client warns of a timeout before raising it: the one line people get says it.
+            warnings.simplefilter("ignore", UserWarning)
+            _ray().init(address=address, namespace=NAMESPACE, **options)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        where = address or "a local instance"
+        raise FarmUnavailable(f"The Ray cluster ({where}) cannot be reached: {error}") from error
 
 
 def join(address: str) -> bool:
@@ -594,21 +600,16 @@ def join(address: str) -> bool:
     is nothing to join: `address` "" and no Ray running on this machine (a bot would start its
     own), or "local". Raises FarmUnavailable when a cluster named by `address` can't be reached,
     as the bot would. Blocking."""
-    try:
-        import ray
-    except ImportError:
-        raise FarmUnavailable(MISSING_RAY) from None
-    if ray.is_initialized():
+    if _ray().is_initialized():
         return True
     if address == "local":
         return False  # a bot with "local" starts an instance of its own, seen by nobody else
     try:
-        _init(ray, address or "auto", QUIET)
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        if not address and isinstance(error, ConnectionError):
+        _connect(address or "auto", QUIET)
+    except FarmUnavailable as error:
+        if not address and isinstance(error.__cause__, ConnectionError):
             return False
-        where = address or "auto"
-        raise FarmUnavailable(f"The Ray cluster ({where}) cannot be reached: {error}") from error
+        raise
     return True
 
 
