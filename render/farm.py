@@ -17,10 +17,10 @@ the pool runs the job once more on another actor and the executor starts a repla
 A GPU actor develops each take (poster, clip, move check) on the CPU while its GPU denoises the
 next one, as the local pool's worker does: it says `_Rendered` when denoising ends, and the pool
 hands it its next job then. A CPU actor gets its next job then too, but renders it only once the
-take before is developed (its one CPU would only be shared): the job waits in the actor, not on
-a round trip to the bot. Each actor keeps its encoder and OpenCV within its CPU share (`cpus_per_worker`), so
-actors sharing a machine don't all fight over every core; previews cross the network as glances
-(`PREVIEW_WIDTH`), never as full frames.
+take before is developed (its one CPU would only be shared): the job waits in the actor, not on a
+round trip to the bot. Each actor keeps its encoder and OpenCV within its CPU share
+(`cpus_per_worker`), so actors sharing a machine don't all fight over every core; previews cross
+the network as glances (`render.types.glance`), never as full frames.
 
 Actors are named in the `slate` namespace (`render-<host>-<pid>-<n>`), so `slate farm status`,
 run anywhere that joins the cluster, finds the running bot's workers and what each renders. They
@@ -55,7 +55,6 @@ from render.develop import develop, limit_threads
 from render.encode import temp_sibling
 from render.pool import RendererLoader, RenderJob, WorkerInfo, WorkerLost
 from render.types import (
-    PREVIEW_WIDTH,
     CancelToken,
     ProgressCallback,
     RenderCancelled,
@@ -63,6 +62,7 @@ from render.types import (
     RenderError,
     RenderProgress,
     RenderRequest,
+    glance,
 )
 
 if TYPE_CHECKING:
@@ -130,14 +130,6 @@ class _Failed:
 
 
 _Update = _Progress | _Rendered | _Done | _Failed
-
-
-def _glance(image: Image.Image | None) -> Image.Image | None:
-    """A preview no wider than PREVIEW_WIDTH: what the crew sees of it, a fraction of the bytes."""
-    if image is None or image.width <= PREVIEW_WIDTH:
-        return image
-    height = max(1, round(image.height * PREVIEW_WIDTH / image.width))
-    return image.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
 
 
 # -- the actor ---------------------------------------------------------------------------------
@@ -228,7 +220,9 @@ class FarmWorker:
         write_to: tuple[str, str] | None,
     ) -> None:
         def progress(update: RenderProgress) -> None:
-            updates.put(_Progress(update.step, update.total, _glance(update.preview)))
+            updates.put(
+                _Progress(update.step, update.total, update.preview and glance(update.preview))
+            )
 
         try:
             # Not overlapping, a take renders only once the one before is developed; its job

@@ -397,6 +397,16 @@ def _unreadable(path: str, problem: str) -> InvalidRenderRequest:
 PREVIEW_WIDTH = 320  # px: a preview is a glance (the crew's status shows it this wide)
 
 
+def glance(image: Image.Image) -> Image.Image:
+    """`image` no wider than PREVIEW_WIDTH, same aspect: what the crew sees of a preview."""
+    if image.width <= PREVIEW_WIDTH:
+        return image
+    from PIL import Image
+
+    height = max(1, round(image.height * PREVIEW_WIDTH / image.width))
+    return image.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
+
+
 @dataclass(frozen=True)
 class RenderProgress:
     step: int  # 1-based step just finished

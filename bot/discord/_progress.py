@@ -31,7 +31,7 @@ from bot.discord._format import STATUS_COLOUR, JobLine, status_text, take_embed
 from bot.discord._uploads import clip_upload, upload_limit
 from bot.discord._views import status_view, take_view
 from bot.production import ProductionEvent, TakeCard
-from render.types import PREVIEW_WIDTH
+from render.types import glance
 from studio.errors import SlateError
 from studio.records import JobState
 
@@ -289,10 +289,7 @@ class ProgressReporter:
 
 def _preview_png(image: Image.Image) -> bytes:
     """A small PNG of a preview frame (runs in a worker thread: encoding is CPU work)."""
-    small = image.convert("RGB")
-    if small.width > PREVIEW_WIDTH:
-        height = max(1, round(small.height * PREVIEW_WIDTH / small.width))
-        small = small.resize((PREVIEW_WIDTH, height), Image.Resampling.BILINEAR)
+    small = glance(image.convert("RGB"))
     out = io.BytesIO()
     small.save(out, format="PNG", optimize=True)
     return out.getvalue()
