@@ -13,6 +13,7 @@ the two backends' event streams.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -46,6 +47,11 @@ from render.pool import (  # noqa: E402
 from render.types import PREVIEW_WIDTH, RenderRequest  # noqa: E402
 from tests.render.farm_renderers import FarmTestLoader, lines  # noqa: E402
 from tests.render.test_pool import Recorder, _job, _request  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.production import Production
+    from bot.production.models import RenderBatch
+    from studio.records import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -232,7 +238,7 @@ async def test_failures_carry_their_reasons(farm: Farm) -> None:
 
 
 def _kill(farm: Farm, job_id: str, how: str) -> int:
-    (worker,) = [w for w in farm.executor.workers() if w.job_id == job_id]
+    (worker,) = [w for w in farm.pool.workers() if w.job_id == job_id]
     if how == "ray.kill":
         (slot,) = [s for s in farm.pool.slots() if s.name == worker.name]
         ray.kill(slot.actor)  # type: ignore[attr-defined]
@@ -397,12 +403,12 @@ async def test_workers_report_their_models_and_jobs(farm: Farm) -> None:
     assert done.job_id is None and done.models == ("gated",)  # loaded once, kept
 
 
-@pytest.mark.parametrize("backend", ["local", "ray"])
-async def test_the_production_says_what_each_worker_renders(
-    ray_instance: None, tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`Production.workers`, what `slate farm status` and `/queue` show: the film and shot a
-    worker renders for this crew; another crew's film unnamed."""
+@contextlib.asynccontextmanager
+async def _both_workers_busy(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Production, Project, RenderBatch]]:
+    """A production on `backend` with two workers, each holding a shot of a film it renders
+    behind the gate (`tmp_path/farm/open`), opened on the way out."""
     from bot.app import production
     from bot.settings import Settings
 
@@ -411,7 +417,7 @@ async def test_the_production_says_what_each_worker_renders(
     monkeypatch.setattr("bot.app.renderer_loader", lambda s: FarmTestLoader(str(folder), True))
     settings = Settings(
         data_dir=tmp_path / "data",
-        render_backend=backend,
+        render_backend=backend,  # type: ignore[arg-type]
         render_workers=2,
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -427,18 +433,29 @@ async def test_the_production_says_what_each_worker_renders(
                 if len(rows) == 2 and all(row.label for row in rows):
                     break
                 await asyncio.sleep(0.02)
-            assert {row.title for row in rows} == {project.title}
-            assert all(row.label.startswith(f"#{project.id} shot ") for row in rows)
-            assert {row.device for row in rows} == {"CPU" if backend == "ray" else "thread"}
-            other = await prod.workers("discord:1")
-            assert {(row.title, row.label) for row in other} == {("another crew's film", "")}
-            (folder / "open").touch()
-            await prod.wait(batch.id)
-            rows = await prod.workers("local")
-            assert [row.rendering for row in rows] == ["", ""]
-            assert {row.models for row in rows} == {("animatic",)}
+            yield prod, project, batch
     finally:
         (folder / "open").touch()
+
+
+@pytest.mark.parametrize("backend", ["local", "ray"])
+async def test_the_production_says_what_each_worker_renders(
+    ray_instance: None, tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Production.workers`, what `slate farm status` and `/queue` show: the film and shot a
+    worker renders for this crew; another crew's film unnamed."""
+    async with _both_workers_busy(tmp_path, backend, monkeypatch) as (prod, project, batch):
+        rows = await prod.workers("local")
+        assert {row.title for row in rows} == {project.title}
+        assert all(row.label.startswith(f"#{project.id} shot ") for row in rows)
+        assert {row.device for row in rows} == {"CPU" if backend == "ray" else "thread"}
+        other = await prod.workers("discord:1")
+        assert {(row.title, row.label) for row in other} == {("another crew's film", "")}
+        (tmp_path / "farm" / "open").touch()
+        await prod.wait(batch.id)
+        rows = await prod.workers("local")
+        assert [row.rendering for row in rows] == ["", ""]
+        assert {row.models for row in rows} == {("animatic",)}
 
 
 async def test_a_tiny_diffusers_pipeline_renders_on_the_farm(
@@ -576,49 +593,22 @@ async def test_farm_status_shows_what_the_running_bot_renders(
 ) -> None:
     """`slate farm status` in another process joins the running bot's Ray instance and lists its
     workers, each with the film and shot it renders (from the shared store)."""
-    from bot.app import production
-    from bot.settings import Settings
-
-    folder = tmp_path / "farm"
-    folder.mkdir()
-    monkeypatch.setattr("bot.app.renderer_loader", lambda s: FarmTestLoader(str(folder), True))
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        render_backend="ray",
-        render_workers=2,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    brief = (
-        "A 10-second teaser. Mia waits in a rain-soaked alley at night. Cole hands her a letter."
-    )
-    try:
-        async with production(settings, render=True) as prod:
-            project = (await prod.start_project("local", "ana", brief)).project
-            await prod.render("local", project.id, "ana")
-            for _ in range(500):  # until both workers have a shot
-                rows = await prod.workers("local")
-                if len(rows) == 2 and all(row.label for row in rows):
-                    break
-                await asyncio.sleep(0.02)
-            env = {
-                k: v for k, v in os.environ.items() if not k.startswith(("SLATE_", "RAY_ADDRESS"))
-            }
-            code = "import sys; from bot.cli import main; sys.exit(main(['farm', 'status']))"
-            done = await asyncio.to_thread(
-                subprocess.run,
-                [sys.executable, "-c", code],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                timeout=120,
-                env={
-                    **env,
-                    "SLATE_DATA_DIR": str(tmp_path / "data"),
-                    "SLATE_RENDER_BACKEND": "ray",
-                },
-            )
-    finally:
-        (folder / "open").touch()
+    async with _both_workers_busy(tmp_path, "ray", monkeypatch) as (prod, project, _):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLATE_", "RAY_ADDRESS"))}
+        code = "import sys; from bot.cli import main; sys.exit(main(['farm', 'status']))"
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            env={
+                **env,
+                "SLATE_DATA_DIR": str(tmp_path / "data"),
+                "SLATE_RENDER_BACKEND": "ray",
+            },
+        )
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
     assert out[0].endswith("2 worker(s) rendering for Slate."), out
