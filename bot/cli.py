@@ -307,15 +307,13 @@ async def _farm(args: argparse.Namespace, settings: Any) -> int:
             cache_salt=render_cache_salt(settings),
             executor=executor,
         )
-        async with pool:
-            # Not started: a status check takes over no job a stopped bot left open.
-            prod = Production(store, OfflineDirector(), pool=pool)
+        async with pool:  # no production runs it: a status check takes over no open job
             want = executor.target()
             for _ in range(int(max(args.wait, 0.0) * 10)):  # actors start in a few seconds
                 if len(pool.workers()) >= want:
                     break
                 await asyncio.sleep(0.1)
-            rows = await prod.workers(LOCAL_SCOPE)
+            rows = await prod.workers(LOCAL_SCOPE, pool.workers())
     finally:
         await store.close()
     kind = "GPU" if executor.gpus_per_worker else "CPU"
