@@ -705,6 +705,44 @@ def _call_pipeline(pipe: Any, kwargs: dict[str, Any]) -> Any:
         raise
 
 
+def load_pipeline(
+    model: str, source: str, options: DiffusersOptions, *, needs: str, otherwise: str
+) -> tuple[Any, str, str]:
+    """Load `source` as a diffusers pipeline in the options' dtype: the pipeline (not yet moved
+    to its device), the device and the dtype's name, "auto" resolved. ModelLoadError says what
+    to do: install (`needs` torch and diffusers), download it, or `otherwise`. Blocking."""
+    try:
+        import diffusers
+        import torch
+        from packaging.version import Version
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"{needs} torch and diffusers installed "
+            f"(pip install torch diffusers transformers): {short_error(exc)}."
+        ) from exc
+    device = options.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype_name = options.dtype
+    if dtype_name == "auto":
+        dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
+    # diffusers 0.42 renamed `torch_dtype` to `dtype`; older releases only know the former.
+    dtype_kwarg = "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
+    logger.info("loading %s from %s on %s (%s)", model, source, device, dtype_name)
+    try:
+        pipeline_class: Any = diffusers.DiffusionPipeline
+        pipe = pipeline_class.from_pretrained(source, **{dtype_kwarg: getattr(torch, dtype_name)})
+    except Exception as exc:
+        if not Path(source).is_dir() and _not_cached(exc):
+            raise ModelLoadError(
+                f"The model {model} ({source}) is not in the local Hugging Face cache and the "
+                f"hub can't be reached. Download it once with `slate models pull {model}`, "
+                f"{otherwise}."
+            ) from exc
+        raise ModelLoadError(f"Could not load model {model!r}: {short_error(exc)}.") from exc
+    return pipe, device, dtype_name
+
+
 def _not_cached(exc: BaseException) -> bool:
     """Whether loading failed because the weights are neither cached nor downloadable."""
     seen: BaseException | None = exc
@@ -717,7 +755,8 @@ def _not_cached(exc: BaseException) -> bool:
     return False
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """The first line of an error (at most 200 characters), for a message people read."""
     text = str(exc).strip().splitlines()
     return (text[0][:200] if text else type(exc).__name__).rstrip(".")
 
@@ -794,41 +833,15 @@ class DiffusersRenderer:
         if self._pipe is not None:
             return
         self._speedups, self._refused = [], {}  # a failed earlier attempt may have left some
-        try:
-            import diffusers
-            import torch
-            from packaging.version import Version
-        except ImportError as exc:
-            raise ModelLoadError(
-                "The diffusers renderer needs torch and diffusers installed "
-                f"(pip install torch diffusers transformers): {_short(exc)}."
-            ) from exc
-        device = self.options.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype_name = self.options.dtype
-        if dtype_name == "auto":
-            dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
-        # diffusers 0.42 renamed `torch_dtype` to `dtype`; older releases only know the former.
-        dtype_kwarg = (
-            "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
-        )
-        logger.info("loading %s from %s on %s (%s)", self.model, self.source, device, dtype_name)
         started = time.perf_counter()
-        try:
-            pipeline_class: Any = diffusers.DiffusionPipeline
-            pipe = pipeline_class.from_pretrained(
-                self.source, **{dtype_kwarg: getattr(torch, dtype_name)}
-            )
-        except Exception as exc:
-            if not Path(self.source).is_dir() and _not_cached(exc):
-                raise ModelLoadError(
-                    f"The model {self.model} ({self.source}) is not in the local Hugging Face "
-                    "cache and the hub can't be reached. Download it once with "
-                    f"`slate models pull {self.model}`, set SLATE_MODEL to a local diffusers "
-                    "folder, or render the animatic (SLATE_RENDERER=animatic)."
-                ) from exc
-            raise ModelLoadError(f"Could not load model {self.model!r}: {_short(exc)}.") from exc
+        pipe, device, dtype_name = load_pipeline(
+            self.model,
+            self.source,
+            self.options,
+            needs="The diffusers renderer needs",
+            otherwise="set SLATE_MODEL to a local diffusers folder, or render the animatic "
+            "(SLATE_RENDERER=animatic)",
+        )
         call_params = frozenset(inspect.signature(pipe.__call__).parameters)
         if not {"num_frames", "callback_on_step_end"} <= call_params:
             raise ModelLoadError(
@@ -838,7 +851,7 @@ class DiffusersRenderer:
             self._place(pipe, device)
         except Exception as exc:
             raise ModelLoadError(
-                f"Could not move {self.model!r} to {device}: {_short(exc)}."
+                f"Could not move {self.model!r} to {device}: {short_error(exc)}."
             ) from exc
         on_cuda = device.startswith("cuda")
         compile_ = on_cuda if self.options.compile is None else self.options.compile
@@ -885,7 +898,7 @@ class DiffusersRenderer:
                 self._render(request, None, None)
             except Exception as exc:  # the crew's own render will say what is wrong
                 logger.warning(
-                    "warm-up (%s) of %s failed: %s", request.tier, self.model, _short(exc)
+                    "warm-up (%s) of %s failed: %s", request.tier, self.model, short_error(exc)
                 )
         self.warmups += 1
         self.warmup_seconds = time.perf_counter() - started
@@ -915,7 +928,7 @@ class DiffusersRenderer:
                 sibling = sibling_class.from_pipe(self._pipe)
             except Exception as exc:
                 raise ModelLoadError(
-                    f"Could not set up {self.model!r} to start from a first frame: {_short(exc)}."
+                    f"Could not set up {self.model!r} to start from a first frame: {short_error(exc)}."
                 ) from exc
             sibling.set_progress_bar_config(disable=True)
             self._sibling = sibling
@@ -959,7 +972,7 @@ class DiffusersRenderer:
                     transformer.compile_repeated_blocks(fullgraph=self._cache_config is None)
                     self._speedups.append("compile")
                 except ValueError as exc:  # the model declares no repeated blocks
-                    self._refuse("compile", _short(exc))
+                    self._refuse("compile", short_error(exc))
             else:
                 self._refuse("compile", f"{kind} has no regionally compilable transformer")
 
@@ -985,7 +998,7 @@ class DiffusersRenderer:
         try:
             quantize_(transformer, Float8DynamicActivationFloat8WeightConfig())
         except Exception as exc:
-            return self._refuse("fp8", _short(exc))
+            return self._refuse("fp8", short_error(exc))
         self._speedups.append("fp8")
 
     def _set_cache(self, transformer: Any, on: bool, steps: int) -> None:
@@ -1016,7 +1029,7 @@ class DiffusersRenderer:
             transformer.enable_cache(config)
         except ValueError as exc:  # diffusers' "not supported" for this model
             self._cache_config = None
-            return self._refuse(self._cache_name, _short(exc))
+            return self._refuse(self._cache_name, short_error(exc))
         self._cache_config, self._cache_on, self._cache_steps = config, True, steps
 
     @property

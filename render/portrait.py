@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from render.diffusers import DiffusersOptions, resolve_source
+from render.diffusers import DiffusersOptions, load_pipeline, resolve_source, short_error
 from render.types import CancelToken, InvalidRenderRequest, ModelLoadError, RenderCancelled
 
 if TYPE_CHECKING:
@@ -206,31 +206,14 @@ class DiffusersPortraits:
     def _load(self) -> None:
         if self._pipe is not None:
             return
-        try:
-            import diffusers
-            import torch
-            from packaging.version import Version
-        except ImportError as exc:
-            raise ModelLoadError(
-                "Portraits from a model need torch and diffusers installed "
-                f"(pip install torch diffusers transformers): {exc}."
-            ) from exc
-        device = self.options.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = self.options.dtype
-        if dtype == "auto":
-            dtype = "bfloat16" if device.startswith("cuda") else "float32"
         started = time.perf_counter()
-        # diffusers 0.42 renamed `torch_dtype` to `dtype`; older releases only know the former.
-        dtype_kwarg = (
-            "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
+        pipe, device, _ = load_pipeline(
+            self.model,
+            self.source,
+            self.options,
+            needs="Portraits from a model need",
+            otherwise="or draw the candidates offline (SLATE_PORTRAIT_MODEL=animatic)",
         )
-        try:
-            loader: Any = diffusers.DiffusionPipeline
-            pipe = loader.from_pretrained(self.source, **{dtype_kwarg: getattr(torch, dtype)})
-        except Exception as exc:
-            raise ModelLoadError(f"Could not load model {self.model!r}: {_short(exc)}.") from exc
         call_params = frozenset(inspect.signature(pipe.__call__).parameters)
         if "num_frames" in call_params or not {"prompt", "height", "width"} <= call_params:
             raise ModelLoadError(
@@ -243,7 +226,7 @@ class DiffusersPortraits:
                 pipe.to(device)
         except Exception as exc:
             raise ModelLoadError(
-                f"Could not move {self.model!r} to {device}: {_short(exc)}."
+                f"Could not move {self.model!r} to {device}: {short_error(exc)}."
             ) from exc
         pipe.set_progress_bar_config(disable=True)
         self._pipe, self._call_params = pipe, call_params
@@ -287,11 +270,6 @@ class DiffusersPortraits:
         with torch.inference_mode():
             image: Image.Image = self._pipe(**kwargs).images[0]
         return image.convert("RGB")
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0][:200] if text else type(exc).__name__).rstrip(".")
 
 
 class AnimaticPortraits:
